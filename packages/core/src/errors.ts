@@ -1,0 +1,73 @@
+/**
+ * Who has to act on an error:
+ * - `user`: the caller sent something we refuse (bad input, unsupported file, over a limit); retrying is pointless.
+ * - `system`: our own infrastructure (Postgres, Redis, a store) failed; retrying later may work.
+ * - `provider`: an upstream model provider failed or refused; the router may fall back.
+ */
+export type ErrorCategory = 'user' | 'system' | 'provider';
+
+/** Every error code the system emits, with its category and whether retrying the same work can succeed. */
+export const ERROR_CODES = {
+  // configuration and input
+  CONFIG_INVALID: { category: 'user', retryable: false },
+  VALIDATION_FAILED: { category: 'user', retryable: false },
+  // LLM routing
+  NO_ROUTE: { category: 'user', retryable: false },
+  NO_PROVIDER_AVAILABLE: { category: 'provider', retryable: true },
+  PROVIDER_REJECTED: { category: 'provider', retryable: false },
+  PROVIDER_RATE_LIMITED: { category: 'provider', retryable: true },
+  PROVIDER_UNAVAILABLE: { category: 'provider', retryable: true },
+  PROVIDER_TIMEOUT: { category: 'provider', retryable: true },
+  PROVIDER_CONNECTION: { category: 'provider', retryable: true },
+  PROVIDER_OUT_OF_MEMORY: { category: 'provider', retryable: true },
+  PROVIDER_BAD_RESPONSE: { category: 'provider', retryable: true },
+  CIRCUIT_OPEN: { category: 'provider', retryable: true },
+  BUDGET_EXHAUSTED: { category: 'provider', retryable: false },
+  BUDGET_UNAVAILABLE: { category: 'system', retryable: true },
+  LLM_JSON_INVALID: { category: 'provider', retryable: false },
+  CANCELLED: { category: 'user', retryable: false },
+  // infrastructure
+  DATABASE_UNAVAILABLE: { category: 'system', retryable: true },
+  REDIS_UNAVAILABLE: { category: 'system', retryable: true },
+  MIGRATION_FAILED: { category: 'system', retryable: false },
+  INTERNAL: { category: 'system', retryable: false },
+} as const satisfies Record<string, { category: ErrorCategory; retryable: boolean }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export interface AegisErrorOptions {
+  /** The underlying error, kept for logs; never shown to API callers. */
+  cause?: unknown;
+  /** Structured, non-secret facts about the failure (provider, status, limits); safe to log and return. */
+  details?: Record<string, unknown>;
+  /** Overrides the code's default category, e.g. a provider error caused by our own request. */
+  category?: ErrorCategory;
+}
+
+/**
+ * The one error type that crosses package boundaries. Tests and callers branch on `code`, never on `message`.
+ */
+export class AegisError extends Error {
+  readonly code: ErrorCode;
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: AegisErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AegisError';
+    this.code = code;
+    this.category = options.category ?? ERROR_CODES[code].category;
+    this.retryable = ERROR_CODES[code].retryable;
+    this.details = options.details ?? {};
+  }
+
+  /** A plain object for logs and API bodies: code, category, message and details, never the cause chain. */
+  toJSON(): { code: ErrorCode; category: ErrorCategory; message: string; details: Record<string, unknown> } {
+    return { code: this.code, category: this.category, message: this.message, details: { ...this.details } };
+  }
+}
+
+export function isAegisError(error: unknown, code?: ErrorCode): error is AegisError {
+  return error instanceof AegisError && (code === undefined || error.code === code);
+}
