@@ -1,0 +1,95 @@
+import type { ErrorCode } from '@aegis/core';
+import type { TaskType } from '../types.ts';
+
+/** Ledger row status: `reaped` rows are written by the reaper for reservations a crashed process left behind. */
+export type LedgerStatus = 'ok' | 'error' | 'cancelled' | 'reaped';
+
+/** One row per upstream attempt (DESIGN.md "Ledger row per attempt"). Money is a 12-decimal USD string. */
+export interface LedgerRow {
+  id: string;
+  /** Shared by every attempt of one router call. */
+  requestGroup: string;
+  /** 1-based position of this attempt within its group. */
+  attempt: number;
+  createdAt: Date;
+  provider: string;
+  model: string;
+  task: TaskType;
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  images: number;
+  usageSource: 'provider' | 'estimated';
+  costUsd: string;
+  /** Version of the price table the cost was computed with. */
+  priceVersion: string;
+  latencyMs: number;
+  status: LedgerStatus;
+  errorCode?: ErrorCode | undefined;
+  httpStatus?: number | undefined;
+  documentId?: string | undefined;
+  stage?: string | undefined;
+  userId?: string | undefined;
+  /** sha256 of the request content (hex), to spot repeated prompts without storing them. */
+  queryHash?: string | undefined;
+}
+
+/** A provider's calendar month (UTC) as the budget tables see it. `limitUsd` null = no limit. */
+export interface BudgetStatus {
+  provider: string;
+  /** `YYYY-MM`, UTC. */
+  month: string;
+  limitUsd: string | null;
+  spentUsd: string;
+  reservedUsd: string;
+}
+
+export interface Reservation {
+  id: string;
+  provider: string;
+  month: string;
+  amountUsd: string;
+}
+
+export type ReserveResult = { ok: true; reservation: Reservation; status: BudgetStatus } | { ok: false; status: BudgetStatus };
+
+export interface ReserveRequest {
+  provider: string;
+  /** Worst-case cost of the attempt. */
+  amountUsd: string;
+  /** Who holds it (process id / router instance), for the reaper's log. */
+  holder: string;
+  /** After this long the reaper may settle it as spent at its full amount (the holder is presumed dead). */
+  ttlMs: number;
+}
+
+/**
+ * Budgets and the cost ledger, backed by Postgres.
+ * `reserve` is synchronous with the database (it is what stops overspending); `record` is write-behind:
+ * rows and settlements are batched, retried while Postgres is down, and flushed on `flush`/`close`.
+ */
+export interface Accounting {
+  /**
+   * Atomically adds `amountUsd` to the provider's reserved total for the current month if
+   * spent + reserved + amount <= limit. Throws `BUDGET_UNAVAILABLE` when Postgres cannot answer.
+   */
+  reserve(request: ReserveRequest): Promise<ReserveResult>;
+  /**
+   * Queues a ledger row. With `reservationId`, the reservation is settled in the same transaction:
+   * removed from the reserved total, and the row's cost added to the spent total.
+   */
+  record(row: LedgerRow, reservationId?: string): void;
+  /** Writes everything queued; rejects with `DATABASE_UNAVAILABLE` if Postgres is still down. */
+  flush(): Promise<void>;
+  /** Stops the flush timer after a final flush attempt. */
+  close(): Promise<void>;
+  /** Settles reservations older than their ttl at their full amount and writes a `reaped` ledger row each. */
+  reapExpired(): Promise<number>;
+  /** Makes the configured limits the current month's limits (null = unlimited). Idempotent. */
+  setLimits(limits: Readonly<Record<string, string | null>>): Promise<void>;
+  status(): Promise<BudgetStatus[]>;
+  /** Called after every settle/reserve that changed a provider's totals (for gauges and the 80% warning). */
+  onStatus(listener: (status: BudgetStatus) => void): void;
+  /** Rows queued but not yet written (e.g. while Postgres is down). */
+  pendingRows(): number;
+}

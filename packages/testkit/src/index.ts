@@ -1,0 +1,2 @@
+export * from './fixtures/index.ts';
+export * from './simulator/index.ts';
