@@ -12,7 +12,11 @@ const DECIMAL = /^(\d+)(?:\.(\d{1,12}))?$/;
 /** Parses a non-negative USD decimal string (at most 12 decimals) into pico-USD. */
 export function usdToPico(usd: string): bigint {
   const match = DECIMAL.exec(usd.trim());
-  if (!match) throw new AegisError('VALIDATION_FAILED', `not a non-negative USD amount with at most 12 decimals: "${usd}"`);
+  if (!match)
+    throw new AegisError(
+      'VALIDATION_FAILED',
+      `not a non-negative USD amount with at most 12 decimals: "${usd}"`,
+    );
   const [, whole = '0', fraction = ''] = match;
   return BigInt(whole) * PICO_PER_USD + BigInt(fraction.padEnd(USD_SCALE, '0'));
 }

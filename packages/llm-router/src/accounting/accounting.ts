@@ -1,5 +1,5 @@
 import type { ErrorCode } from '@aegis/core';
-import type { TaskType } from '../types.ts';
+import type { Attribution, TaskType } from '../types.ts';
 
 /** Ledger row status: `reaped` rows are written by the reaper for reservations a crashed process left behind. */
 export type LedgerStatus = 'ok' | 'error' | 'cancelled' | 'reaped';
@@ -51,7 +51,9 @@ export interface Reservation {
   amountUsd: string;
 }
 
-export type ReserveResult = { ok: true; reservation: Reservation; status: BudgetStatus } | { ok: false; status: BudgetStatus };
+export type ReserveResult =
+  | { ok: true; reservation: Reservation; status: BudgetStatus }
+  | { ok: false; status: BudgetStatus };
 
 export interface ReserveRequest {
   provider: string;
@@ -61,6 +63,19 @@ export interface ReserveRequest {
   holder: string;
   /** After this long the reaper may settle it as spent at its full amount (the holder is presumed dead). */
   ttlMs: number;
+  /**
+   * Optional: stored with the reservation so that, if the holder dies, the reaper's `reaped` ledger row is
+   * attributed to the right request, model, task and document instead of `unknown`.
+   */
+  context?: ReservationContext | undefined;
+}
+
+/** What the attempt a reservation covers is for; every field optional (see {@link ReserveRequest.context}). */
+export interface ReservationContext extends Attribution {
+  requestGroup?: string | undefined;
+  attempt?: number | undefined;
+  model?: string | undefined;
+  task?: TaskType | undefined;
 }
 
 /**

@@ -11,8 +11,16 @@ export interface BreakerFailure {
 }
 
 export type BreakerPermit =
-  | { allowed: true; /** This call is the single half-open probe; its outcome decides the state. */ probe: boolean; token: string }
-  | { allowed: false; state: 'open' | 'half-open'; /** Epoch ms when a probe may next be tried. */ retryAt: number };
+  | {
+      allowed: true /** This call is the single half-open probe; its outcome decides the state. */;
+      probe: boolean;
+      token: string;
+    }
+  | {
+      allowed: false;
+      state: 'open' | 'half-open' /** Epoch ms when a probe may next be tried. */;
+      retryAt: number;
+    };
 
 export interface BreakerSnapshot {
   state: BreakerState;
@@ -47,7 +55,10 @@ export interface BreakerPolicy {
   failureThreshold: number;
   /** First cooldown when no server hint is longer, in ms. Doubles with each consecutive open. Default 1000. */
   baseCooldownMs: number;
-  /** Upper bound of the backoff part of the cooldown, in ms (a longer server hint still wins). Default 60000. */
+  /**
+   * Upper bound of the backoff part of the cooldown before jitter, in ms (so at most `maxCooldownMs * (1 + jitter)`;
+   * a longer server hint still wins). Default 60000.
+   */
   maxCooldownMs: number;
   /** Jitter applied to the backoff, as a fraction (0.2 = +-20%). Default 0.2. */
   jitter: number;

@@ -1,0 +1,175 @@
+import type {
+  CloudProviderName,
+  Environment,
+  FlatConfig,
+  GraphStoreKind,
+  LlmRoutingMode,
+  LogLevel,
+  VectorStoreKind,
+} from './config-schema.ts';
+import { CLOUD_PROVIDERS } from './config-schema.ts';
+
+/** One OpenAI-compatible cloud provider's settings. */
+export interface CloudProviderConfig {
+  /** False when no API key is set: the router must skip the provider. */
+  enabled: boolean;
+  /** Secret. `undefined` when the provider is disabled. */
+  apiKey: string | undefined;
+  /** OpenAI-compatible base URL, e.g. `https://api.openai.com/v1`. */
+  baseUrl: string;
+  /** Calendar-month cap in USD as an exact decimal string (e.g. `"20"`, `"12.5"`); `null` = unlimited. */
+  monthlyBudgetUsd: string | null;
+}
+
+/** The typed, nested configuration every app receives. Built only by `loadConfig`. */
+export interface AppConfig {
+  environment: Environment;
+  /** Shorthand for `environment === 'production'`. */
+  isProduction: boolean;
+  logLevel: LogLevel;
+  serviceName: string;
+  database: {
+    url: string;
+    /** Maximum connections per process. Default 10. */
+    poolMax: number;
+  };
+  redis: {
+    url: string;
+    /** BullMQ key prefix containing a `{hash tag}`. Default `{aegis}`. */
+    queuePrefix: string;
+  };
+  vectorStore: {
+    kind: VectorStoreKind;
+    qdrant: { url: string | undefined; apiKey: string | undefined; collection: string };
+  };
+  graphStore: {
+    kind: GraphStoreKind;
+    neo4j: { uri: string | undefined; user: string; password: string | undefined; database: string };
+  };
+  llm: {
+    routingMode: LlmRoutingMode;
+    routingFile: string | undefined;
+    pricesFile: string | undefined;
+    /** Prompts above this many tokens skip local models. Default 3000. */
+    localMaxPromptTokens: number;
+    /** Per provider request, in ms. Default 120000. */
+    requestTimeoutMs: number;
+    /** Default output cap and the worst case reserved against budgets. Default 4096. */
+    maxOutputTokens: number;
+    /** Texts per embedding request. Default 64. */
+    embedBatchSize: number;
+    ollama: {
+      url: string;
+      /** Reuse of a health check result, in ms. Default 10000. */
+      healthTtlMs: number;
+    };
+    providers: Record<CloudProviderName, CloudProviderConfig>;
+    budget: {
+      /** Fraction of a budget at which to warn, in (0, 1]. Default 0.8. */
+      warnRatio: number;
+      /** Unsettled reservations expire after this many ms. Default 600000. */
+      reservationTtlMs: number;
+    };
+    breaker: {
+      failureThreshold: number;
+      /** ms, default 1000. */
+      baseCooldownMs: number;
+      /** ms, default 60000. */
+      maxCooldownMs: number;
+      /** ms, default 30000. */
+      probeLeaseMs: number;
+    };
+  };
+  api: {
+    host: string;
+    port: number;
+    /** Bytes; default 104857600 (100 MiB). */
+    uploadMaxBytes: number;
+    /** CORS origins; empty = none configured; `*` only outside production. */
+    allowedOrigins: string[];
+    /** Secret: HMAC pepper for API-key hashes. Required in production. */
+    apiKeyPepper: string | undefined;
+    /** Secret: signs admin UI sessions. Required in production. */
+    sessionSecret: string | undefined;
+  };
+  metrics: {
+    /** Workers' /metrics port. Default 9464. */
+    port: number;
+    /** Secret: bearer token for /metrics. Required in production. */
+    token: string | undefined;
+  };
+}
+
+const ENV_PREFIX: Record<CloudProviderName, string> = {
+  openai: 'OPENAI',
+  dashscope: 'DASHSCOPE',
+  groq: 'GROQ',
+  openrouter: 'OPENROUTER',
+};
+
+function providerConfig(flat: FlatConfig, name: CloudProviderName): CloudProviderConfig {
+  // Index by computed key: FlatConfig has the exact template-literal keys, so these lookups stay typed.
+  const prefix = ENV_PREFIX[name] as Uppercase<CloudProviderName>;
+  const apiKey = flat[`${prefix}_API_KEY`];
+  return {
+    enabled: apiKey !== undefined,
+    apiKey,
+    baseUrl: flat[`${prefix}_BASE_URL`],
+    monthlyBudgetUsd: flat[`BUDGET_${prefix}_MONTHLY_USD`],
+  };
+}
+
+/** Reshapes the flat parsed env into `AppConfig`. Pure; no validation beyond what the schema did. */
+export function toAppConfig(flat: FlatConfig): AppConfig {
+  const providers = Object.fromEntries(
+    CLOUD_PROVIDERS.map((name) => [name, providerConfig(flat, name)]),
+  ) as Record<CloudProviderName, CloudProviderConfig>;
+  return {
+    environment: flat.ENVIRONMENT,
+    isProduction: flat.ENVIRONMENT === 'production',
+    logLevel: flat.LOG_LEVEL,
+    serviceName: flat.SERVICE_NAME,
+    database: { url: flat.DATABASE_URL, poolMax: flat.DATABASE_POOL_MAX },
+    redis: { url: flat.REDIS_URL, queuePrefix: flat.QUEUE_PREFIX },
+    vectorStore: {
+      kind: flat.VECTOR_STORE,
+      qdrant: { url: flat.QDRANT_URL, apiKey: flat.QDRANT_API_KEY, collection: flat.QDRANT_COLLECTION },
+    },
+    graphStore: {
+      kind: flat.GRAPH_STORE,
+      neo4j: {
+        uri: flat.NEO4J_URI,
+        user: flat.NEO4J_USER,
+        password: flat.NEO4J_PASSWORD,
+        database: flat.NEO4J_DATABASE,
+      },
+    },
+    llm: {
+      routingMode: flat.LLM_ROUTING_MODE,
+      routingFile: flat.LLM_ROUTING_FILE,
+      pricesFile: flat.LLM_PRICES_FILE,
+      localMaxPromptTokens: flat.LLM_LOCAL_MAX_PROMPT_TOKENS,
+      requestTimeoutMs: flat.LLM_REQUEST_TIMEOUT_MS,
+      maxOutputTokens: flat.LLM_MAX_OUTPUT_TOKENS,
+      embedBatchSize: flat.LLM_EMBED_BATCH_SIZE,
+      ollama: { url: flat.OLLAMA_URL, healthTtlMs: flat.OLLAMA_HEALTH_TTL_MS },
+      providers,
+      budget: { warnRatio: flat.BUDGET_WARN_RATIO, reservationTtlMs: flat.BUDGET_RESERVATION_TTL_MS },
+      breaker: {
+        failureThreshold: flat.BREAKER_FAILURE_THRESHOLD,
+        baseCooldownMs: flat.BREAKER_BASE_COOLDOWN_MS,
+        maxCooldownMs: flat.BREAKER_MAX_COOLDOWN_MS,
+        probeLeaseMs: flat.BREAKER_PROBE_LEASE_MS,
+      },
+    },
+    api: {
+      host: flat.API_HOST,
+      port: flat.API_PORT,
+      uploadMaxBytes: flat.UPLOAD_MAX_BYTES,
+      allowedOrigins: flat.ALLOWED_ORIGINS ?? [],
+      apiKeyPepper: flat.API_KEY_PEPPER,
+      sessionSecret: flat.SESSION_SECRET,
+    },
+    metrics: { port: flat.METRICS_PORT, token: flat.METRICS_TOKEN },
+  };
+}

@@ -1,0 +1,362 @@
+import { z } from 'zod';
+import { envVar, optionalEnvVar } from './env-var.ts';
+import { integer, oneOf, originList, ratio, secretText, text, urlWithScheme, usdBudget } from './parsers.ts';
+
+/** Deployment environments; `production` turns on the strict checks in `validateProduction`. */
+export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
+export type Environment = (typeof ENVIRONMENTS)[number];
+
+/** pino's level names. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export const VECTOR_STORES = ['postgres', 'qdrant'] as const;
+export type VectorStoreKind = (typeof VECTOR_STORES)[number];
+
+export const GRAPH_STORES = ['postgres', 'neo4j'] as const;
+export type GraphStoreKind = (typeof GRAPH_STORES)[number];
+
+export const LLM_ROUTING_MODES = ['local-first', 'cloud-only', 'local-only'] as const;
+export type LlmRoutingMode = (typeof LLM_ROUTING_MODES)[number];
+
+/** The OpenAI-compatible cloud providers, in the default fallback order. */
+export const CLOUD_PROVIDERS = ['openai', 'dashscope', 'groq', 'openrouter'] as const;
+export type CloudProviderName = (typeof CLOUD_PROVIDERS)[number];
+
+const HTTP = ['http', 'https'] as const;
+const MS_PER_DAY = 86_400_000;
+
+const GENERATE_HINT = 'generate one with `openssl rand -base64 48`';
+
+/**
+ * Every environment variable the system reads, flat and keyed by its env name. Each field treats an empty
+ * string as unset, applies its default, parses, and carries its documentation (`.describe()` plus
+ * `envRegistry` metadata), from which `.env.example` is generated. Cross-field and production rules live
+ * in `loadConfig`, so that every problem is reported at once.
+ */
+export const configSchema = z.object({
+  // --- Service
+  ENVIRONMENT: envVar({
+    group: 'Service',
+    default: 'development',
+    description:
+      'Deployment environment: development | test | production. production enforces strong secrets and an explicit CORS list.',
+    schema: oneOf(ENVIRONMENTS),
+  }),
+  LOG_LEVEL: envVar({
+    group: 'Service',
+    default: 'info',
+    description: 'Minimum log level: fatal | error | warn | info | debug | trace | silent.',
+    schema: oneOf(LOG_LEVELS),
+  }),
+  SERVICE_NAME: envVar({
+    group: 'Service',
+    default: 'aegis',
+    description: 'Service name in logs and metrics labels (letters, digits, dot, dash, underscore).',
+    schema: text(/^[A-Za-z0-9._-]+$/, 'may contain only letters, digits, dot, dash and underscore'),
+  }),
+
+  // --- Postgres
+  DATABASE_URL: envVar({
+    group: 'Postgres',
+    default: 'postgres://postgres@127.0.0.1:5432/aegis',
+    description: 'Postgres connection URL, the source of truth for documents, runs, costs and budgets.',
+    schema: urlWithScheme(['postgres', 'postgresql']),
+  }),
+  DATABASE_POOL_MAX: envVar({
+    group: 'Postgres',
+    default: '10',
+    description: 'Maximum Postgres connections per process.',
+    schema: integer(1, 1000),
+  }),
+
+  // --- Redis and queues
+  REDIS_URL: envVar({
+    group: 'Redis and queues',
+    default: 'redis://127.0.0.1:6379',
+    description: 'Redis connection URL for BullMQ queues (redis:// or rediss:// for TLS).',
+    schema: urlWithScheme(['redis', 'rediss']),
+  }),
+  QUEUE_PREFIX: envVar({
+    group: 'Redis and queues',
+    default: '{aegis}',
+    description:
+      'BullMQ key prefix; must contain a {hash tag} so all queue keys land in one Redis Cluster slot.',
+    schema: text(
+      /\{[^{}]+\}/,
+      'must contain a non-empty {hash tag}, e.g. {aegis}, so BullMQ works on Redis Cluster',
+    ),
+  }),
+
+  // --- Vector and graph stores
+  VECTOR_STORE: envVar({
+    group: 'Vector and graph stores',
+    default: 'postgres',
+    description: 'Vector store adapter: postgres (lite, exact cosine) | qdrant (requires QDRANT_URL).',
+    schema: oneOf(VECTOR_STORES),
+  }),
+  GRAPH_STORE: envVar({
+    group: 'Vector and graph stores',
+    default: 'postgres',
+    description: 'Graph store adapter: postgres (lite) | neo4j (requires NEO4J_URI).',
+    schema: oneOf(GRAPH_STORES),
+  }),
+  QDRANT_URL: optionalEnvVar({
+    group: 'Vector and graph stores',
+    example: 'http://127.0.0.1:6333',
+    description: 'Qdrant REST URL; required when VECTOR_STORE=qdrant.',
+    schema: urlWithScheme(HTTP),
+  }),
+  QDRANT_API_KEY: optionalEnvVar({
+    group: 'Vector and graph stores',
+    secret: true,
+    description: 'Qdrant API key; leave empty for an unauthenticated local Qdrant.',
+    schema: secretText(),
+  }),
+  QDRANT_COLLECTION: envVar({
+    group: 'Vector and graph stores',
+    default: 'aegis_documents',
+    description: 'Qdrant collection holding the chunk vectors.',
+    schema: text(/^[A-Za-z0-9_-]+$/, 'may contain only letters, digits, dash and underscore'),
+  }),
+  NEO4J_URI: optionalEnvVar({
+    group: 'Vector and graph stores',
+    example: 'neo4j://127.0.0.1:7687',
+    description: 'Neo4j URI (neo4j://, neo4j+s://, bolt://, bolt+s://); required when GRAPH_STORE=neo4j.',
+    schema: urlWithScheme(['neo4j', 'neo4j+s', 'neo4j+ssc', 'bolt', 'bolt+s', 'bolt+ssc']),
+  }),
+  NEO4J_USER: envVar({
+    group: 'Vector and graph stores',
+    default: 'neo4j',
+    description: 'Neo4j user name.',
+    schema: text(),
+  }),
+  NEO4J_PASSWORD: optionalEnvVar({
+    group: 'Vector and graph stores',
+    secret: true,
+    description: `Neo4j password; required (at least 12 characters) in production when GRAPH_STORE=neo4j; ${GENERATE_HINT}.`,
+    schema: secretText(),
+  }),
+  NEO4J_DATABASE: envVar({
+    group: 'Vector and graph stores',
+    default: 'neo4j',
+    description: 'Neo4j database name.',
+    schema: text(),
+  }),
+
+  // --- LLM routing
+  LLM_ROUTING_MODE: envVar({
+    group: 'LLM routing',
+    default: 'local-first',
+    description: 'Routing mode: local-first (Ollama, then cloud) | cloud-only | local-only.',
+    schema: oneOf(LLM_ROUTING_MODES),
+  }),
+  LLM_ROUTING_FILE: optionalEnvVar({
+    group: 'LLM routing',
+    example: './config/routing.json',
+    description: 'Path to a JSON file overriding the task -> model chains; built-in routes when unset.',
+    schema: text(),
+  }),
+  LLM_PRICES_FILE: optionalEnvVar({
+    group: 'LLM routing',
+    example: './config/prices.json',
+    description: 'Path to a JSON price table (USD per 1M tokens) overriding the built-in prices.',
+    schema: text(),
+  }),
+  LLM_LOCAL_MAX_PROMPT_TOKENS: envVar({
+    group: 'LLM routing',
+    default: '3000',
+    description: 'Prompts larger than this many tokens skip the local model in local-first mode.',
+    schema: integer(1),
+  }),
+  LLM_REQUEST_TIMEOUT_MS: envVar({
+    group: 'LLM routing',
+    default: '120000',
+    description: 'Timeout for one provider request, in milliseconds.',
+    schema: integer(1, MS_PER_DAY),
+  }),
+  LLM_MAX_OUTPUT_TOKENS: envVar({
+    group: 'LLM routing',
+    default: '4096',
+    description:
+      'Default output token cap per call; also the worst case used to reserve budget before a call.',
+    schema: integer(1),
+  }),
+  LLM_EMBED_BATCH_SIZE: envVar({
+    group: 'LLM routing',
+    default: '64',
+    description: 'Texts per embedding request.',
+    schema: integer(1, 10_000),
+  }),
+
+  // --- Ollama
+  OLLAMA_URL: envVar({
+    group: 'Ollama (local models)',
+    default: 'http://127.0.0.1:11434',
+    description: 'Ollama server URL.',
+    schema: urlWithScheme(HTTP),
+  }),
+  OLLAMA_HEALTH_TTL_MS: envVar({
+    group: 'Ollama (local models)',
+    default: '10000',
+    description: 'How long an Ollama health check result is reused, in milliseconds.',
+    schema: integer(0, MS_PER_DAY),
+  }),
+
+  // --- Cloud providers
+  ...providerVars('OPENAI', 'Cloud providers: OpenAI', 'OpenAI', 'https://api.openai.com/v1', '20'),
+  ...providerVars(
+    'DASHSCOPE',
+    'Cloud providers: DashScope',
+    'Alibaba Cloud DashScope',
+    'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
+    '10',
+  ),
+  ...providerVars('GROQ', 'Cloud providers: Groq', 'Groq', 'https://api.groq.com/openai/v1', '5'),
+  ...providerVars(
+    'OPENROUTER',
+    'Cloud providers: OpenRouter',
+    'OpenRouter',
+    'https://openrouter.ai/api/v1',
+    '5',
+  ),
+
+  // --- Budgets
+  BUDGET_WARN_RATIO: envVar({
+    group: 'Budgets',
+    default: '0.8',
+    description: 'Fraction of a monthly budget spent at which a warning is logged and alerted, in (0, 1].',
+    schema: ratio(),
+  }),
+  BUDGET_RESERVATION_TTL_MS: envVar({
+    group: 'Budgets',
+    default: '600000',
+    description:
+      'A budget reservation not settled within this many milliseconds (crashed worker) is released.',
+    schema: integer(1, MS_PER_DAY),
+  }),
+
+  // --- Circuit breakers
+  BREAKER_FAILURE_THRESHOLD: envVar({
+    group: 'Circuit breakers',
+    default: '3',
+    description: 'Consecutive failures that open a provider circuit.',
+    schema: integer(1, 1000),
+  }),
+  BREAKER_BASE_COOLDOWN_MS: envVar({
+    group: 'Circuit breakers',
+    default: '1000',
+    description: 'First cooldown of an open circuit, in milliseconds; doubles on each failed probe.',
+    schema: integer(1, MS_PER_DAY),
+  }),
+  BREAKER_MAX_COOLDOWN_MS: envVar({
+    group: 'Circuit breakers',
+    default: '60000',
+    description:
+      'Longest cooldown of an open circuit, in milliseconds (a provider retry-after may still extend it).',
+    schema: integer(1, MS_PER_DAY),
+  }),
+  BREAKER_PROBE_LEASE_MS: envVar({
+    group: 'Circuit breakers',
+    default: '30000',
+    description:
+      'How long a half-open probe holds its lease before another worker may probe, in milliseconds.',
+    schema: integer(1, MS_PER_DAY),
+  }),
+
+  // --- HTTP API and metrics
+  API_HOST: envVar({
+    group: 'HTTP API and metrics',
+    default: '0.0.0.0',
+    description: 'Interface the API listens on.',
+    schema: text(),
+  }),
+  API_PORT: envVar({
+    group: 'HTTP API and metrics',
+    default: '8080',
+    description: 'API port (0 = any free port).',
+    schema: integer(0, 65_535),
+  }),
+  METRICS_PORT: envVar({
+    group: 'HTTP API and metrics',
+    default: '9464',
+    description: "Port of the workers' Prometheus /metrics endpoint (0 = any free port).",
+    schema: integer(0, 65_535),
+  }),
+  UPLOAD_MAX_BYTES: envVar({
+    group: 'HTTP API and metrics',
+    default: '104857600',
+    description: 'Largest accepted upload, in bytes (default 100 MiB).',
+    schema: integer(1),
+  }),
+  ALLOWED_ORIGINS: optionalEnvVar({
+    group: 'HTTP API and metrics',
+    example: 'http://localhost:3000,https://admin.example.com',
+    description:
+      'Comma-separated CORS origins (scheme://host[:port]); required in production, where * is refused.',
+    schema: originList(),
+  }),
+
+  // --- API secrets
+  API_KEY_PEPPER: optionalEnvVar({
+    group: 'API secrets',
+    secret: true,
+    description: `HMAC pepper for stored API-key hashes; required (at least 32 characters) in production; ${GENERATE_HINT}.`,
+    schema: secretText(),
+  }),
+  SESSION_SECRET: optionalEnvVar({
+    group: 'API secrets',
+    secret: true,
+    description: `Signs admin UI sessions; required (at least 32 characters) in production; ${GENERATE_HINT}.`,
+    schema: secretText(),
+  }),
+  METRICS_TOKEN: optionalEnvVar({
+    group: 'API secrets',
+    secret: true,
+    description:
+      'Bearer token Prometheus must send to /metrics; required (at least 24 characters) in production; generate one with `openssl rand -hex 24`.',
+    schema: secretText(),
+  }),
+});
+
+/** The flat, parsed environment (output of `configSchema`). Prefer the nested `AppConfig`. */
+export type FlatConfig = z.output<typeof configSchema>;
+
+/**
+ * The three variables of one OpenAI-compatible provider. Spelled out per prefix (rather than generated
+ * keys) would repeat 4x; the template literal types keep the keys exact for `FlatConfig`.
+ */
+function providerVars<P extends string>(
+  prefix: P,
+  group: Parameters<typeof envVar>[0]['group'],
+  label: string,
+  baseUrl: string,
+  budgetUsd: string,
+) {
+  return {
+    [`${prefix}_API_KEY`]: optionalEnvVar({
+      group,
+      secret: true,
+      description: `${label} API key; the provider is disabled while this is empty.`,
+      schema: secretText(),
+    }),
+    [`${prefix}_BASE_URL`]: envVar({
+      group,
+      default: baseUrl,
+      description: `${label} API base URL (OpenAI-compatible).`,
+      schema: urlWithScheme(HTTP),
+    }),
+    [`BUDGET_${prefix}_MONTHLY_USD`]: envVar({
+      group,
+      default: budgetUsd,
+      description: `${label} spending cap per calendar month, in USD (decimal, at most 6 decimals; "unlimited" removes the cap).`,
+      schema: usdBudget(),
+    }),
+  } as {
+    [K in `${P}_API_KEY`]: ReturnType<typeof optionalEnvVar<ReturnType<typeof secretText>>>;
+  } & {
+    [K in `${P}_BASE_URL`]: ReturnType<typeof envVar<ReturnType<typeof urlWithScheme>>>;
+  } & {
+    [K in `BUDGET_${P}_MONTHLY_USD`]: ReturnType<typeof envVar<ReturnType<typeof usdBudget>>>;
+  };
+}

@@ -1,0 +1,33 @@
+export type { AppConfig, CloudProviderConfig } from './app-config.ts';
+export { toAppConfig } from './app-config.ts';
+export type {
+  CloudProviderName,
+  Environment,
+  FlatConfig,
+  GraphStoreKind,
+  LlmRoutingMode,
+  LogLevel,
+  VectorStoreKind,
+} from './config-schema.ts';
+export {
+  CLOUD_PROVIDERS,
+  configSchema,
+  ENVIRONMENTS,
+  GRAPH_STORES,
+  LLM_ROUTING_MODES,
+  LOG_LEVELS,
+  VECTOR_STORES,
+} from './config-schema.ts';
+export type { EnvVarDescription } from './describe-env.ts';
+export { describeEnv, envKeys, SECRET_ENV_KEYS } from './describe-env.ts';
+export type { EnvGroup, EnvVarMeta } from './env-var.ts';
+export { configProblems, loadConfig, normalizeEnv } from './load-config.ts';
+export {
+  maskSecrets,
+  maskUrlCredentials,
+  REDACTED,
+  SECRET_CONFIG_FIELDS,
+  secretKeyNames,
+} from './mask-secrets.ts';
+export { renderEnvExample } from './render-env-example.ts';
+export { KNOWN_WEAK_SECRETS, secretWeaknesses } from './secret-strength.ts';

@@ -1,0 +1,245 @@
+import type { LedgerRow } from './accounting.ts';
+
+/**
+ * The SQL behind `createPostgresAccounting`. Each operation is one statement (so one implicit
+ * transaction and one round trip); the comments say why each is safe under concurrency.
+ * Tables are unqualified: they resolve through the connection's `search_path`.
+ */
+
+/** Columns every budget-status statement returns. */
+export interface BudgetStatusRow {
+  provider: string;
+  month: string;
+  limit_usd: string | null;
+  spent_usd: string;
+  reserved_usd: string;
+}
+
+/**
+ * Reserve. The UPDATE takes the month row's lock; under READ COMMITTED a waiting UPDATE re-evaluates its
+ * WHERE against the row version committed by the transaction it waited for, so the limit check always
+ * sees the latest spent + reserved and concurrent reserves serialise without overspending.
+ * The reservation row is inserted only when the UPDATE matched. When it did not, the second branch
+ * reports the row as of the statement's snapshot (good enough for a refusal message and gauges).
+ * No row at all = the month row does not exist yet (see ENSURE_MONTH_SQL).
+ *
+ * $1 provider, $2 month, $3 amount, $4 reservation id, $5 holder, $6 created_at, $7 expires_at,
+ * $8 request_group, $9 attempt, $10 model, $11 task, $12 document_id, $13 stage, $14 user_id
+ */
+export const RESERVE_SQL = `
+WITH reserved AS (
+  UPDATE llm_budget_months
+     SET reserved_usd = reserved_usd + $3::numeric, updated_at = now()
+   WHERE provider = $1 AND month = $2
+     AND (limit_usd IS NULL OR spent_usd + reserved_usd + $3::numeric <= limit_usd)
+  RETURNING provider, month, limit_usd, spent_usd, reserved_usd
+), held AS (
+  INSERT INTO llm_budget_reservations
+    (id, provider, month, amount_usd, holder, created_at, expires_at,
+     request_group, attempt, model, task, document_id, stage, user_id)
+  SELECT $4::uuid, provider, month, $3::numeric, $5, $6::timestamptz, $7::timestamptz,
+         $8::uuid, $9::smallint, $10, $11, $12, $13, $14
+    FROM reserved
+  RETURNING id
+)
+SELECT true AS ok, provider, month, limit_usd, spent_usd, reserved_usd FROM reserved
+UNION ALL
+SELECT false AS ok, provider, month, limit_usd, spent_usd, reserved_usd
+  FROM llm_budget_months
+ WHERE provider = $1 AND month = $2 AND NOT EXISTS (SELECT 1 FROM reserved)`;
+
+/**
+ * Creates a provider's month row, copying the configured limit (no limits row = unlimited).
+ * Racing creators are fine: ON CONFLICT DO NOTHING. $1 provider, $2 month.
+ */
+export const ENSURE_MONTH_SQL = `
+INSERT INTO llm_budget_months (provider, month, limit_usd)
+SELECT $1, $2, (SELECT limit_usd FROM llm_budget_limits WHERE provider = $1)
+ON CONFLICT (provider, month) DO NOTHING`;
+
+/**
+ * Writes a batch of ledger rows and settles their reservations, in one statement.
+ * Exactly-once, even when a batch is retried after an ambiguous failure (e.g. the commit succeeded but
+ * the connection died before the reply):
+ * - ledger rows: ON CONFLICT (id) DO NOTHING;
+ * - a reservation is settled only by the DELETE that removes it; a retry finds it gone and settles nothing.
+ *   The first row (by batch position) naming a reservation settles it; its cost moves to spent and
+ *   the reserved amount is released;
+ * - a row without a reservation adds its cost to its own month only when this statement inserted it.
+ * A row whose reservation no longer exists (reaped, or settled by an earlier attempt) adds nothing:
+ * the reaper already charged the full reserved amount.
+ * Month rows are upserted in (provider, month) order, so concurrent flushes lock them in the same order.
+ */
+export const FLUSH_SQL = `
+WITH input AS (
+  SELECT * FROM unnest(
+    $1::uuid[], $2::uuid[], $3::smallint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
+    $8::int[], $9::int[], $10::int[], $11::int[], $12::text[], $13::numeric[], $14::text[], $15::int[],
+    $16::text[], $17::text[], $18::smallint[], $19::text[], $20::text[], $21::text[], $22::text[],
+    $23::uuid[], $24::text[]
+  ) WITH ORDINALITY AS t(
+    id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
+    output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
+    http_status, document_id, stage, user_id, query_hash, reservation_id, month, position)
+), inserted AS (
+  INSERT INTO llm_ledger (
+    id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
+    output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
+    http_status, document_id, stage, user_id, query_hash)
+  SELECT id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
+         output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
+         http_status, document_id, stage, user_id, query_hash
+    FROM input
+   ORDER BY position
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id
+), settled AS (
+  DELETE FROM llm_budget_reservations r
+   USING input i
+   WHERE r.id = i.reservation_id
+  RETURNING r.id, r.provider, r.month, r.amount_usd
+), settling_rows AS (
+  SELECT DISTINCT ON (reservation_id) reservation_id, cost_usd
+    FROM input
+   WHERE reservation_id IS NOT NULL
+   ORDER BY reservation_id, position
+), deltas AS (
+  SELECT provider, month, sum(spent) AS spent, sum(released) AS released
+    FROM (
+      SELECT s.provider, s.month, r.cost_usd AS spent, s.amount_usd AS released
+        FROM settled s JOIN settling_rows r ON r.reservation_id = s.id
+      UNION ALL
+      SELECT i.provider, i.month, i.cost_usd, 0
+        FROM (SELECT DISTINCT ON (id) * FROM input ORDER BY id, position) i
+        JOIN inserted n ON n.id = i.id
+       WHERE i.reservation_id IS NULL AND i.cost_usd > 0
+    ) AS changes
+   GROUP BY provider, month
+)
+INSERT INTO llm_budget_months AS m (provider, month, limit_usd, spent_usd)
+SELECT d.provider, d.month, (SELECT l.limit_usd FROM llm_budget_limits l WHERE l.provider = d.provider), d.spent
+  FROM deltas d
+ ORDER BY d.provider, d.month
+ON CONFLICT (provider, month) DO UPDATE
+   SET spent_usd = m.spent_usd + excluded.spent_usd,
+       -- GREATEST: a drifted total must not fail the CHECK and wedge every later batch behind it.
+       reserved_usd = greatest(
+         m.reserved_usd - (SELECT d.released FROM deltas d WHERE d.provider = m.provider AND d.month = m.month),
+         0),
+       updated_at = now()
+RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd`;
+
+/** One queued ledger row with what the flush needs besides the row. */
+export interface QueuedRow {
+  row: LedgerRow;
+  reservationId: string | undefined;
+  /** UTC month the row's cost is charged to when it has no reservation (`YYYY-MM` of createdAt). */
+  month: string;
+}
+
+/** Column arrays for FLUSH_SQL's unnest, in parameter order. */
+export function flushParams(batch: readonly QueuedRow[]): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 24 }, () => []);
+  for (const { row, reservationId, month } of batch) {
+    const values = [
+      row.id,
+      row.requestGroup,
+      row.attempt,
+      row.createdAt.toISOString(),
+      row.provider,
+      row.model,
+      row.task,
+      row.inputTokens,
+      row.cachedInputTokens,
+      row.outputTokens,
+      row.images,
+      row.usageSource,
+      row.costUsd,
+      row.priceVersion,
+      row.latencyMs,
+      row.status,
+      row.errorCode ?? null,
+      row.httpStatus ?? null,
+      row.documentId ?? null,
+      row.stage ?? null,
+      row.userId ?? null,
+      row.queryHash ?? null,
+      reservationId ?? null,
+      month,
+    ];
+    for (const [index, value] of values.entries()) columns[index]?.push(value);
+  }
+  return columns;
+}
+
+/**
+ * Settles expired reservations at their full amount: the holder is presumed crashed, its call may have
+ * been billed, and charging the worst case keeps the budget safe. One `reaped` ledger row per
+ * reservation, attributed from the reservation's context. SKIP LOCKED: a reservation a flush is
+ * settling right now is left to that flush (and a second reaper skips what the first is reaping).
+ * $1 now, $2 batch size.
+ */
+export const REAP_SQL = `
+WITH expired AS (
+  SELECT id FROM llm_budget_reservations
+   WHERE expires_at < $1::timestamptz
+   ORDER BY expires_at
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+), reaped AS (
+  DELETE FROM llm_budget_reservations r USING expired e
+   WHERE r.id = e.id
+  RETURNING r.*
+), ledger AS (
+  INSERT INTO llm_ledger (
+    id, request_group, attempt, created_at, provider, model, task, usage_source, cost_usd, price_version,
+    latency_ms, status, document_id, stage, user_id)
+  SELECT gen_random_uuid(), coalesce(request_group, gen_random_uuid()), coalesce(attempt, 1), created_at,
+         provider, coalesce(model, 'unknown'), coalesce(task, 'generation'), 'estimated', amount_usd, NULL,
+         least(greatest(floor(extract(epoch FROM ($1::timestamptz - created_at)) * 1000), 0), 2147483647)::int,
+         'reaped', document_id, stage, user_id
+    FROM reaped
+  RETURNING id
+), deltas AS (
+  SELECT provider, month, sum(amount_usd) AS amount, count(*) AS reaped
+    FROM reaped
+   GROUP BY provider, month
+)
+UPDATE llm_budget_months m
+   SET spent_usd = m.spent_usd + d.amount,
+       reserved_usd = greatest(m.reserved_usd - d.amount, 0),
+       updated_at = now()
+  FROM deltas d
+ WHERE m.provider = d.provider AND m.month = d.month
+RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd, d.reaped::int AS reaped`;
+
+/**
+ * Upserts the configured limits and applies them to the current month's rows (creating them).
+ * $1 providers, $2 limits (NULL = unlimited), $3 month.
+ */
+export const SET_LIMITS_SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::text[], $2::numeric[]) AS t(provider, limit_usd)
+), limits AS (
+  INSERT INTO llm_budget_limits (provider, limit_usd, updated_at)
+  SELECT provider, limit_usd, now() FROM input
+  ON CONFLICT (provider) DO UPDATE SET limit_usd = excluded.limit_usd, updated_at = now()
+)
+INSERT INTO llm_budget_months AS m (provider, month, limit_usd)
+SELECT provider, $3, limit_usd FROM input ORDER BY provider
+ON CONFLICT (provider, month) DO UPDATE SET limit_usd = excluded.limit_usd, updated_at = now()
+RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd`;
+
+/**
+ * Every provider's current month: month rows, plus providers with a configured limit and no month row
+ * yet (nothing spent). $1 month.
+ */
+export const STATUS_SQL = `
+SELECT coalesce(m.provider, l.provider) AS provider,
+       $1::text AS month,
+       CASE WHEN m.provider IS NULL THEN l.limit_usd ELSE m.limit_usd END AS limit_usd,
+       coalesce(m.spent_usd, 0)::numeric(24, 12) AS spent_usd,
+       coalesce(m.reserved_usd, 0)::numeric(24, 12) AS reserved_usd
+  FROM (SELECT * FROM llm_budget_months WHERE month = $1) m
+  FULL JOIN llm_budget_limits l ON l.provider = m.provider
+ ORDER BY 1`;

@@ -1,0 +1,347 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { AegisError } from '@aegis/core';
+import type pg from 'pg';
+import { picoToUsd, usdToPico } from '../money.ts';
+import type { Accounting, BudgetStatus, LedgerRow, ReserveRequest, ReserveResult } from './accounting.ts';
+import {
+  type BudgetStatusRow,
+  ENSURE_MONTH_SQL,
+  FLUSH_SQL,
+  flushParams,
+  type QueuedRow,
+  REAP_SQL,
+  RESERVE_SQL,
+  SET_LIMITS_SQL,
+  STATUS_SQL,
+} from './accounting-sql.ts';
+import { isUuid, validateLedgerRow } from './ledger-row-validation.ts';
+import { isDataError, type SessionTimeouts, toAegisError, withSession } from './pg-session.ts';
+import { RowQueue } from './row-queue.ts';
+import { utcMonth } from './utc-month.ts';
+
+export interface PostgresAccountingOptions {
+  /**
+   * Pool whose connections resolve the ledger tables (search_path). The caller owns it: attach
+   * `pool.on('error', ...)` (idle clients that lose their server emit it) and end it after `close()`.
+   */
+  pool: pg.Pool;
+  /** Default holder written on reservations whose request has an empty `holder`. Default `<hostname>:<pid>`. */
+  holder?: string | undefined;
+  /** Write-behind delay: queued rows are written at most this long after `record`, in ms. Default 25. */
+  flushIntervalMs?: number | undefined;
+  /** Rows per flush statement; reaching it triggers a flush at once. Default 500. */
+  maxBatchRows?: number | undefined;
+  /**
+   * Cap on rows held in memory while Postgres is down. Beyond it the oldest rows are dropped and counted
+   * ({@link PostgresAccounting.droppedRows}); their reservations are later settled by the reaper. Default 100_000.
+   */
+  maxPendingRows?: number | undefined;
+  /** Longest wait between flush retries while Postgres is down, in ms. Default 5_000. */
+  maxRetryDelayMs?: number | undefined;
+  /** Waiting for a pooled connection before failing with BUDGET_UNAVAILABLE / DATABASE_UNAVAILABLE, in ms. Default 2_000. */
+  connectTimeoutMs?: number | undefined;
+  /** Client-side limit for one statement, in ms. Default 5_000 (a flush of 500 rows takes a few ms). */
+  queryTimeoutMs?: number | undefined;
+  /** Clock for months, reservation expiry and the reaper. Default `() => new Date()`. */
+  now?: (() => Date) | undefined;
+  /** Background flush failures and dropped poison rows. Default: ignored (they also surface from `flush()`). */
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/** {@link Accounting} plus the write-behind queue's loss counter. */
+export interface PostgresAccounting extends Accounting {
+  /**
+   * Rows dropped since creation: over `maxPendingRows` during an outage, or rejected by Postgres as
+   * invalid data (reported through `onError`).
+   */
+  droppedRows(): number;
+}
+
+const REAP_BATCH = 1000;
+
+/**
+ * Budgets and the cost ledger in Postgres. `reserve` is one statement and one round trip in the common
+ * case; `record` is write-behind: rows are batched into one statement per flush, kept in order while
+ * Postgres is down, and retried with backoff; the SQL makes retries exactly-once (see accounting-sql.ts).
+ * `close()` rejects with `DATABASE_UNAVAILABLE` when its final flush fails; `pendingRows()` then tells
+ * how many rows were not written. Rows recorded after `close()` are still flushed by the timer.
+ */
+export function createPostgresAccounting(options: PostgresAccountingOptions): PostgresAccounting {
+  const pool = options.pool;
+  const holder = options.holder ?? `${hostname()}:${process.pid}`;
+  const flushIntervalMs = options.flushIntervalMs ?? 25;
+  const maxBatchRows = Math.max(1, options.maxBatchRows ?? 500);
+  const maxPendingRows = Math.max(1, options.maxPendingRows ?? 100_000);
+  const maxRetryDelayMs = options.maxRetryDelayMs ?? 5_000;
+  const timeouts: SessionTimeouts = {
+    connectTimeoutMs: options.connectTimeoutMs ?? 2_000,
+    queryTimeoutMs: options.queryTimeoutMs ?? 5_000,
+  };
+  const now = options.now ?? (() => new Date());
+  const onError = options.onError ?? (() => {});
+  const listeners: Array<(status: BudgetStatus) => void> = [];
+
+  const queue = new RowQueue<QueuedRow>();
+  let inFlight = 0;
+  let dropped = 0;
+  let failures = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let flushing: Promise<void> | undefined;
+
+  function emit(rows: readonly BudgetStatusRow[]): void {
+    for (const row of rows) {
+      const status = toStatus(row);
+      for (const listener of listeners) {
+        try {
+          listener(status);
+        } catch (error) {
+          onError(error);
+        }
+      }
+    }
+  }
+
+  function enforceCap(): void {
+    const excess = queue.length + inFlight - maxPendingRows;
+    if (excess > 0) dropped += queue.dropFront(excess);
+  }
+
+  function schedule(delayMs: number): void {
+    if (timer !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      backgroundFlush();
+    }, delayMs);
+    // Pending ledger rows must not keep a finished process alive; `close()` does the final flush.
+    timer.unref();
+  }
+
+  function backgroundFlush(): void {
+    flush().catch((error: unknown) => {
+      onError(error);
+      failures += 1;
+      // Exponential backoff with jitter, so many workers do not reconnect in lockstep after an outage.
+      const backoff = Math.min(maxRetryDelayMs, flushIntervalMs * 2 ** failures);
+      schedule(backoff * (0.8 + Math.random() * 0.4));
+    });
+  }
+
+  async function writeBatch(batch: readonly QueuedRow[]): Promise<void> {
+    const rows = await withSession(pool, timeouts, async (query) => {
+      const result = await query<BudgetStatusRow>(FLUSH_SQL, flushParams(batch));
+      return result.rows;
+    });
+    emit(rows);
+  }
+
+  /** A batch Postgres rejects as bad data is retried row by row, so one bad row cannot wedge the queue. */
+  async function writeIsolated(batch: readonly QueuedRow[]): Promise<void> {
+    for (let index = 0; index < batch.length; index += 1) {
+      const item = batch[index] as QueuedRow;
+      try {
+        await writeBatch([item]);
+      } catch (error) {
+        if (!isDataError(error)) {
+          queue.pushFront(batch.slice(index));
+          throw error;
+        }
+        dropped += 1;
+        onError(
+          new AegisError('VALIDATION_FAILED', `ledger row ${item.row.id} rejected by Postgres; dropped`, {
+            cause: error,
+            details: { ledgerId: item.row.id },
+          }),
+        );
+      }
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (queue.length > 0) {
+      const batch = queue.takeFront(maxBatchRows);
+      inFlight = batch.length;
+      try {
+        try {
+          await writeBatch(batch);
+        } catch (error) {
+          if (!isDataError(error)) {
+            queue.pushFront(batch);
+            throw error;
+          }
+          await writeIsolated(batch);
+        }
+      } catch (error) {
+        inFlight = 0;
+        enforceCap();
+        throw toAegisError(error, 'DATABASE_UNAVAILABLE', `writing ${batch.length} ledger rows failed`);
+      } finally {
+        inFlight = 0;
+      }
+    }
+    failures = 0;
+  }
+
+  function flush(): Promise<void> {
+    // One drain at a time; a flush requested during another runs after it, so it covers rows queued since.
+    const run = (flushing ?? Promise.resolve()).catch(() => {}).then(drain);
+    const tracked = run.finally(() => {
+      if (flushing === tracked) flushing = undefined;
+    });
+    tracked.catch(() => {});
+    flushing = tracked;
+    return run;
+  }
+
+  async function reserveOnce(request: ReserveRequest, amountUsd: string): Promise<ReserveResult> {
+    const createdAt = now();
+    const month = utcMonth(createdAt);
+    const context = request.context ?? {};
+    const reservationId = randomUUID();
+    const values = [
+      request.provider,
+      month,
+      amountUsd,
+      reservationId,
+      request.holder || holder,
+      createdAt.toISOString(),
+      new Date(createdAt.getTime() + request.ttlMs).toISOString(),
+      isUuid(context.requestGroup) ? context.requestGroup : null,
+      context.attempt ?? null,
+      context.model ?? null,
+      context.task ?? null,
+      context.documentId ?? null,
+      context.stage ?? null,
+      context.userId ?? null,
+    ];
+    const rows = await withSession(pool, timeouts, async (query) => {
+      let result = await query<BudgetStatusRow & { ok: boolean }>(RESERVE_SQL, values);
+      if (result.rows.length === 0) {
+        // First reserve of this provider in this month: create the row lazily, then try again.
+        await query(ENSURE_MONTH_SQL, [request.provider, month]);
+        result = await query<BudgetStatusRow & { ok: boolean }>(RESERVE_SQL, values);
+      }
+      return result.rows;
+    });
+    const row = rows[0];
+    if (row === undefined) {
+      throw new AegisError('BUDGET_UNAVAILABLE', `budget row for ${request.provider} ${month} vanished`);
+    }
+    const status = toStatus(row);
+    if (!row.ok) return { ok: false, status };
+    emit([row]);
+    return {
+      ok: true,
+      status,
+      reservation: { id: reservationId, provider: request.provider, month, amountUsd },
+    };
+  }
+
+  return {
+    async reserve(request) {
+      const amount = usdToPico(request.amountUsd);
+      if (amount <= 0n) {
+        throw new AegisError(
+          'VALIDATION_FAILED',
+          `reservation amount must be > 0, got "${request.amountUsd}"`,
+        );
+      }
+      if (!request.provider) throw new AegisError('VALIDATION_FAILED', 'reservation needs a provider');
+      if (!Number.isFinite(request.ttlMs) || request.ttlMs <= 0) {
+        throw new AegisError('VALIDATION_FAILED', `reservation ttlMs must be > 0, got ${request.ttlMs}`);
+      }
+      try {
+        return await reserveOnce(request, picoToUsd(amount));
+      } catch (error) {
+        throw toAegisError(error, 'BUDGET_UNAVAILABLE', `reserving budget for ${request.provider} failed`);
+      }
+    },
+
+    record(row: LedgerRow, reservationId?: string) {
+      validateLedgerRow(row, reservationId);
+      queue.push({ row, reservationId, month: utcMonth(row.createdAt) });
+      enforceCap();
+      // While retrying after a failure, the backoff timer decides; a full batch must not hammer a dead server.
+      if (queue.length >= maxBatchRows && failures === 0 && flushing === undefined) {
+        backgroundFlush();
+      } else {
+        schedule(flushIntervalMs);
+      }
+    },
+
+    flush,
+
+    async close() {
+      clearTimeout(timer);
+      timer = undefined;
+      await flush();
+    },
+
+    async reapExpired() {
+      let total = 0;
+      try {
+        for (;;) {
+          const rows = await withSession(pool, timeouts, async (query) => {
+            const result = await query<BudgetStatusRow & { reaped: number }>(REAP_SQL, [
+              now().toISOString(),
+              REAP_BATCH,
+            ]);
+            return result.rows;
+          });
+          const reaped = rows.reduce((sum, row) => sum + row.reaped, 0);
+          total += reaped;
+          emit(rows);
+          if (reaped < REAP_BATCH) return total;
+        }
+      } catch (error) {
+        throw toAegisError(error, 'DATABASE_UNAVAILABLE', `reaping expired reservations failed`);
+      }
+    },
+
+    async setLimits(limits) {
+      const providers = Object.keys(limits);
+      if (providers.length === 0) return;
+      const values = providers.map((provider) => {
+        const limit = limits[provider];
+        return limit === null || limit === undefined ? null : picoToUsd(usdToPico(limit));
+      });
+      try {
+        const rows = await withSession(pool, timeouts, async (query) => {
+          const result = await query<BudgetStatusRow>(SET_LIMITS_SQL, [providers, values, utcMonth(now())]);
+          return result.rows;
+        });
+        emit(rows);
+      } catch (error) {
+        throw toAegisError(error, 'DATABASE_UNAVAILABLE', 'setting budget limits failed');
+      }
+    },
+
+    async status() {
+      try {
+        return await withSession(pool, timeouts, async (query) => {
+          const result = await query<BudgetStatusRow>(STATUS_SQL, [utcMonth(now())]);
+          return result.rows.map(toStatus);
+        });
+      } catch (error) {
+        throw toAegisError(error, 'BUDGET_UNAVAILABLE', 'reading budget status failed');
+      }
+    },
+
+    onStatus(listener) {
+      listeners.push(listener);
+    },
+
+    pendingRows: () => queue.length + inFlight,
+    droppedRows: () => dropped,
+  };
+}
+
+function toStatus(row: BudgetStatusRow): BudgetStatus {
+  return {
+    provider: row.provider,
+    month: row.month,
+    limitUsd: row.limit_usd,
+    spentUsd: row.spent_usd,
+    reservedUsd: row.reserved_usd,
+  };
+}

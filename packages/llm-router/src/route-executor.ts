@@ -1,0 +1,454 @@
+import { randomUUID } from 'node:crypto';
+import { AegisError, abortableSleep, cancelledError, type ErrorCode } from '@aegis/core';
+import type { Accounting, LedgerRow } from './accounting/accounting.ts';
+import type { BreakerPermit, BreakerState, CircuitBreaker } from './breaker/circuit-breaker.ts';
+import type { LocalHealth } from './local-health.ts';
+import type { RouterMetrics } from './metrics.ts';
+import { picoToUsd } from './money.ts';
+import { costPico, type ResolvedPrice } from './prices.ts';
+import type {
+  AttemptContext,
+  ProviderAdapter,
+  ProviderFailure,
+  ProviderUsage,
+} from './providers/provider.ts';
+import type { ChainEntry } from './routing-config.ts';
+import type { AttemptRecord, Attribution, TaskType, Usage } from './types.ts';
+
+/** What one routed operation (a chat, an embedding batch, an image description) needs from the executor. */
+export interface RoutedOperation<T> {
+  task: TaskType;
+  /** Tokenizer estimate of the prompt: decides whether local providers may take it. */
+  promptTokens: number;
+  /** Input tokens no tokenizer can exceed, given the model's image cost; for the worst-case reservation. */
+  inputTokenUpperBound(price: ResolvedPrice): number;
+  /** Output cap for this entry (also the output side of the reservation). */
+  maxOutputTokens(entry: ChainEntry): number;
+  images: number;
+  queryHash: string;
+  run(
+    adapter: ProviderAdapter,
+    entry: ChainEntry,
+    context: AttemptContext,
+  ): Promise<{ value: T; usage: ProviderUsage | undefined }>;
+  /** Our own count when the provider reported no usage (marked `estimated`). */
+  estimateUsage(value: T): { inputTokens: number; outputTokens: number };
+}
+
+/** The state one router call shares across its operations (e.g. a JSON repair, the batches of an embed). */
+export interface CallState {
+  requestGroup: string;
+  attempts: AttemptRecord[];
+  dispatched: number;
+  startedAt: number;
+}
+
+export interface Logger {
+  debug(object: object, message: string): void;
+  info(object: object, message: string): void;
+  warn(object: object, message: string): void;
+  error(object: object, message: string): void;
+}
+
+export interface ExecutorDeps {
+  adapters: ReadonlyMap<string, ProviderAdapter>;
+  prices(provider: string, model: string): ResolvedPrice;
+  accounting: Accounting;
+  breaker: CircuitBreaker;
+  metrics: RouterMetrics;
+  logger: Logger;
+  localHealth(adapter: ProviderAdapter, model: string): Promise<LocalHealth>;
+  /** Called with every breaker state this process observes (permit, verdict), for the gauge and events. */
+  observeBreaker(provider: string, state: BreakerState): void;
+  localMaxPromptTokens: number;
+  requestTimeoutMs: number;
+  reservationTtlMs: number;
+  holder: string;
+  /** Passes over the whole chain before giving up; later passes wait for the earliest breaker to reopen. */
+  maxPasses: number;
+  /** Longest wait between passes, in ms; a cooldown further away than this ends the call instead. */
+  maxWaitMs: number;
+  random: () => number;
+}
+
+export interface ExecuteInput<T> {
+  chain: readonly ChainEntry[];
+  operation: RoutedOperation<T>;
+  state: CallState;
+  attribution: Attribution | undefined;
+  signal: AbortSignal | undefined;
+}
+
+export interface ExecuteOutput<T> {
+  value: T;
+  entry: ChainEntry;
+  usage: Usage;
+  costPico: bigint;
+}
+
+type AttemptOutcome<T> =
+  | { kind: 'success'; output: ExecuteOutput<T> }
+  | { kind: 'skipped'; code: ErrorCode; retryAt?: number | undefined }
+  | { kind: 'failed'; failure: ProviderFailure; fallback: boolean };
+
+export function newCallState(): CallState {
+  return { requestGroup: randomUUID(), attempts: [], dispatched: 0, startedAt: performance.now() };
+}
+
+/** Codes that mean "this entry cannot be used now", as opposed to "the provider failed". */
+const BUDGET_CODES: ReadonlySet<ErrorCode> = new Set(['BUDGET_EXHAUSTED', 'BUDGET_UNAVAILABLE']);
+
+/**
+ * Walks a chain: for each entry checks that it is enabled, that local entries fit and are healthy, asks the
+ * breaker, reserves the worst-case cost, dispatches, and records the attempt in ledger and metrics. Falls
+ * through on retryable failures, stops on caller errors and cancellation. This is the router's only retry loop.
+ */
+export async function executeRoute<T>(deps: ExecutorDeps, input: ExecuteInput<T>): Promise<ExecuteOutput<T>> {
+  const { chain, signal } = input;
+  if (chain.length === 0) {
+    throw new AegisError(
+      'NO_ROUTE',
+      `no provider in the ${input.operation.task} chain is allowed in this routing mode`,
+    );
+  }
+  let lastFailure: ProviderFailure | undefined;
+  for (let pass = 0; pass < deps.maxPasses; pass += 1) {
+    const passCodes: ErrorCode[] = [];
+    let earliestRetryAt = Number.POSITIVE_INFINITY;
+    for (const entry of chain) {
+      if (signal?.aborted) throw cancelledError(signal);
+      const outcome = await tryEntry(deps, input, entry);
+      if (outcome.kind === 'success') return outcome.output;
+      if (outcome.kind === 'skipped') {
+        passCodes.push(outcome.code);
+        if (outcome.retryAt !== undefined) earliestRetryAt = Math.min(earliestRetryAt, outcome.retryAt);
+        continue;
+      }
+      lastFailure = outcome.failure;
+      passCodes.push(outcome.failure.code);
+      if (!outcome.fallback) {
+        throw new AegisError(outcome.failure.code, outcome.failure.message, {
+          details: { httpStatus: outcome.failure.httpStatus, attempts: input.state.attempts },
+        });
+      }
+      if (outcome.failure.retryAfterMs !== undefined) {
+        earliestRetryAt = Math.min(earliestRetryAt, Date.now() + outcome.failure.retryAfterMs);
+      }
+    }
+    const onlyBudget = passCodes.every((code) => BUDGET_CODES.has(code) || code === 'PROVIDER_DISABLED');
+    if (onlyBudget && passCodes.some((code) => BUDGET_CODES.has(code))) {
+      const code = passCodes.includes('BUDGET_EXHAUSTED') ? 'BUDGET_EXHAUSTED' : 'BUDGET_UNAVAILABLE';
+      throw new AegisError(code, budgetMessage(code, input.operation.task), {
+        details: { attempts: input.state.attempts },
+      });
+    }
+    const waitMs = nextPassWait(deps, pass, earliestRetryAt);
+    if (waitMs === undefined) break;
+    deps.logger.info(
+      { task: input.operation.task, waitMs, pass },
+      'every provider in the chain is cooling down; waiting',
+    );
+    await abortableSleep(waitMs, signal);
+  }
+  const summary = input.state.attempts
+    .map(
+      (attempt) =>
+        `${attempt.provider}:${attempt.model} ${attempt.errorCode ?? attempt.status}${attempt.reason ? ` (${attempt.reason})` : ''}`,
+    )
+    .join('; ');
+  throw new AegisError(
+    'NO_PROVIDER_AVAILABLE',
+    `no provider could serve the ${input.operation.task} call: ${summary}`,
+    {
+      cause: lastFailure,
+      details: { attempts: input.state.attempts },
+    },
+  );
+}
+
+function budgetMessage(code: ErrorCode, task: TaskType): string {
+  return code === 'BUDGET_EXHAUSTED'
+    ? `every provider that could serve the ${task} call is over its monthly budget; raise BUDGET_<PROVIDER>_MONTHLY_USD or wait for next month`
+    : `budgets cannot be checked because Postgres is unreachable, so paid providers are refused for the ${task} call`;
+}
+
+function nextPassWait(deps: ExecutorDeps, pass: number, earliestRetryAt: number): number | undefined {
+  if (pass + 1 >= deps.maxPasses || !Number.isFinite(earliestRetryAt)) return undefined;
+  const untilRetry = Math.max(0, earliestRetryAt - Date.now());
+  const backoff = 100 * 2 ** pass * (0.5 + deps.random());
+  const wait = Math.max(untilRetry, backoff);
+  return wait <= deps.maxWaitMs ? Math.ceil(wait) : undefined;
+}
+
+async function tryEntry<T>(
+  deps: ExecutorDeps,
+  input: ExecuteInput<T>,
+  entry: ChainEntry,
+): Promise<AttemptOutcome<T>> {
+  const adapter = deps.adapters.get(entry.provider);
+  const skip = (code: ErrorCode, reason: string, retryAt?: number): AttemptOutcome<T> => {
+    input.state.attempts.push({
+      provider: entry.provider,
+      model: entry.model,
+      kind: 'skipped',
+      status: 'skipped',
+      errorCode: code,
+      reason,
+      latencyMs: 0,
+    });
+    deps.metrics.recordSkip(entry.provider, code);
+    return { kind: 'skipped', code, retryAt };
+  };
+  if (!adapter || adapter.disabledReason) {
+    return skip(
+      'PROVIDER_DISABLED',
+      adapter?.disabledReason ?? `provider ${entry.provider} is not configured`,
+    );
+  }
+  if (adapter.local) {
+    if (input.operation.promptTokens > deps.localMaxPromptTokens) {
+      return skip(
+        'LOCAL_PROMPT_TOO_LARGE',
+        `prompt of ~${input.operation.promptTokens} tokens exceeds the local limit of ${deps.localMaxPromptTokens}`,
+      );
+    }
+    const health = await deps.localHealth(adapter, entry.model);
+    if (!health.ok) return skip('PROVIDER_UNHEALTHY', health.reason);
+  }
+
+  const permit = await acquirePermit(deps, adapter);
+  if (!permit.allowed || permit.probe)
+    deps.observeBreaker(entry.provider, permit.allowed ? 'half-open' : permit.state);
+  if (!permit.allowed) {
+    return skip(
+      'CIRCUIT_OPEN',
+      `breaker ${permit.state} until ${new Date(permit.retryAt).toISOString()}`,
+      permit.retryAt,
+    );
+  }
+
+  const price = deps.prices(entry.provider, entry.model);
+  let reservationId: string | undefined;
+  if (!price.free) {
+    const worst = costPico(price, {
+      inputTokens: input.operation.inputTokenUpperBound(price),
+      cachedInputTokens: 0,
+      outputTokens: input.operation.maxOutputTokens(entry),
+      images: input.operation.images,
+    });
+    try {
+      const reserved = await deps.accounting.reserve({
+        provider: entry.provider,
+        amountUsd: picoToUsd(worst),
+        holder: deps.holder,
+        ttlMs: deps.reservationTtlMs,
+        context: {
+          ...input.attribution,
+          requestGroup: input.state.requestGroup,
+          attempt: input.state.dispatched + 1,
+          model: entry.model,
+          task: input.operation.task,
+        },
+      });
+      if (!reserved.ok) {
+        await releasePermit(deps, adapter, permit);
+        return skip(
+          'BUDGET_EXHAUSTED',
+          `${entry.provider} has spent ${reserved.status.spentUsd} (+${reserved.status.reservedUsd} reserved) of ${reserved.status.limitUsd} USD this month; this call may cost up to ${picoToUsd(worst)}`,
+        );
+      }
+      reservationId = reserved.reservation.id;
+    } catch (error) {
+      await releasePermit(deps, adapter, permit);
+      deps.logger.warn(
+        { provider: entry.provider, err: error },
+        'budget reservation failed; skipping the paid provider',
+      );
+      return skip('BUDGET_UNAVAILABLE', 'Postgres is unreachable, so the budget cannot be checked');
+    }
+  }
+  return dispatch(deps, input, entry, adapter, price, permit, reservationId);
+}
+
+async function dispatch<T>(
+  deps: ExecutorDeps,
+  input: ExecuteInput<T>,
+  entry: ChainEntry,
+  adapter: ProviderAdapter,
+  price: ResolvedPrice,
+  permit: Extract<BreakerPermit, { allowed: true }>,
+  reservationId: string | undefined,
+): Promise<AttemptOutcome<T>> {
+  const { operation, state, signal } = input;
+  const timeoutMs = entry.timeoutMs ?? deps.requestTimeoutMs;
+  const timeout = AbortSignal.timeout(timeoutMs);
+  const attemptSignal = signal ? AbortSignal.any([signal, timeout]) : timeout;
+  state.dispatched += 1;
+  const rowBase = {
+    id: randomUUID(),
+    requestGroup: state.requestGroup,
+    attempt: state.dispatched,
+    createdAt: new Date(),
+    provider: entry.provider,
+    model: entry.model,
+    task: operation.task,
+    images: operation.images,
+    priceVersion: price.version,
+    documentId: input.attribution?.documentId,
+    stage: input.attribution?.stage,
+    userId: input.attribution?.userId,
+    queryHash: operation.queryHash,
+  };
+  const started = performance.now();
+  try {
+    const { value, usage: reported } = await operation.run(adapter, entry, {
+      signal: attemptSignal,
+      timeoutMs,
+    });
+    const latencyMs = Math.round(performance.now() - started);
+    const usage: Usage = reported
+      ? { ...reported, images: operation.images, source: 'provider' }
+      : {
+          ...operation.estimateUsage(value),
+          cachedInputTokens: 0,
+          images: operation.images,
+          source: 'estimated',
+        };
+    const cost = costPico(price, usage);
+    const row: LedgerRow = {
+      ...rowBase,
+      inputTokens: usage.inputTokens,
+      cachedInputTokens: usage.cachedInputTokens,
+      outputTokens: usage.outputTokens,
+      usageSource: usage.source,
+      costUsd: picoToUsd(cost),
+      latencyMs,
+      status: 'ok',
+    };
+    writeRow(deps, row, reservationId);
+    state.attempts.push({
+      provider: entry.provider,
+      model: entry.model,
+      kind: 'dispatched',
+      status: 'ok',
+      latencyMs,
+      ledgerId: row.id,
+      usage,
+      costUsd: row.costUsd,
+    });
+    // A probe's verdict decides the shared state, so it is awaited; a normal success is sent without waiting.
+    const verdict = guardBreaker(deps, adapter, async () => {
+      deps.observeBreaker(
+        entry.provider,
+        (await deps.breaker.recordSuccess(adapter.breakerKey, permit.token)).state,
+      );
+    });
+    if (permit.probe) await verdict;
+    return { kind: 'success', output: { value, entry, usage, costPico: cost } };
+  } catch (error) {
+    const latencyMs = Math.round(performance.now() - started);
+    const cancelled = signal?.aborted === true;
+    const status = cancelled ? 'cancelled' : 'error';
+    const failure: ProviderFailure = cancelled
+      ? { code: 'CANCELLED', message: 'the call was cancelled by its caller' }
+      : timeout.aborted
+        ? {
+            code: 'PROVIDER_TIMEOUT',
+            breakerKind: 'timeout',
+            message: `${entry.provider} did not answer within ${timeoutMs} ms`,
+          }
+        : adapter.classify(error);
+    const fallback =
+      !cancelled &&
+      (failure.code !== 'PROVIDER_REJECTED' ||
+        (failure.httpStatus !== undefined && (entry.fallbackOnStatus ?? []).includes(failure.httpStatus)));
+    // A failed attempt is not billed by the providers we support, so its reservation is released (cost 0).
+    const row: LedgerRow = {
+      ...rowBase,
+      inputTokens: 0,
+      cachedInputTokens: 0,
+      outputTokens: 0,
+      usageSource: 'estimated',
+      costUsd: picoToUsd(0n),
+      latencyMs,
+      status,
+      errorCode: failure.code,
+      httpStatus: failure.httpStatus,
+    };
+    writeRow(deps, row, reservationId);
+    state.attempts.push({
+      provider: entry.provider,
+      model: entry.model,
+      kind: 'dispatched',
+      status,
+      errorCode: failure.code,
+      reason: failure.message,
+      httpStatus: failure.httpStatus,
+      latencyMs,
+      ledgerId: row.id,
+    });
+    if (failure.breakerKind) {
+      const kind = failure.breakerKind;
+      await guardBreaker(deps, adapter, async () => {
+        const snapshot = await deps.breaker.recordFailure(adapter.breakerKey, permit.token, {
+          kind,
+          retryAfterMs: failure.retryAfterMs,
+        });
+        deps.observeBreaker(entry.provider, snapshot.state);
+      });
+    } else {
+      await releasePermit(deps, adapter, permit);
+    }
+    if (cancelled && signal) throw cancelledError(signal);
+    deps.logger.warn(
+      {
+        provider: entry.provider,
+        model: entry.model,
+        code: failure.code,
+        httpStatus: failure.httpStatus,
+        latencyMs,
+      },
+      failure.message,
+    );
+    return { kind: 'failed', failure, fallback };
+  }
+}
+
+function writeRow(deps: ExecutorDeps, row: LedgerRow, reservationId: string | undefined): void {
+  deps.accounting.record(row, reservationId);
+  deps.metrics.recordAttempt(row);
+}
+
+/** Redis trouble must not stop LLM calls: the breaker fails open and says so in the log. */
+async function acquirePermit(deps: ExecutorDeps, adapter: ProviderAdapter): Promise<BreakerPermit> {
+  try {
+    return await deps.breaker.acquire(adapter.breakerKey);
+  } catch (error) {
+    deps.logger.warn(
+      { provider: adapter.name, err: error },
+      'circuit breaker unavailable; letting the call through',
+    );
+    return { allowed: true, probe: false, token: '' };
+  }
+}
+
+async function releasePermit(
+  deps: ExecutorDeps,
+  adapter: ProviderAdapter,
+  permit: Extract<BreakerPermit, { allowed: true }>,
+): Promise<void> {
+  if (!permit.probe) return;
+  await guardBreaker(deps, adapter, () => deps.breaker.release(adapter.breakerKey, permit.token));
+}
+
+async function guardBreaker(
+  deps: ExecutorDeps,
+  adapter: ProviderAdapter,
+  call: () => Promise<unknown>,
+): Promise<void> {
+  try {
+    await call();
+  } catch (error) {
+    deps.logger.warn({ provider: adapter.name, err: error }, 'circuit breaker update failed');
+  }
+}

@@ -1,0 +1,2 @@
+export type { RunMigrationsOptions, RunMigrationsResult } from './run-migrations.ts';
+export { MIGRATIONS_DIR, runMigrations } from './run-migrations.ts';

@@ -1,0 +1,75 @@
+import { randomBytes } from 'node:crypto';
+import { isAegisError } from '@aegis/core';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runMigrations } from './run-migrations.ts';
+
+const databaseUrl = process.env.AEGIS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas: string[] = [];
+
+function freshSchema(): string {
+  const schema = `t_mig_${randomBytes(5).toString('hex')}`;
+  schemas.push(schema);
+  return schema;
+}
+
+async function tablesIn(schema: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ table_name: string }>(
+      'SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name',
+      [schema],
+    );
+    return rows.map((row) => row.table_name);
+  } finally {
+    await client.end();
+  }
+}
+
+afterAll(async () => {
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await client.end();
+});
+
+describe('runMigrations', () => {
+  it('creates the schema, applies every migration, and applies nothing the second time', async () => {
+    const schema = freshSchema();
+    const first = await runMigrations({ databaseUrl, schema });
+    expect(first.applied).toEqual(['20260101000000000_llm-ledger-and-budgets']);
+    expect(await tablesIn(schema)).toEqual([
+      'llm_budget_limits',
+      'llm_budget_months',
+      'llm_budget_reservations',
+      'llm_ledger',
+      'pgmigrations',
+    ]);
+
+    const second = await runMigrations({ databaseUrl, schema });
+    expect(second.applied).toEqual([]);
+  });
+
+  it('lets concurrent runs on one schema succeed, applying each migration exactly once', async () => {
+    const schema = freshSchema();
+    const results = await Promise.all([1, 2, 3].map(() => runMigrations({ databaseUrl, schema })));
+    expect(results.flatMap((result) => result.applied)).toEqual(['20260101000000000_llm-ledger-and-budgets']);
+  });
+
+  it('wraps an unreachable database as MIGRATION_FAILED', async () => {
+    const error = await runMigrations({
+      databaseUrl: 'postgres://postgres@127.0.0.1:1/none',
+      schema: freshSchema(),
+      connectTimeoutMs: 1000,
+    }).catch((caught: unknown) => caught);
+    expect(isAegisError(error, 'MIGRATION_FAILED')).toBe(true);
+  });
+
+  it('refuses a schema name that is not a plain identifier', async () => {
+    const error = await runMigrations({ databaseUrl, schema: 'x"; DROP TABLE y; --' }).catch(
+      (caught: unknown) => caught,
+    );
+    expect(isAegisError(error, 'VALIDATION_FAILED')).toBe(true);
+  });
+});

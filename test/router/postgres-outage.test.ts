@@ -1,0 +1,70 @@
+import { isAegisError } from '@aegis/core';
+import { createPostgresAccounting } from '@aegis/llm-router';
+import { startTcpProxy, type TcpProxy } from '@aegis/testkit';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRouterHarness, ledgerRows, type RouterHarness } from '../support/router-harness.ts';
+
+describe('Postgres unreachable', () => {
+  let harness: RouterHarness;
+  let proxy: TcpProxy;
+  let proxiedPool: pg.Pool;
+
+  beforeAll(async () => {
+    harness = await createRouterHarness();
+    const target = new URL(harness.db.connectionString);
+    proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+    target.hostname = proxy.host;
+    target.port = String(proxy.port);
+    proxiedPool = new pg.Pool({ connectionString: target.toString(), connectionTimeoutMillis: 1_000 });
+    // An idle client whose connection dies emits 'error' on the pool; unhandled, it would kill the process.
+    proxiedPool.on('error', () => {});
+  });
+  afterAll(async () => {
+    await proxiedPool.end().catch(() => undefined);
+    await proxy.close();
+    await harness.close();
+  });
+
+  it('refuses budgeted calls with BUDGET_UNAVAILABLE, lets free local calls through and writes their rows when Postgres returns', async () => {
+    const accounting = createPostgresAccounting({ pool: proxiedPool, flushIntervalMs: 10 });
+    const { router } = harness.makeRouter({ accounting });
+    const warm = await router.generate({
+      task: 'generation',
+      mode: 'cloud-only',
+      messages: [{ role: 'user', content: 'before the outage' }],
+    });
+    expect(warm.provider).toBe('dashscope');
+    await accounting.flush();
+
+    await proxy.cut();
+    const refused = await router
+      .generate({
+        task: 'generation',
+        mode: 'cloud-only',
+        messages: [{ role: 'user', content: 'paid call during the outage' }],
+      })
+      .catch((error: unknown) => error);
+    expect(isAegisError(refused, 'BUDGET_UNAVAILABLE')).toBe(true);
+    expect(harness.sim.count('dashscope', 'chat')).toBe(1);
+
+    const local = await router.generate({
+      task: 'generation',
+      mode: 'local-only',
+      messages: [{ role: 'user', content: 'free local call during the outage' }],
+    });
+    expect(local.provider).toBe('ollama');
+    await expect(accounting.flush()).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
+    expect(accounting.pendingRows()).toBe(1);
+    expect(await ledgerRows(harness.db, 'request_group = $1', [local.requestGroup])).toHaveLength(0);
+
+    await proxy.restore();
+    await accounting.flush();
+    expect(accounting.pendingRows()).toBe(0);
+    const rows = await ledgerRows(harness.db, 'request_group = $1', [local.requestGroup]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ provider: 'ollama', status: 'ok' });
+    await accounting.flush();
+    expect(await ledgerRows(harness.db, 'request_group = $1', [local.requestGroup])).toHaveLength(1);
+  });
+});
