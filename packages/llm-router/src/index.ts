@@ -40,6 +40,8 @@ export type {
 } from './breaker/redis-circuit-breaker.ts';
 export { createRedisCircuitBreaker } from './breaker/redis-circuit-breaker.ts';
 export { DEFAULT_PRICE_TABLE } from './default-prices.ts';
+export type { ConfiguredRouter, RouterConnections } from './from-config.ts';
+export { createRouterFromConfig } from './from-config.ts';
 export { extractJson } from './json-reply.ts';
 export { createLocalHealth } from './local-health.ts';
 export type { RouterMetrics } from './metrics.ts';

@@ -9,10 +9,15 @@ export interface SessionTimeouts {
   queryTimeoutMs: number;
 }
 
-/** A query function bound to one checked-out client, with the query timeout applied. */
+/**
+ * A query function bound to one checked-out client, with the query timeout applied. With a `name`, the
+ * statement is prepared once per connection and reused: for the hot, CTE-heavy statements planning costs
+ * more than executing (RESERVE_SQL: ~0.95 ms planned each time vs ~0.36 ms prepared, measured locally).
+ */
 export type SessionQuery = <R extends pg.QueryResultRow>(
   text: string,
   values?: unknown[],
+  name?: string,
 ) => Promise<pg.QueryResult<R>>;
 
 const CONNECTION_ERRNOS = new Set([
@@ -45,8 +50,13 @@ export async function withSession<T>(
   client.on('error', ignore);
   let failure: unknown;
   try {
-    const query: SessionQuery = (text, values) =>
-      client.query({ text, values: values ?? [], query_timeout: timeouts.queryTimeoutMs } as pg.QueryConfig);
+    const query: SessionQuery = (text, values, name) =>
+      client.query({
+        text,
+        values: values ?? [],
+        query_timeout: timeouts.queryTimeoutMs,
+        ...(name === undefined ? {} : { name }),
+      } as pg.QueryConfig);
     return await work(query);
   } catch (error) {
     failure = error;

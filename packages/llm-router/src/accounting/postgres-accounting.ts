@@ -129,7 +129,7 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
 
   async function writeBatch(batch: readonly QueuedRow[]): Promise<void> {
     const rows = await withSession(pool, timeouts, async (query) => {
-      const result = await query<BudgetStatusRow>(FLUSH_SQL, flushParams(batch));
+      const result = await query<BudgetStatusRow>(FLUSH_SQL, flushParams(batch), 'aegis_ledger_flush_v1');
       return result.rows;
     });
     emit(rows);
@@ -215,11 +215,19 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       context.userId ?? null,
     ];
     const rows = await withSession(pool, timeouts, async (query) => {
-      let result = await query<BudgetStatusRow & { ok: boolean }>(RESERVE_SQL, values);
+      let result = await query<BudgetStatusRow & { ok: boolean }>(
+        RESERVE_SQL,
+        values,
+        'aegis_budget_reserve_v1',
+      );
       if (result.rows.length === 0) {
         // First reserve of this provider in this month: create the row lazily, then try again.
         await query(ENSURE_MONTH_SQL, [request.provider, month]);
-        result = await query<BudgetStatusRow & { ok: boolean }>(RESERVE_SQL, values);
+        result = await query<BudgetStatusRow & { ok: boolean }>(
+          RESERVE_SQL,
+          values,
+          'aegis_budget_reserve_v1',
+        );
       }
       return result.rows;
     });
