@@ -1,3 +1,4 @@
+export { csvField, csvRecord } from './accounting/csv.ts';
 export type {
   Accounting,
   BudgetStatus,

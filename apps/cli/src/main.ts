@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+import { isAegisError } from '@aegis/core';
+import { runCosts } from './commands/costs.ts';
+import { runLlmDemo } from './commands/llm-demo.ts';
+import { runMigrate } from './commands/migrate.ts';
+
+const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
+  migrate: { summary: 'create the database if needed and apply pending migrations', run: runMigrate },
+  costs: {
+    summary:
+      'LLM spend for a month: --month YYYY-MM --by provider,model,task,document --format table|csv|json',
+    run: runCosts,
+  },
+  'llm-demo': {
+    summary: 'start the provider simulator and send a few calls through the router (simulated models)',
+    run: runLlmDemo,
+  },
+};
+
+function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(10)} ${command.summary}`);
+  return `usage: aegis <command> [options]\n\ncommands:\n${lines.join('\n')}\n\nConfiguration comes from the environment (see .env.example).`;
+}
+
+const [name, ...args] = process.argv.slice(2);
+const command = name ? COMMANDS[name] : undefined;
+if (!command) {
+  console.error(name && name !== '--help' ? `unknown command "${name}"\n\n${usage()}` : usage());
+  process.exitCode = name && name !== '--help' ? 2 : 0;
+} else {
+  try {
+    await command.run(args);
+  } catch (error) {
+    const code = isAegisError(error) ? error.code : 'INTERNAL';
+    console.error(`${code}: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}
