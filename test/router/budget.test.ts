@@ -27,7 +27,7 @@ describe('monthly budgets under concurrency', () => {
     // so $0.0125 covers about 10 reservations at a time.
     const limit = 0.0125;
     const events: string[] = [];
-    const { router, accounting } = harness.makeRouter({
+    const { router } = harness.makeRouter({
       routing: dashscopeOnly,
       budgets: { dashscope: '0.0125' },
       onEvent: (event) => events.push(event.type),
@@ -55,7 +55,8 @@ describe('monthly budgets under concurrency', () => {
     );
     running = false;
     await watcher;
-    await accounting.flush();
+    // close() flushes the ledger and releases any budget lease this process still holds.
+    await router.close();
 
     const succeeded = outcomes.filter((outcome) => outcome.status === 'fulfilled');
     const failed = outcomes.filter(

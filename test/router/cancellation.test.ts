@@ -46,10 +46,11 @@ describe('cancellation', () => {
     const rows = await ledgerRows(harness.db, "provider = 'dashscope' and status = 'cancelled'");
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ error_code: 'CANCELLED', cost_usd: '0.000000000000' });
-    const budget = await harness.db.pool.query<{ reserved_usd: string }>(
-      "select reserved_usd from llm_budget_months where provider = 'dashscope'",
+    // Nothing was charged: the cancelled attempt's reservation was released at cost 0.
+    const budget = await harness.db.pool.query<{ spent_usd: string }>(
+      "select spent_usd from llm_budget_months where provider = 'dashscope'",
     );
-    for (const row of budget.rows) expect(row.reserved_usd).toBe('0.000000000000');
+    for (const row of budget.rows) expect(row.spent_usd).toBe('0.000000000000');
   });
 
   it('an already-aborted signal makes no request at all', async () => {

@@ -27,7 +27,13 @@ describe('Postgres unreachable', () => {
   });
 
   it('refuses budgeted calls with BUDGET_UNAVAILABLE, lets free local calls through and writes their rows when Postgres returns', async () => {
-    const accounting = createPostgresAccounting({ pool: proxiedPool, flushIntervalMs: 10 });
+    // livenessMs 0: every lease draw confirms Postgres is reachable first, so the outage is seen at once
+    // (by default a draw within 1 s of the last successful contact trusts it; that money is reserved already).
+    const accounting = createPostgresAccounting({
+      pool: proxiedPool,
+      flushIntervalMs: 10,
+      leases: { livenessMs: 0 },
+    });
     const { router } = harness.makeRouter({ accounting });
     const warm = await router.generate({
       task: 'generation',

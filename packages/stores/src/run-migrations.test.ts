@@ -1,8 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync } from 'node:fs';
 import { isAegisError } from '@aegis/core';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMigrations } from './run-migrations.ts';
+import { MIGRATIONS_DIR, runMigrations } from './run-migrations.ts';
+
+/** Every migration file, in the order they must apply. */
+const ALL_MIGRATIONS = readdirSync(MIGRATIONS_DIR)
+  .filter((file) => file.endsWith('.sql'))
+  .map((file) => file.replace(/\.sql$/, ''))
+  .sort();
 
 const databaseUrl = process.env.AEGIS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const schemas: string[] = [];
@@ -38,7 +45,8 @@ describe('runMigrations', () => {
   it('creates the schema, applies every migration, and applies nothing the second time', async () => {
     const schema = freshSchema();
     const first = await runMigrations({ databaseUrl, schema });
-    expect(first.applied).toEqual(['20260101000000000_llm-ledger-and-budgets']);
+    expect(first.applied).toEqual(ALL_MIGRATIONS);
+    expect(ALL_MIGRATIONS.length).toBeGreaterThanOrEqual(2);
     expect(await tablesIn(schema)).toEqual([
       'llm_budget_limits',
       'llm_budget_months',
@@ -54,7 +62,7 @@ describe('runMigrations', () => {
   it('lets concurrent runs on one schema succeed, applying each migration exactly once', async () => {
     const schema = freshSchema();
     const results = await Promise.all([1, 2, 3].map(() => runMigrations({ databaseUrl, schema })));
-    expect(results.flatMap((result) => result.applied)).toEqual(['20260101000000000_llm-ledger-and-budgets']);
+    expect(results.flatMap((result) => result.applied).sort()).toEqual(ALL_MIGRATIONS);
   });
 
   it('wraps an unreachable database as MIGRATION_FAILED', async () => {

@@ -36,9 +36,9 @@ WITH reserved AS (
 ), held AS (
   INSERT INTO llm_budget_reservations
     (id, provider, month, amount_usd, holder, created_at, expires_at,
-     request_group, attempt, model, task, document_id, stage, user_id)
+     request_group, attempt, model, task, document_id, stage, user_id, kind)
   SELECT $4::uuid, provider, month, $3::numeric, $5, $6::timestamptz, $7::timestamptz,
-         $8::uuid, $9::smallint, $10, $11, $12, $13, $14
+         $8::uuid, $9::smallint, $10, $11, $12, $13, $14, $15
     FROM reserved
   RETURNING id
 )
@@ -66,8 +66,10 @@ ON CONFLICT (provider, month) DO NOTHING`;
  *   The first row (by batch position) naming a reservation settles it; its cost moves to spent and
  *   the reserved amount is released;
  * - a row without a reservation adds its cost to its own month only when this statement inserted it.
- * A row whose reservation no longer exists (reaped, or settled by an earlier attempt) adds nothing:
- * the reaper already charged the full reserved amount.
+ * - a row drawn from a budget lease (lease_id) moves its cost from the lease to spent, once: only when this
+ *   statement inserted the row; the lease row's amount shrinks by the same cost.
+ * A row whose reservation or lease no longer exists (reaped) adds nothing: the reaper already charged
+ * everything the reservation still held.
  * Month rows are upserted in (provider, month) order, so concurrent flushes lock them in the same order.
  */
 export const FLUSH_SQL = `
@@ -76,11 +78,11 @@ WITH input AS (
     $1::uuid[], $2::uuid[], $3::smallint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
     $8::int[], $9::int[], $10::int[], $11::int[], $12::text[], $13::numeric[], $14::text[], $15::int[],
     $16::text[], $17::text[], $18::smallint[], $19::text[], $20::text[], $21::text[], $22::text[],
-    $23::uuid[], $24::text[]
+    $23::uuid[], $24::text[], $25::uuid[]
   ) WITH ORDINALITY AS t(
     id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
     output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
-    http_status, document_id, stage, user_id, query_hash, reservation_id, month, position)
+    http_status, document_id, stage, user_id, query_hash, reservation_id, month, lease_id, position)
 ), inserted AS (
   INSERT INTO llm_ledger (
     id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
@@ -103,16 +105,31 @@ WITH input AS (
     FROM input
    WHERE reservation_id IS NOT NULL
    ORDER BY reservation_id, position
+), lease_costs AS (
+  SELECT i.lease_id, sum(i.cost_usd) AS cost
+    FROM (SELECT DISTINCT ON (id) * FROM input ORDER BY id, position) i
+    JOIN inserted n ON n.id = i.id
+   WHERE i.lease_id IS NOT NULL
+   GROUP BY i.lease_id
+), leased AS (
+  UPDATE llm_budget_reservations r
+     SET amount_usd = greatest(r.amount_usd - c.cost, 0)
+    FROM lease_costs c
+   WHERE r.id = c.lease_id
+  RETURNING r.provider, r.month, c.cost
 ), deltas AS (
   SELECT provider, month, sum(spent) AS spent, sum(released) AS released
     FROM (
       SELECT s.provider, s.month, r.cost_usd AS spent, s.amount_usd AS released
         FROM settled s JOIN settling_rows r ON r.reservation_id = s.id
       UNION ALL
+      -- A call drawn from a lease: its cost moves from the lease (reserved) to spent.
+      SELECT provider, month, cost, cost FROM leased
+      UNION ALL
       SELECT i.provider, i.month, i.cost_usd, 0
         FROM (SELECT DISTINCT ON (id) * FROM input ORDER BY id, position) i
         JOIN inserted n ON n.id = i.id
-       WHERE i.reservation_id IS NULL AND i.cost_usd > 0
+       WHERE i.reservation_id IS NULL AND i.lease_id IS NULL AND i.cost_usd > 0
     ) AS changes
    GROUP BY provider, month
 )
@@ -133,14 +150,16 @@ RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd`;
 export interface QueuedRow {
   row: LedgerRow;
   reservationId: string | undefined;
+  /** The budget lease the call was drawn from (then `reservationId` is undefined). */
+  leaseId: string | undefined;
   /** UTC month the row's cost is charged to when it has no reservation (`YYYY-MM` of createdAt). */
   month: string;
 }
 
 /** Column arrays for FLUSH_SQL's unnest, in parameter order. */
 export function flushParams(batch: readonly QueuedRow[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 24 }, () => []);
-  for (const { row, reservationId, month } of batch) {
+  const columns: unknown[][] = Array.from({ length: 25 }, () => []);
+  for (const { row, reservationId, leaseId, month } of batch) {
     const values = [
       row.id,
       row.requestGroup,
@@ -166,6 +185,7 @@ export function flushParams(batch: readonly QueuedRow[]): unknown[][] {
       row.queryHash ?? null,
       reservationId ?? null,
       month,
+      leaseId ?? null,
     ];
     for (const [index, value] of values.entries()) columns[index]?.push(value);
   }
@@ -243,3 +263,20 @@ SELECT coalesce(m.provider, l.provider) AS provider,
   FROM (SELECT * FROM llm_budget_months WHERE month = $1) m
   FULL JOIN llm_budget_limits l ON l.provider = m.provider
  ORDER BY 1`;
+
+/**
+ * Releases retired budget leases: deletes their rows and frees what they still held. Runs only after every
+ * row drawn from them has been flushed (the caller orders it), so nothing is released twice. $1 lease ids.
+ */
+export const RELEASE_LEASES_SQL = `
+WITH released AS (
+  DELETE FROM llm_budget_reservations WHERE id = ANY($1::uuid[]) AND kind = 'lease'
+  RETURNING provider, month, amount_usd
+), deltas AS (
+  SELECT provider, month, sum(amount_usd) AS amount FROM released GROUP BY provider, month
+)
+UPDATE llm_budget_months m
+   SET reserved_usd = greatest(m.reserved_usd - d.amount, 0), updated_at = now()
+  FROM deltas d
+ WHERE m.provider = d.provider AND m.month = d.month
+RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd`;

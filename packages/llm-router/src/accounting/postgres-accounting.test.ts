@@ -17,8 +17,14 @@ afterAll(async () => {
   await db.drop();
 });
 
+// These tests pin down the exact per-call reservation path; budget-leases.test.ts covers leases.
 function accounting(options: Partial<PostgresAccountingOptions> = {}) {
-  const created = createPostgresAccounting({ pool: db.pool, flushIntervalMs: 60_000, ...options });
+  const created = createPostgresAccounting({
+    pool: db.pool,
+    flushIntervalMs: 60_000,
+    leases: false,
+    ...options,
+  });
   closers.push(() => created.close());
   return created;
 }
@@ -209,7 +215,7 @@ describe('reapExpired', () => {
     const own = await createTestDatabase();
     closers.push(() => own.drop());
     let clock = new Date('2031-05-10T12:00:00Z');
-    const acc = createPostgresAccounting({ pool: own.pool, now: () => clock });
+    const acc = createPostgresAccounting({ pool: own.pool, now: () => clock, leases: false });
     const provider = `p-${randomUUID()}`;
     const requestGroup = randomUUID();
     await acc.setLimits({ [provider]: '5' });

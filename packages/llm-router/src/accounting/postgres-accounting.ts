@@ -11,12 +11,20 @@ import {
   flushParams,
   type QueuedRow,
   REAP_SQL,
+  RELEASE_LEASES_SQL,
   RESERVE_SQL,
   SET_LIMITS_SQL,
   STATUS_SQL,
 } from './accounting-sql.ts';
+import { createLeaseBook, type LeasePolicy, newLease } from './budget-leases.ts';
 import { isUuid, validateLedgerRow } from './ledger-row-validation.ts';
-import { isDataError, type SessionTimeouts, toAegisError, withSession } from './pg-session.ts';
+import {
+  isConnectionError,
+  isDataError,
+  type SessionTimeouts,
+  toAegisError,
+  withSession,
+} from './pg-session.ts';
 import { RowQueue } from './row-queue.ts';
 import { utcMonth } from './utc-month.ts';
 
@@ -47,6 +55,15 @@ export interface PostgresAccountingOptions {
   now?: (() => Date) | undefined;
   /** Background flush failures and dropped poison rows. Default: ignored (they also surface from `flush()`). */
   onError?: ((error: unknown) => void) | undefined;
+  /**
+   * Budget leases (see budget-leases.ts): `maxLeaseUsd` (default "1"), `freeFraction` (default 0.1),
+   * `maxAgeMs` (default 60000, and at most a quarter of the reservation TTL), `idleMs` (default 2000).
+   * `false` reserves every call on its own row (exact but serialised on the budget row).
+   */
+  leases?:
+    | false
+    | { maxLeaseUsd?: string; freeFraction?: number; maxAgeMs?: number; idleMs?: number; livenessMs?: number }
+    | undefined;
 }
 
 /** {@link Accounting} plus the write-behind queue's loss counter. */
@@ -81,6 +98,59 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
   const now = options.now ?? (() => new Date());
   const onError = options.onError ?? (() => {});
   const listeners: Array<(status: BudgetStatus) => void> = [];
+  const leasing = options.leases !== false;
+  const leasePolicy: LeasePolicy = {
+    maxLeasePico: usdToPico((options.leases || {}).maxLeaseUsd ?? '1'),
+    freeFraction: (options.leases || {}).freeFraction ?? 0.1,
+    maxAgeMs: (options.leases || {}).maxAgeMs ?? 60_000,
+    idleMs: (options.leases || {}).idleMs ?? 2_000,
+  };
+  const leases = createLeaseBook(leasePolicy);
+  /** Last known budget per provider, for lease sizing and the status of in-memory draws. */
+  const lastStatus = new Map<string, BudgetStatus>();
+  const acquiring = new Map<string, Promise<void>>();
+  const pendingReleases: string[] = [];
+  let leaseTimer: NodeJS.Timeout | undefined;
+  // Lease draws need no database round trip, so a process could keep spending its (safely reserved) lease
+  // through an outage without noticing. To refuse paid calls while Postgres is unreachable, draws require a
+  // database contact within the last second; at any real call rate the write-behind flushes provide it.
+  const livenessMs = (options.leases || {}).livenessMs ?? 1_000;
+  let lastContact = 0;
+  let databaseDown = false;
+  let pinging: Promise<void> | undefined;
+
+  function contact(ok: boolean): void {
+    databaseDown = !ok;
+    if (ok) lastContact = Date.now();
+  }
+
+  /** A session whose outcome updates what we know about the database's reachability. */
+  async function tracked<T>(work: Parameters<typeof withSession<T>>[2]): Promise<T> {
+    try {
+      const result = await withSession(pool, timeouts, work);
+      contact(true);
+      return result;
+    } catch (error) {
+      if (isConnectionError(error)) contact(false);
+      throw error;
+    }
+  }
+
+  async function ensureReachable(): Promise<void> {
+    if (!databaseDown && Date.now() - lastContact < livenessMs) return;
+    pinging ??= withSession(pool, timeouts, (query) => query('SELECT 1'))
+      .then(
+        () => contact(true),
+        (error: unknown) => {
+          contact(false);
+          throw error;
+        },
+      )
+      .finally(() => {
+        pinging = undefined;
+      });
+    await pinging;
+  }
 
   const queue = new RowQueue<QueuedRow>();
   let inFlight = 0;
@@ -92,6 +162,7 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
   function emit(rows: readonly BudgetStatusRow[]): void {
     for (const row of rows) {
       const status = toStatus(row);
+      lastStatus.set(status.provider, status);
       for (const listener of listeners) {
         try {
           listener(status);
@@ -128,7 +199,7 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
   }
 
   async function writeBatch(batch: readonly QueuedRow[]): Promise<void> {
-    const rows = await withSession(pool, timeouts, async (query) => {
+    const rows = await tracked(async (query) => {
       const result = await query<BudgetStatusRow>(FLUSH_SQL, flushParams(batch), 'aegis_ledger_flush_v1');
       return result.rows;
     });
@@ -179,6 +250,20 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
         inFlight = 0;
       }
     }
+    // Every row drawn from a retired lease was queued before its release, so it has been written by now.
+    if (pendingReleases.length > 0) {
+      const ids = pendingReleases.splice(0);
+      try {
+        const rows = await tracked(async (query) => {
+          const result = await query<BudgetStatusRow>(RELEASE_LEASES_SQL, [ids], 'aegis_release_leases_v1');
+          return result.rows;
+        });
+        emit(rows);
+      } catch (error) {
+        pendingReleases.unshift(...ids);
+        throw toAegisError(error, 'DATABASE_UNAVAILABLE', `releasing ${ids.length} budget leases failed`);
+      }
+    }
     failures = 0;
   }
 
@@ -193,7 +278,11 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
     return run;
   }
 
-  async function reserveOnce(request: ReserveRequest, amountUsd: string): Promise<ReserveResult> {
+  async function reserveOnce(
+    request: ReserveRequest,
+    amountUsd: string,
+    kind: 'call' | 'lease' = 'call',
+  ): Promise<ReserveResult> {
     const createdAt = now();
     const month = utcMonth(createdAt);
     const context = request.context ?? {};
@@ -213,6 +302,7 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       context.documentId ?? null,
       context.stage ?? null,
       context.userId ?? null,
+      kind,
     ];
     const rows = await withSession(pool, timeouts, async (query) => {
       let result = await query<BudgetStatusRow & { ok: boolean }>(
@@ -245,6 +335,73 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
     };
   }
 
+  function queueReleases(released: ReadonlyArray<{ id: string }>): void {
+    if (released.length === 0) return;
+    for (const lease of released) pendingReleases.push(lease.id);
+    schedule(flushIntervalMs);
+  }
+
+  function startLeaseTimer(): void {
+    if (leaseTimer) return;
+    leaseTimer = setInterval(
+      () => queueReleases(leases.retireStale(Date.now(), utcMonth(now()))),
+      Math.max(100, leasePolicy.idleMs / 2),
+    );
+    leaseTimer.unref();
+  }
+
+  /** One lease request per provider at a time: concurrent callers wait for it and then draw from it. */
+  function acquireLease(request: ReserveRequest, amount: bigint): Promise<void> {
+    const pending = acquiring.get(request.provider);
+    if (pending) return pending;
+    const run = (async () => {
+      const status = lastStatus.get(request.provider);
+      const free =
+        status && status.limitUsd !== null
+          ? usdToPico(status.limitUsd) - usdToPico(status.spentUsd) - usdToPico(status.reservedUsd)
+          : undefined;
+      const size = leases.sizeFor(amount, free);
+      // Near the limit a lease would be no bigger than the call: reserve the call itself instead.
+      if (size <= amount) return;
+      const ttlMs = request.ttlMs;
+      const result = await reserveOnce(
+        { ...request, ttlMs, context: { model: 'budget-lease' } },
+        picoToUsd(size),
+        'lease',
+      );
+      if (!result.ok) return;
+      const lease = newLease(
+        request.provider,
+        result.reservation.month,
+        size,
+        Date.now(),
+        result.reservation.id,
+      );
+      queueReleases(leases.add(lease));
+      startLeaseTimer();
+    })().finally(() => acquiring.delete(request.provider));
+    acquiring.set(request.provider, run);
+    return run;
+  }
+
+  function drawn(request: ReserveRequest, amount: bigint): ReserveResult | undefined {
+    const month = utcMonth(now());
+    const draw = leases.draw(request.provider, month, amount, Date.now());
+    if (!draw) return undefined;
+    const status = lastStatus.get(request.provider) ?? {
+      provider: request.provider,
+      month,
+      limitUsd: null,
+      spentUsd: '0',
+      reservedUsd: '0',
+    };
+    return {
+      ok: true,
+      status,
+      reservation: { id: draw.id, provider: request.provider, month, amountUsd: picoToUsd(amount) },
+    };
+  }
+
   return {
     async reserve(request) {
       const amount = usdToPico(request.amountUsd);
@@ -259,6 +416,12 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
         throw new AegisError('VALIDATION_FAILED', `reservation ttlMs must be > 0, got ${request.ttlMs}`);
       }
       try {
+        if (leasing) {
+          await ensureReachable();
+          const fromLease =
+            drawn(request, amount) ?? (await acquireLease(request, amount), drawn(request, amount));
+          if (fromLease) return fromLease;
+        }
         return await reserveOnce(request, picoToUsd(amount));
       } catch (error) {
         throw toAegisError(error, 'BUDGET_UNAVAILABLE', `reserving budget for ${request.provider} failed`);
@@ -267,7 +430,19 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
 
     record(row: LedgerRow, reservationId?: string) {
       validateLedgerRow(row, reservationId);
-      queue.push({ row, reservationId, month: utcMonth(row.createdAt) });
+      const settled =
+        reservationId === undefined ? undefined : leases.settle(reservationId, usdToPico(row.costUsd));
+      if (settled) {
+        queue.push({
+          row,
+          reservationId: undefined,
+          leaseId: settled.lease.id,
+          month: utcMonth(row.createdAt),
+        });
+        if (settled.release) queueReleases([settled.lease]);
+      } else {
+        queue.push({ row, reservationId, leaseId: undefined, month: utcMonth(row.createdAt) });
+      }
       enforceCap();
       // While retrying after a failure, the backoff timer decides; a full batch must not hammer a dead server.
       if (queue.length >= maxBatchRows && failures === 0 && flushing === undefined) {
@@ -280,6 +455,11 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
     flush,
 
     async close() {
+      clearTimeout(timer);
+      timer = undefined;
+      clearInterval(leaseTimer);
+      leaseTimer = undefined;
+      queueReleases(leases.retireAll());
       clearTimeout(timer);
       timer = undefined;
       await flush();

@@ -8,6 +8,11 @@ export interface ResponseMode {
   dropMidStream?: boolean;
   /** The broken stream frame used by `malformed` (protocol-specific). */
   malformedFrame?: string;
+  /**
+   * Where the broken frame goes: `second` (inserted after the first frame; SSE clients fail on it) or
+   * `last` (replaces the final frame; the ollama SDK skips unparsable lines, so only a lost `done` shows).
+   */
+  malformedAt?: 'second' | 'last';
 }
 
 /** Writes one response, applying fault modes, and reports the status / end / drop back. */
@@ -78,7 +83,10 @@ export function createResponder(res: ServerResponse, mode: ResponseMode, events:
     },
     async stream(contentType, frames, headers = {}) {
       let out = [...frames];
-      if (mode.malformed && mode.malformedFrame !== undefined) out.splice(1, 0, mode.malformedFrame);
+      if (mode.malformed && mode.malformedFrame !== undefined) {
+        if (mode.malformedAt === 'last') out.splice(-1, 1, mode.malformedFrame);
+        else out.splice(1, 0, mode.malformedFrame);
+      }
       head(200, {
         ...headers,
         'content-type': contentType,

@@ -22,6 +22,7 @@ import type {
   FaultAction,
   FaultSpec,
   ProviderBehaviour,
+  SimProtocol,
   SimRequestRecord,
   SimRoute,
   SimStats,
@@ -101,11 +102,12 @@ async function pause(ms: number, signal: AbortSignal): Promise<void> {
   }
 }
 
-function modeFor(fault: FaultAction | undefined, malformedFrame: string): ResponseMode {
+function modeFor(fault: FaultAction | undefined, protocol: SimProtocol): ResponseMode {
   return {
     malformed: fault !== undefined && 'malformed' in fault,
     dropMidStream: fault !== undefined && 'dropMidStream' in fault,
-    malformedFrame,
+    malformedFrame: protocol === 'ollama' ? OLLAMA_MALFORMED_FRAME : OPENAI_MALFORMED_FRAME,
+    malformedAt: protocol === 'ollama' ? 'last' : 'second',
   };
 }
 
@@ -198,8 +200,7 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
         return await plain.json(fault.status, fault.body ?? errorBody(protocol, fault.status), headers);
       }
 
-      const malformedFrame = protocol === 'ollama' ? OLLAMA_MALFORMED_FRAME : OPENAI_MALFORMED_FRAME;
-      const respond = createResponder(res, modeFor(fault, malformedFrame), events);
+      const respond = createResponder(res, modeFor(fault, protocol), events);
       const exchange = { provider, route, body, record, respond, state, ...(fault ? { fault } : {}) };
       await (protocol === 'ollama' ? handleOllama(exchange) : handleOpenAi(exchange));
     } catch (error) {

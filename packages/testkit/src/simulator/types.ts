@@ -66,7 +66,10 @@ export type FaultAction =
   | { drop: true }
   /** Send the status line and part of the body (some stream chunks), then destroy the socket. */
   | { dropMidStream: true }
-  /** 200 with a syntactically broken JSON body, or a broken SSE / NDJSON line inside a stream. */
+  /**
+   * 200 with a syntactically broken JSON body; in streams a broken SSE data line after the first chunk,
+   * or (Ollama NDJSON) a broken line in place of the final `done` line.
+   */
   | { malformed: true }
   /** Answer normally but omit `usage` (OpenAI) or the token counts (Ollama). */
   | { missingUsage: true }
@@ -104,7 +107,10 @@ export interface SimRequestRecord {
   endedAt?: number;
   /** HTTP status sent, when a status line was sent. */
   status?: number;
-  /** True when the client went away before the response was complete. */
+  /**
+   * True when the connection closed before the response was complete (the client aborted, or
+   * `sim.close()` cut it), but not when a `drop` / `dropMidStream` fault cut it on purpose.
+   */
   aborted: boolean;
   /** ms epoch when the exchange closed: response finished, client went away, or the simulator dropped it. */
   closedAt?: number;
