@@ -99,11 +99,12 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
   const onError = options.onError ?? (() => {});
   const listeners: Array<(status: BudgetStatus) => void> = [];
   const leasing = options.leases !== false;
+  const leaseOptions = options.leases === false ? {} : (options.leases ?? {});
   const leasePolicy: LeasePolicy = {
-    maxLeasePico: usdToPico((options.leases || {}).maxLeaseUsd ?? '1'),
-    freeFraction: (options.leases || {}).freeFraction ?? 0.1,
-    maxAgeMs: (options.leases || {}).maxAgeMs ?? 60_000,
-    idleMs: (options.leases || {}).idleMs ?? 2_000,
+    maxLeasePico: usdToPico(leaseOptions.maxLeaseUsd ?? '1'),
+    freeFraction: leaseOptions.freeFraction ?? 0.1,
+    maxAgeMs: leaseOptions.maxAgeMs ?? 60_000,
+    idleMs: leaseOptions.idleMs ?? 2_000,
   };
   const leases = createLeaseBook(leasePolicy);
   /** Last known budget per provider, for lease sizing and the status of in-memory draws. */
@@ -114,7 +115,7 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
   // Lease draws need no database round trip, so a process could keep spending its (safely reserved) lease
   // through an outage without noticing. To refuse paid calls while Postgres is unreachable, draws require a
   // database contact within the last second; at any real call rate the write-behind flushes provide it.
-  const livenessMs = (options.leases || {}).livenessMs ?? 1_000;
+  const livenessMs = leaseOptions.livenessMs ?? 1_000;
   let lastContact = 0;
   let databaseDown = false;
   let pinging: Promise<void> | undefined;
@@ -418,8 +419,11 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       try {
         if (leasing) {
           await ensureReachable();
-          const fromLease =
-            drawn(request, amount) ?? (await acquireLease(request, amount), drawn(request, amount));
+          let fromLease = drawn(request, amount);
+          if (!fromLease) {
+            await acquireLease(request, amount);
+            fromLease = drawn(request, amount);
+          }
           if (fromLease) return fromLease;
         }
         return await reserveOnce(request, picoToUsd(amount));
