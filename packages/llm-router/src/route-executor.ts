@@ -337,6 +337,7 @@ async function dispatch<T>(
       costUsd: row.costUsd,
     });
     // A probe's verdict decides the shared state, so it is awaited; a normal success is sent without waiting.
+    if (permit.clean) return { kind: 'success', output: { value, entry, usage, costPico: cost } };
     const verdict = guardBreaker(deps, adapter, async () => {
       deps.observeBreaker(
         entry.provider,

@@ -84,6 +84,11 @@ export interface GenerateJsonResult<T> extends CallMeta {
 
 export interface EmbedRequest extends Omit<CallOptions, 'task'> {
   texts: string[];
+  /**
+   * Use only this provider and model (e.g. the one that embedded a document's earlier batches), so vectors
+   * of one collection never come from two models. It must be an entry of the embedding chain.
+   */
+  pin?: { provider: string; model: string } | undefined;
 }
 
 export interface EmbedResult extends CallMeta {
@@ -118,6 +123,8 @@ export interface Router {
   providers(): ProviderStatus[];
   /** Applies budgets, publishes budget gauges, starts the reservation reaper. */
   start(): Promise<void>;
+  /** Writes every queued ledger row now (e.g. before reporting a document's cost as final). */
+  flush(): Promise<void>;
   /** Stops the reaper and flushes the ledger. */
   close(): Promise<void>;
 }
@@ -384,6 +391,18 @@ export function createRouter(options: RouterOptions): Router {
       const state = newCallState();
       const vectors: number[][] = [];
       let pinned: ChainEntry | undefined;
+      if (request.pin) {
+        const { provider, model } = request.pin;
+        pinned = options.routing.tasks.embedding.find(
+          (entry) => entry.provider === provider && entry.model === model,
+        );
+        if (!pinned) {
+          throw new AegisError(
+            'NO_ROUTE',
+            `${provider}:${model} is not in the embedding chain, so embeddings cannot be pinned to it`,
+          );
+        }
+      }
       for (let offset = 0; offset < request.texts.length; offset += embedBatchSize) {
         const batch = request.texts.slice(offset, offset + embedBatchSize);
         const operation: RoutedOperation<number[][]> = {
@@ -471,6 +490,8 @@ export function createRouter(options: RouterOptions): Router {
         reaper.unref();
       }
     },
+
+    flush: () => options.accounting.flush(),
 
     async close() {
       if (reaper) clearInterval(reaper);

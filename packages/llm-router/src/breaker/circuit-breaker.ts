@@ -12,13 +12,20 @@ export interface BreakerFailure {
 
 export type BreakerPermit =
   | {
-      allowed: true /** This call is the single half-open probe; its outcome decides the state. */;
+      allowed: true;
+      /** This call is the single half-open probe; its outcome decides the state. */
       probe: boolean;
       token: string;
+      /**
+       * The breaker was closed with no failures counted, so a success would change nothing and the router does
+       * not report it (one Redis call saved per call). Failures are always reported.
+       */
+      clean?: boolean | undefined;
     }
   | {
       allowed: false;
-      state: 'open' | 'half-open' /** Epoch ms when a probe may next be tried. */;
+      state: 'open' | 'half-open';
+      /** Epoch ms when a probe may next be tried. */
       retryAt: number;
     };
 

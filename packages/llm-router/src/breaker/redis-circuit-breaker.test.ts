@@ -104,7 +104,7 @@ describe('createRedisCircuitBreaker', () => {
   it('starts closed and lets calls through without writing state', async () => {
     const s = setup();
     const permit = await s.breaker.acquire(s.key);
-    expect(permit).toEqual({ allowed: true, probe: false, token: expect.any(String) });
+    expect(permit).toEqual({ allowed: true, probe: false, clean: true, token: expect.any(String) });
     expect(await s.breaker.snapshot(s.key)).toEqual({
       state: 'closed',
       consecutiveFailures: 0,

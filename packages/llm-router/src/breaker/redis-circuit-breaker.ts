@@ -103,7 +103,10 @@ export function createRedisCircuitBreaker(options: RedisCircuitBreakerOptions): 
       const reply = parseReply(raw);
       report(key, reply);
       const verdict = reply.extra[0];
-      if (verdict === 1 || verdict === 2) return { allowed: true, probe: verdict === 2, token };
+      if (verdict === 1 || verdict === 2) {
+        const clean = reply.to === 'closed' && reply.snapshot.consecutiveFailures === 0;
+        return { allowed: true, probe: verdict === 2, token, clean };
+      }
       const state = reply.to === 'half-open' ? 'half-open' : 'open';
       return { allowed: false, state, retryAt: reply.extra[1] ?? 0 };
     },
