@@ -135,6 +135,15 @@ export const VISION_PROMPT =
 
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/** Computes on first use, then remembers (tokenizing a prompt is only worth it when a local entry asks). */
+function once<T>(compute: () => T): () => T {
+  let value: { result: T } | undefined;
+  return () => {
+    value ??= { result: compute() };
+    return value.result;
+  };
+}
+
 function hashOf(parts: Array<string | Uint8Array>): string {
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part);
@@ -283,7 +292,7 @@ export function createRouter(options: RouterOptions): Router {
     }
     return {
       task,
-      promptTokens: estimatePromptTokens(request.messages),
+      promptTokens: once(() => estimatePromptTokens(request.messages)),
       inputTokenUpperBound: (price) => promptTokenUpperBound(request.messages, price.maxImageTokens),
       maxOutputTokens: (entry) => request.maxOutputTokens ?? entry.maxOutputTokens ?? maxOutputTokens,
       images,
@@ -407,7 +416,7 @@ export function createRouter(options: RouterOptions): Router {
         const batch = request.texts.slice(offset, offset + embedBatchSize);
         const operation: RoutedOperation<number[][]> = {
           task: 'embedding',
-          promptTokens: batch.reduce((total, text) => Math.max(total, countTextTokens(text)), 0),
+          promptTokens: once(() => batch.reduce((total, text) => Math.max(total, countTextTokens(text)), 0)),
           inputTokenUpperBound: () =>
             batch.reduce((total, text) => total + Buffer.byteLength(text, 'utf8') + 1, 0),
           maxOutputTokens: () => 0,
