@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 import { isAegisError } from '@aegis/core';
 import { runCosts } from './commands/costs.ts';
+import { runIngest } from './commands/ingest.ts';
 import { runLlmDemo } from './commands/llm-demo.ts';
 import { runMigrate } from './commands/migrate.ts';
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
+  ingest: { summary: 'register files, folders or globs and queue them: <path>... [--wait]', run: runIngest },
   migrate: { summary: 'create the database if needed and apply pending migrations', run: runMigrate },
   costs: {
     summary:

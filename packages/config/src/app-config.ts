@@ -92,6 +92,18 @@ export interface AppConfig {
     /** Secret: signs admin UI sessions. Required in production. */
     sessionSecret: string | undefined;
   };
+  pipeline: {
+    /** Blob directory for document bytes and extracted images. */
+    blobDir: string;
+    migrateOnStart: boolean;
+    stages: string[];
+    memoryLimitBytes: number;
+    lockDurationMs: number;
+    reconcileIntervalMs: number;
+    modelConcurrency: number;
+    chunk: { targetTokens: number; overlapTokens: number; maxTokens: number };
+    extract: { maxImagePixels: number; pageTimeoutMs: number; pagesPerRange: number };
+  };
   metrics: {
     /** Workers' /metrics port. Default 9464. */
     port: number;
@@ -169,6 +181,25 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
       allowedOrigins: flat.ALLOWED_ORIGINS ?? [],
       apiKeyPepper: flat.API_KEY_PEPPER,
       sessionSecret: flat.SESSION_SECRET,
+    },
+    pipeline: {
+      blobDir: flat.BLOB_DIR,
+      migrateOnStart: flat.MIGRATE_ON_START === 'true',
+      stages: flat.WORKER_STAGES.split(','),
+      memoryLimitBytes: flat.WORKER_MEMORY_LIMIT_MB * 1024 * 1024,
+      lockDurationMs: flat.WORKER_LOCK_DURATION_MS,
+      reconcileIntervalMs: flat.RECONCILE_INTERVAL_MS,
+      modelConcurrency: flat.MODEL_CONCURRENCY,
+      chunk: {
+        targetTokens: flat.CHUNK_TARGET_TOKENS,
+        overlapTokens: flat.CHUNK_OVERLAP_TOKENS,
+        maxTokens: flat.CHUNK_MAX_TOKENS,
+      },
+      extract: {
+        maxImagePixels: flat.EXTRACT_MAX_IMAGE_PIXELS,
+        pageTimeoutMs: flat.EXTRACT_PAGE_TIMEOUT_MS,
+        pagesPerRange: flat.EXTRACT_PAGES_PER_RANGE,
+      },
     },
     metrics: { port: flat.METRICS_PORT, token: flat.METRICS_TOKEN },
   };

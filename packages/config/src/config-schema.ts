@@ -263,6 +263,91 @@ export const configSchema = z.object({
       'How long a half-open probe holds its lease before another worker may probe, in milliseconds.',
     schema: integer(1, MS_PER_DAY),
   }),
+  BLOB_DIR: envVar({
+    group: 'Pipeline workers',
+    default: './data/blobs',
+    description:
+      'Directory for document bytes and extracted images (content-addressed; shared by all workers).',
+    schema: text(),
+  }),
+  MIGRATE_ON_START: envVar({
+    group: 'Pipeline workers',
+    default: 'true',
+    description:
+      'Apply pending database migrations when a worker starts (idempotent; compose runs a one-shot migrate too).',
+    schema: oneOf(['true', 'false']),
+  }),
+  WORKER_STAGES: envVar({
+    group: 'Pipeline workers',
+    default: 'memory-check,extract,enrich-images,chunk,embed,graph',
+    description: 'Comma-separated stages this worker process runs (scale stages independently).',
+    schema: text(
+      /^(memory-check|extract|enrich-images|chunk|embed|graph)(,(memory-check|extract|enrich-images|chunk|embed|graph))*$/,
+      'is a comma-separated list of stage names',
+    ),
+  }),
+  WORKER_MEMORY_LIMIT_MB: envVar({
+    group: 'Pipeline workers',
+    default: '2048',
+    description:
+      'Memory one worker process may use, in MiB; the memory check plans and delays documents against it.',
+    schema: integer(128, 1_048_576),
+  }),
+  WORKER_LOCK_DURATION_MS: envVar({
+    group: 'Pipeline workers',
+    default: '30000',
+    description: "A job's lock lifetime in milliseconds; a killed worker's job is taken over after it.",
+    schema: integer(1_000, MS_PER_DAY),
+  }),
+  RECONCILE_INTERVAL_MS: envVar({
+    group: 'Pipeline workers',
+    default: '30000',
+    description:
+      'How often workers re-enqueue documents whose job Redis lost (Postgres is the truth), in milliseconds.',
+    schema: integer(1_000, MS_PER_DAY),
+  }),
+  MODEL_CONCURRENCY: envVar({
+    group: 'Pipeline workers',
+    default: '2',
+    description: 'Model calls one document runs at once in the image and graph stages.',
+    schema: integer(1, 64),
+  }),
+  CHUNK_TARGET_TOKENS: envVar({
+    group: 'Pipeline workers',
+    default: '512',
+    description: 'Chunk size the chunker aims for, in tokens (o200k_base).',
+    schema: integer(32, 8_192),
+  }),
+  CHUNK_OVERLAP_TOKENS: envVar({
+    group: 'Pipeline workers',
+    default: '64',
+    description: 'Tokens repeated from the end of the previous chunk.',
+    schema: integer(0, 2_048),
+  }),
+  CHUNK_MAX_TOKENS: envVar({
+    group: 'Pipeline workers',
+    default: '1024',
+    description: 'Hard upper bound of a chunk, in tokens.',
+    schema: integer(64, 16_384),
+  }),
+  EXTRACT_MAX_IMAGE_PIXELS: envVar({
+    group: 'Pipeline workers',
+    default: '40000000',
+    description: 'Largest image (width x height) that pdf.js or sharp may decode; bigger ones are skipped.',
+    schema: integer(1_000, 1_000_000_000),
+  }),
+  EXTRACT_PAGE_TIMEOUT_MS: envVar({
+    group: 'Pipeline workers',
+    default: '30000',
+    description: 'Time limit for extracting one PDF page, in milliseconds.',
+    schema: integer(100, MS_PER_DAY),
+  }),
+  EXTRACT_PAGES_PER_RANGE: envVar({
+    group: 'Pipeline workers',
+    default: '50',
+    description: 'Most PDF pages a worker extracts at once (the memory check may choose fewer).',
+    schema: integer(1, 10_000),
+  }),
 
   // --- HTTP API and metrics
   API_HOST: envVar({

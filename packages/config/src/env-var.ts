@@ -14,6 +14,7 @@ export type EnvGroup =
   | 'Cloud providers: OpenRouter'
   | 'Budgets'
   | 'Circuit breakers'
+  | 'Pipeline workers'
   | 'HTTP API and metrics'
   | 'API secrets';
 

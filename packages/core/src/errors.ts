@@ -29,6 +29,20 @@ export const ERROR_CODES = {
   BUDGET_UNAVAILABLE: { category: 'system', retryable: true },
   LLM_JSON_INVALID: { category: 'provider', retryable: false },
   CANCELLED: { category: 'user', retryable: false },
+  // documents and the pipeline
+  DOCUMENT_TOO_LARGE: { category: 'user', retryable: false },
+  UNSUPPORTED_TYPE: { category: 'user', retryable: false },
+  PDF_ENCRYPTED: { category: 'user', retryable: false },
+  PDF_INVALID: { category: 'user', retryable: false },
+  EMPTY_DOCUMENT: { category: 'user', retryable: false },
+  IMAGE_INVALID: { category: 'user', retryable: false },
+  // A page over the time limit is pathological (e.g. a content-stream cycle): it would time out again.
+  EXTRACTION_TIMEOUT: { category: 'user', retryable: false },
+  DOCUMENT_NOT_FOUND: { category: 'user', retryable: false },
+  DOCUMENT_CANCELLED: { category: 'user', retryable: false },
+  VECTOR_DIM_MISMATCH: { category: 'system', retryable: false },
+  STORE_UNAVAILABLE: { category: 'system', retryable: true },
+  REDIS_EVICTION_POLICY: { category: 'system', retryable: false },
   // infrastructure
   DATABASE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_UNAVAILABLE: { category: 'system', retryable: true },

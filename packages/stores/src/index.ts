@@ -1,4 +1,18 @@
+export { createFileBlobStore } from './blobs/file-blob-store.ts';
+export { MAX_DESCRIPTION_LENGTH, mergeDescriptions } from './graph/merge-descriptions.ts';
+export { ALL_CYPHER_STATEMENTS, CYPHER_STATEMENTS } from './graph/neo4j-cypher.ts';
+export type { Neo4jDriverLike, Neo4jGraphStoreOptions } from './graph/neo4j-graph-store.ts';
+export { createNeo4jGraphStore } from './graph/neo4j-graph-store.ts';
+export type { PostgresGraphStoreOptions } from './graph/postgres-graph-store.ts';
+export { createPostgresGraphStore } from './graph/postgres-graph-store.ts';
 export type { PostgresPoolOptions } from './postgres-pool.ts';
 export { createPostgresPool } from './postgres-pool.ts';
+export type { DocumentStatusView, StageStatusView, VersionStatusView } from './registry/document-status.ts';
+export { getDocumentStatus } from './registry/document-status.ts';
+export { createPostgresDocumentRepository } from './registry/postgres-document-repository.ts';
 export type { RunMigrationsOptions, RunMigrationsResult } from './run-migrations.ts';
 export { MIGRATIONS_DIR, runMigrations } from './run-migrations.ts';
+export type { PostgresVectorStoreOptions } from './vector/postgres-vector-store.ts';
+export { createPostgresVectorStore } from './vector/postgres-vector-store.ts';
+export type { QdrantApi, QdrantVectorStoreOptions } from './vector/qdrant-vector-store.ts';
+export { createQdrantVectorStore } from './vector/qdrant-vector-store.ts';

@@ -48,11 +48,26 @@ describe('runMigrations', () => {
     expect(first.applied).toEqual(ALL_MIGRATIONS);
     expect(ALL_MIGRATIONS.length).toBeGreaterThanOrEqual(2);
     expect(await tablesIn(schema)).toEqual([
+      'document_chunks',
+      'document_images',
+      'document_pages',
+      'document_versions',
+      'documents',
+      'embed_batches',
+      'graph_chunks',
+      'graph_documents',
+      'graph_entities',
+      'graph_extractions',
+      'graph_mentions',
+      'graph_relations',
       'llm_budget_limits',
       'llm_budget_months',
       'llm_budget_reservations',
       'llm_ledger',
       'pgmigrations',
+      'stage_runs',
+      'vector_collections',
+      'vector_points',
     ]);
 
     const second = await runMigrations({ databaseUrl, schema });

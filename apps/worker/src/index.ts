@@ -1,0 +1,2 @@
+export type { WorkerRuntime, WorkerRuntimeOptions } from './runtime.ts';
+export { pipelineOptions, startWorkerRuntime } from './runtime.ts';

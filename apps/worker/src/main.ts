@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { loadConfig, secretKeyNames } from '@aegis/config';
+import { isAegisError, isStage } from '@aegis/core';
+import { createLogger } from '@aegis/observability';
+import { startWorkerRuntime } from './runtime.ts';
+
+const { values } = parseArgs({ options: { stages: { type: 'string' } } });
+const config = loadConfig(process.env);
+const logger = createLogger({ level: config.logLevel, name: 'aegis-worker', secretKeys: secretKeyNames() });
+const stages = values.stages?.split(',').map((stage) => stage.trim());
+const unknown = stages?.filter((stage) => !isStage(stage)) ?? [];
+if (unknown.length > 0) {
+  logger.error(
+    { unknown },
+    `--stages takes stage names (memory-check, extract, enrich-images, chunk, embed, graph)`,
+  );
+  process.exit(2);
+}
+
+try {
+  const runtime = await startWorkerRuntime({ config, logger, stages: stages?.filter(isStage) });
+  let stopping = false;
+  const shutdown = (signal: string): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down: finishing active jobs');
+    runtime.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+} catch (error) {
+  logger.error({ code: isAegisError(error) ? error.code : 'INTERNAL', err: error }, 'worker failed to start');
+  process.exit(1);
+}

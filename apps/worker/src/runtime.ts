@@ -1,0 +1,169 @@
+import { hostname } from 'node:os';
+import type { AppConfig } from '@aegis/config';
+import { isStage, type Stage } from '@aegis/core';
+import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
+import type { PipelineDeps, PipelineOptions } from '@aegis/pipeline';
+import {
+  assertNoEviction,
+  createProducer,
+  createProgressPublisher,
+  createRedisConnection,
+  createStageQueues,
+  type Producer,
+  readCapacity,
+  type StageQueues,
+  startCapacityReports,
+  startReconciler,
+  startStageWorkers,
+} from '@aegis/queue';
+import {
+  createFileBlobStore,
+  createPostgresDocumentRepository,
+  createPostgresPool,
+  runMigrations,
+} from '@aegis/stores';
+import type pg from 'pg';
+import { Registry } from 'prom-client';
+import { storesFromConfig } from './stores-from-config.ts';
+
+export interface WorkerRuntimeOptions {
+  config: AppConfig;
+  logger: Logger;
+  /** Stages to run; default from config (WORKER_STAGES). An empty list starts no workers (a producer-only runtime). */
+  stages?: readonly Stage[] | undefined;
+  registry?: Registry | undefined;
+  /** Apply migrations at start (idempotent, lock-protected). Default true. */
+  migrate?: boolean | undefined;
+  /** An existing pool (tests); otherwise one is created from DATABASE_URL. */
+  pool?: pg.Pool | undefined;
+  workerId?: string | undefined;
+}
+
+export interface WorkerRuntime {
+  producer: Producer;
+  pipeline: PipelineDeps;
+  queues: StageQueues;
+  registry: Registry;
+  /** Graceful: stops taking jobs, waits for active ones, flushes the ledger, closes connections. */
+  close(): Promise<void>;
+}
+
+export function pipelineOptions(config: AppConfig): PipelineOptions {
+  const { pipeline, llm } = config;
+  return {
+    chunk: pipeline.chunk,
+    extractionLimits: {
+      maxImagePixels: pipeline.extract.maxImagePixels,
+      pageTimeoutMs: pipeline.extract.pageTimeoutMs,
+      maxImagesPerPage: 64,
+    },
+    embedBatchSize: llm.embedBatchSize,
+    modelConcurrency: pipeline.modelConcurrency,
+    visionPromptVersion: 'vision-v1',
+    visionPrompt: VISION_PROMPT,
+    graphPromptVersion: 'graph-v1',
+    maxPagesPerRange: pipeline.extract.pagesPerRange,
+    memoryRetryDelayMs: 15_000,
+  };
+}
+
+/** Everything a worker process runs, wired from config: the apps only call this and handle signals. */
+export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise<WorkerRuntime> {
+  const { config, logger } = options;
+  const prefix = config.redis.queuePrefix;
+  const stages = options.stages ?? config.pipeline.stages.filter(isStage);
+  const registry = options.registry ?? new Registry();
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+
+  const redis = createRedisConnection(config.redis.url, 'worker');
+  await assertNoEviction(redis);
+  if ((options.migrate ?? config.pipeline.migrateOnStart) !== false)
+    await runMigrations({ databaseUrl: config.database.url });
+  const ownPool = options.pool === undefined;
+  const pool =
+    options.pool ??
+    createPostgresPool({
+      url: config.database.url,
+      max: config.database.poolMax,
+      applicationName: `aegis-worker:${workerId}`,
+      onIdleError: (error) => logger.warn({ err: error }, 'idle Postgres connection failed'),
+    });
+
+  const routerRedis = redis.duplicate();
+  const { router } = await createRouterFromConfig(config, { pool, redis: routerRedis, registry, logger });
+  await router.start();
+  const { vectors, graph } = storesFromConfig(config, pool);
+  await graph.ensureSchema();
+
+  const publishRedis = redis.duplicate();
+  const publish = createProgressPublisher(publishRedis, prefix);
+  const pipeline: PipelineDeps = {
+    repository: createPostgresDocumentRepository({ pool }),
+    blobs: createFileBlobStore({ root: config.pipeline.blobDir }),
+    router,
+    vectors,
+    graph,
+    logger,
+    options: pipelineOptions(config),
+    async capacity() {
+      const seen = await readCapacity(redis, prefix);
+      if (seen.workers > 0) return seen;
+      // Nobody reported yet (this process starts up): judge by this process alone.
+      const limit = config.pipeline.memoryLimitBytes;
+      return { workers: 1, largestLimitBytes: limit, bestHeadroomBytes: limit - process.memoryUsage.rss() };
+    },
+  };
+  const queues = createStageQueues({ connection: redis, prefix });
+  const workers = startStageWorkers({
+    stages,
+    connection: redis,
+    prefix,
+    processor: { pipeline, queues, publish },
+    lockDurationMs: config.pipeline.lockDurationMs,
+  });
+  const stopCapacity =
+    stages.length > 0
+      ? startCapacityReports({
+          redis: publishRedis,
+          prefix,
+          workerId,
+          limitBytes: config.pipeline.memoryLimitBytes,
+        })
+      : async () => {};
+  const stopReconciler =
+    stages.length > 0
+      ? startReconciler({
+          pipeline,
+          queues,
+          redis: publishRedis,
+          publish,
+          intervalMs: config.pipeline.reconcileIntervalMs,
+          onReport: (report) => {
+            if (report.requeued.length > 0)
+              logger.warn({ requeued: report.requeued }, 're-enqueued documents whose jobs Redis had lost');
+          },
+        })
+      : () => {};
+  logger.info({ workerId, stages, prefix }, 'worker runtime started');
+
+  return {
+    producer: createProducer({ pipeline, queues, publish }),
+    pipeline,
+    queues,
+    registry,
+    async close() {
+      stopReconciler();
+      await workers.close();
+      await stopCapacity();
+      await router
+        .close()
+        .catch((error: unknown) => logger.warn({ err: error }, 'ledger flush on shutdown failed'));
+      await queues.close();
+      await Promise.all([vectors.close(), graph.close()]);
+      routerRedis.disconnect();
+      publishRedis.disconnect();
+      await redis.quit().catch(() => redis.disconnect());
+      if (ownPool) await pool.end();
+    },
+  };
+}

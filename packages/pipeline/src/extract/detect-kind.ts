@@ -1,0 +1,140 @@
+import { AegisError } from '@aegis/core';
+import type { SourceKind } from './extracted-document.ts';
+
+/** What {@link detectKind} and `extractDocument` receive: the bytes plus the caller's hints. */
+export interface ExtractInput {
+  data: Uint8Array;
+  /** Original file name; only its extension is used, and only for text formats. */
+  filename?: string | undefined;
+  /** Declared media type, e.g. `text/markdown`; only used for text formats. */
+  mimeType?: string | undefined;
+}
+
+/** Image container detected from magic bytes. */
+export type ImageFormat = 'png' | 'jpeg' | 'webp' | 'tiff';
+
+/** Kind plus the finer format where one kind covers several. */
+export interface DetectedKind {
+  kind: SourceKind;
+  imageFormat?: ImageFormat | undefined;
+}
+
+const SUPPORTED =
+  'PDF, DOCX, plain text (.txt), Markdown (.md, .markdown), HTML (.html, .htm) and images (PNG, JPEG, WebP, TIFF)';
+
+const TEXT_EXTENSIONS: Record<string, SourceKind> = {
+  txt: 'text',
+  text: 'text',
+  md: 'markdown',
+  markdown: 'markdown',
+  html: 'html',
+  htm: 'html',
+};
+
+const TEXT_MIME_TYPES: Record<string, SourceKind> = {
+  'text/plain': 'text',
+  'text/markdown': 'markdown',
+  'text/x-markdown': 'markdown',
+  'text/html': 'html',
+  'application/xhtml+xml': 'html',
+};
+
+function startsWith(data: Uint8Array, bytes: readonly number[], offset = 0): boolean {
+  if (data.length < offset + bytes.length) return false;
+  return bytes.every((b, i) => data[offset + i] === b);
+}
+
+function ascii(text: string): number[] {
+  return Array.from(text, (c) => c.charCodeAt(0));
+}
+
+/**
+ * Sniffs the document kind. Binary formats are recognised by their magic bytes alone (a PDF named `.txt` is a
+ * PDF); text formats have no magic, so they need a known extension or media type AND valid UTF-8 without NUL
+ * bytes, which keeps binary junk out of the text path.
+ *
+ * @throws AegisError `UNSUPPORTED_TYPE` naming what was seen and what is supported.
+ */
+export function detectKind(input: ExtractInput): SourceKind {
+  return detectKindDetailed(input).kind;
+}
+
+/** {@link detectKind} plus the image format for images. */
+export function detectKindDetailed(input: ExtractInput): DetectedKind {
+  const { data } = input;
+  // PDF readers accept the header anywhere in the first KiB; so does pdf.js.
+  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, 1024));
+  if (head.indexOf('%PDF-') !== -1) return { kind: 'pdf' };
+  if (startsWith(data, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
+    return { kind: 'image', imageFormat: 'png' };
+  if (startsWith(data, [0xff, 0xd8, 0xff])) return { kind: 'image', imageFormat: 'jpeg' };
+  if (startsWith(data, ascii('RIFF')) && startsWith(data, ascii('WEBP'), 8)) {
+    return { kind: 'image', imageFormat: 'webp' };
+  }
+  if (startsWith(data, [0x49, 0x49, 0x2a, 0x00]) || startsWith(data, [0x4d, 0x4d, 0x00, 0x2a])) {
+    return { kind: 'image', imageFormat: 'tiff' };
+  }
+  if (startsWith(data, [0x50, 0x4b, 0x03, 0x04])) {
+    if (zipHasEntry(data, 'word/document.xml')) return { kind: 'docx' };
+    throw unsupported('a ZIP archive that is not a Word document (no word/document.xml)', input);
+  }
+
+  const declared = declaredTextKind(input);
+  if (declared === undefined) throw unsupported(describeUnknown(data), input);
+  if (data.includes(0)) throw unsupported('binary data (NUL bytes) declared as text', input);
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    throw unsupported('text that is not valid UTF-8', input);
+  }
+  return { kind: declared };
+}
+
+function declaredTextKind(input: ExtractInput): SourceKind | undefined {
+  const ext = input.filename?.toLowerCase().match(/\.([a-z0-9]+)$/)?.[1];
+  if (ext !== undefined && TEXT_EXTENSIONS[ext] !== undefined) return TEXT_EXTENSIONS[ext];
+  const mime = input.mimeType?.toLowerCase().split(';')[0]?.trim();
+  if (mime !== undefined && TEXT_MIME_TYPES[mime] !== undefined) return TEXT_MIME_TYPES[mime];
+  return undefined;
+}
+
+function describeUnknown(data: Uint8Array): string {
+  if (data.length === 0) return 'an empty file';
+  const hex = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  return `unknown content (first bytes ${hex}) without a supported text extension or media type`;
+}
+
+function unsupported(what: string, input: ExtractInput): AegisError {
+  const name = input.filename === undefined ? '' : ` "${input.filename}"`;
+  return new AegisError(
+    'UNSUPPORTED_TYPE',
+    `Unsupported document${name}: detected ${what}. Supported: ${SUPPORTED}.`,
+    {
+      details: { filename: input.filename, mimeType: input.mimeType },
+    },
+  );
+}
+
+/**
+ * Looks for an entry name in the ZIP central directory (end-of-central-directory record, then the entries).
+ * Falls back to scanning local headers when the directory is unreadable, as a truncated upload may be.
+ */
+function zipHasEntry(data: Uint8Array, name: string): boolean {
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+  // The EOCD is 22 bytes plus a comment of at most 65,535 bytes.
+  const searchFrom = Math.max(0, buf.length - 22 - 0xffff);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd >= searchFrom && eocd + 22 <= buf.length) {
+    const entries = buf.readUInt16LE(eocd + 10);
+    let offset = buf.readUInt32LE(eocd + 16);
+    for (let i = 0; i < entries && offset + 46 <= buf.length; i++) {
+      if (buf.readUInt32LE(offset) !== 0x02014b50) break;
+      const nameLength = buf.readUInt16LE(offset + 28);
+      const extraLength = buf.readUInt16LE(offset + 30);
+      const commentLength = buf.readUInt16LE(offset + 32);
+      if (buf.toString('utf8', offset + 46, offset + 46 + nameLength) === name) return true;
+      offset += 46 + nameLength + extraLength + commentLength;
+    }
+  }
+  return buf.indexOf(name) !== -1;
+}

@@ -1,0 +1,16 @@
+export type { DetectedKind, ExtractInput, ImageFormat } from './detect-kind.ts';
+export { detectKind, detectKindDetailed } from './detect-kind.ts';
+export type { ExtractOptions } from './extract-document.ts';
+export { extractDocument, inspectPdfDocument as inspectPdf } from './extract-document.ts';
+export type {
+  BoundingBox,
+  ExtractedDocument,
+  ExtractedImage,
+  ExtractedPage,
+  ExtractionLimits,
+  OutlineEntry,
+  Paragraph,
+  SourceKind,
+} from './extracted-document.ts';
+export { DEFAULT_EXTRACTION_LIMITS, resolveLimits } from './limits.ts';
+export type { PageRange, PdfInfo } from './pdf-extract.ts';

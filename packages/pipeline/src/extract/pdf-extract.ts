@@ -1,0 +1,352 @@
+import { AegisError } from '@aegis/core';
+import type {
+  BoundingBox,
+  ExtractedDocument,
+  ExtractedImage,
+  ExtractedPage,
+  ExtractionLimits,
+  OutlineEntry,
+} from './extracted-document.ts';
+import { assignHeadings } from './headings.ts';
+import { findOversizedImages } from './oversized-images.ts';
+import {
+  type EncodedImage,
+  encodeRawImage,
+  findImageDraws,
+  type ImageDraw,
+  resolveImage,
+} from './pdf-images.ts';
+import { layoutPage, type TextRun } from './pdf-layout.ts';
+import type { PdfDocumentProxy, PdfjsModule, PdfPageProxy } from './pdfjs.ts';
+import { loadPdfjs, openPdf, toPdfError } from './pdfjs.ts';
+import { withTimeout } from './timeout.ts';
+
+/** Cheap facts about a PDF, for planning page ranges. */
+export interface PdfInfo {
+  pageCount: number;
+  title: string | undefined;
+  outline: OutlineEntry[];
+}
+
+/** 1-based inclusive page range. */
+export interface PageRange {
+  from: number;
+  to: number;
+}
+
+/** Options of the PDF extractor. */
+export interface PdfExtractOptions {
+  limits: ExtractionLimits;
+  pageRange?: PageRange | undefined;
+  /** Decode and encode images (default true). Off gives text-only extraction, e.g. for benchmarks. */
+  images?: boolean | undefined;
+  /** Called as each page starts; the thread runner uses it to restart the page timer. */
+  onPage?: ((pageNumber: number) => void) | undefined;
+}
+
+/** Outline entries beyond this are ignored: a hostile outline can be huge. */
+const MAX_OUTLINE_ENTRIES = 2000;
+const MAX_OUTLINE_DEPTH = 8;
+
+/**
+ * Page count, title and outline without reading page content (the title may need page 1's text when the
+ * metadata has none).
+ *
+ * @throws AegisError `PDF_ENCRYPTED`, `PDF_INVALID` or `EXTRACTION_TIMEOUT`.
+ */
+export async function inspectPdf(data: Uint8Array, limits: ExtractionLimits): Promise<PdfInfo> {
+  const pdfjs = await loadPdfjs();
+  const doc = await openPdf(pdfjs, data, {
+    maxImagePixels: limits.maxImagePixels,
+    timeoutMs: limits.pageTimeoutMs,
+  });
+  try {
+    return await withTimeout(
+      (async () => {
+        const outline = await readOutline(doc);
+        const title = (await metadataTitle(doc)) ?? (await firstPageTitle(doc));
+        return { pageCount: doc.numPages, title, outline };
+      })(),
+      limits.pageTimeoutMs,
+      () => timeoutError('Reading the PDF outline', limits.pageTimeoutMs),
+    );
+  } catch (error) {
+    throw toPdfError(error);
+  } finally {
+    await doc.destroy().catch(() => undefined);
+  }
+}
+
+/**
+ * Extracts text (reading order, paragraphs, headings) and images of a PDF, one page at a time: each page is
+ * released (`page.cleanup()`) before the next, so a long document can be processed range by range.
+ *
+ * @throws AegisError `PDF_ENCRYPTED`, `PDF_INVALID`, `EXTRACTION_TIMEOUT` (a page over `pageTimeoutMs`),
+ *   `EMPTY_DOCUMENT` (the whole document was extracted and no page had text or images), `VALIDATION_FAILED`
+ *   (a page range outside the document).
+ */
+export async function extractPdf(data: Uint8Array, options: PdfExtractOptions): Promise<ExtractedDocument> {
+  const { limits } = options;
+  const pdfjs = await loadPdfjs();
+  const doc = await openPdf(pdfjs, data, {
+    maxImagePixels: limits.maxImagePixels,
+    timeoutMs: limits.pageTimeoutMs,
+  });
+  try {
+    const pageCount = doc.numPages;
+    const from = options.pageRange?.from ?? 1;
+    const to = Math.min(options.pageRange?.to ?? pageCount, pageCount);
+    if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || from > to) {
+      throw new AegisError(
+        'VALIDATION_FAILED',
+        `Page range ${from}-${options.pageRange?.to} is not within the document's ${pageCount} pages.`,
+        { details: { from, to: options.pageRange?.to, pageCount } },
+      );
+    }
+    const warnings: string[] = [];
+    const outline = await withTimeout(readOutline(doc), limits.pageTimeoutMs, () =>
+      timeoutError('Reading the PDF outline', limits.pageTimeoutMs),
+    );
+    const pages: ExtractedPage[] = [];
+    for (let pageNumber = from; pageNumber <= to; pageNumber++) {
+      options.onPage?.(pageNumber);
+      const page = await withTimeout(
+        extractPage(pdfjs, doc, pageNumber, options, warnings),
+        limits.pageTimeoutMs,
+        () => timeoutError(`Page ${pageNumber}`, limits.pageTimeoutMs),
+      );
+      pages.push(page);
+    }
+    for (const image of findOversizedImages(data, limits.maxImagePixels)) {
+      warnings.push(
+        `Image object ${image.objectNumber} (${image.width}x${image.height} pixels) is over the limit of ` +
+          `${limits.maxImagePixels} pixels and was not decoded.`,
+      );
+    }
+    const wholeDocument = from === 1 && to === pageCount;
+    if (wholeDocument && pages.every((p) => p.paragraphs.length === 0 && p.images.length === 0)) {
+      throw new AegisError(
+        'EMPTY_DOCUMENT',
+        `The PDF's ${pageCount} page(s) contain neither text nor images.`,
+        {
+          details: { pageCount },
+        },
+      );
+    }
+    assignHeadings(pages, outline);
+    let title = await metadataTitle(doc);
+    if (title === undefined) {
+      const first = pages.find((p) => p.pageNumber === 1);
+      title = first === undefined ? await firstPageTitle(doc) : largestText(first);
+    }
+    return { kind: 'pdf', title, pageCount, pages, outline, warnings };
+  } catch (error) {
+    throw toPdfError(error);
+  } finally {
+    // Also stops any work still queued for a page that timed out.
+    await doc.destroy().catch(() => undefined);
+  }
+}
+
+function timeoutError(what: string, ms: number): AegisError {
+  return new AegisError('EXTRACTION_TIMEOUT', `${what} took longer than ${ms} ms; extraction was stopped.`, {
+    details: { timeoutMs: ms },
+  });
+}
+
+async function extractPage(
+  pdfjs: PdfjsModule,
+  doc: PdfDocumentProxy,
+  pageNumber: number,
+  options: PdfExtractOptions,
+  warnings: string[],
+): Promise<ExtractedPage> {
+  const page = await doc.getPage(pageNumber);
+  try {
+    const viewport = page.getViewport({ scale: 1 });
+    let runs: TextRun[] = [];
+    try {
+      runs = await readRuns(pdfjs, page, viewport.transform);
+    } catch (error) {
+      if (error instanceof AegisError) throw error;
+      warnings.push(`Page ${pageNumber}: text could not be read (${(error as Error).message}).`);
+    }
+    let draws: ImageDraw[] = [];
+    if (options.images !== false) {
+      try {
+        draws = await findImageDraws(pdfjs, page, viewport);
+      } catch (error) {
+        if (error instanceof AegisError) throw error;
+        warnings.push(`Page ${pageNumber}: images could not be read (${(error as Error).message}).`);
+      }
+    }
+    const cap = options.limits.maxImagesPerPage;
+    if (draws.length > cap) {
+      warnings.push(
+        `Page ${pageNumber}: ${draws.length - cap} of ${draws.length} images skipped (limit ${cap} per page).`,
+      );
+      draws = draws.slice(0, cap);
+    }
+    const placed = draws.flatMap((d, i) => (d.bbox === undefined ? [] : [{ bbox: d.bbox, i }]));
+    const layout = layoutPage(runs, placed);
+    const after = new Map(placed.map((p, k) => [p.i, layout.imageAfterParagraph[k] ?? 0]));
+    const images = await decodeImages(page, draws, options.limits.maxImagePixels);
+    const extracted: ExtractedImage[] = images.map((image, index) => ({
+      ...image,
+      index,
+      afterParagraph: after.get(index) ?? layout.paragraphs.length,
+    }));
+    for (const image of extracted) {
+      if (image.skipReason !== undefined) {
+        warnings.push(`Page ${pageNumber}: image ${image.index} not decoded: ${image.skipReason}.`);
+      }
+    }
+    return {
+      pageNumber,
+      width: viewport.width,
+      height: viewport.height,
+      paragraphs: layout.paragraphs,
+      images: extracted,
+    };
+  } finally {
+    page.cleanup();
+  }
+}
+
+async function readRuns(
+  pdfjs: PdfjsModule,
+  page: PdfPageProxy,
+  viewportTransform: number[],
+): Promise<TextRun[]> {
+  const content = await page.getTextContent();
+  const runs: TextRun[] = [];
+  for (const item of content.items) {
+    if (!('str' in item) || item.str === '') continue;
+    // Text space -> top-left page space; the font height is the length of the transformed y axis.
+    const tx = pdfjs.Util.transform(viewportTransform, item.transform);
+    const fontSize = Math.hypot(tx[2] ?? 0, tx[3] ?? 0);
+    const x = tx[4] ?? 0;
+    runs.push({ text: item.str, x0: x, x1: x + Math.abs(item.width), baseline: tx[5] ?? 0, fontSize });
+  }
+  return runs;
+}
+
+type DecodedImage = Omit<ExtractedImage, 'index' | 'afterParagraph'>;
+
+async function decodeImages(
+  page: PdfPageProxy,
+  draws: readonly ImageDraw[],
+  maxImagePixels: number,
+): Promise<DecodedImage[]> {
+  // One object drawn several times (a logo, a repeated pattern) is encoded once.
+  const cache = new Map<string, Promise<{ encoded: EncodedImage; width: number; height: number }>>();
+  const decodeOne = async (draw: ImageDraw) => {
+    const raw = typeof draw.source === 'string' ? await resolveImage(page, draw.source) : draw.source;
+    if (raw === null)
+      return {
+        encoded: { data: undefined, skipReason: 'undecodable' },
+        width: draw.width,
+        height: draw.height,
+      };
+    const encoded = await encodeRawImage(raw, draw.mask, maxImagePixels);
+    return { encoded, width: raw.width, height: raw.height };
+  };
+  const out: DecodedImage[] = [];
+  for (const draw of draws) {
+    let pending = typeof draw.source === 'string' ? cache.get(draw.source) : undefined;
+    if (pending === undefined) {
+      pending = decodeOne(draw);
+      if (typeof draw.source === 'string') cache.set(draw.source, pending);
+    }
+    const { encoded, width, height } = await pending;
+    const bbox: BoundingBox | undefined = draw.bbox;
+    out.push({
+      bbox,
+      width,
+      height,
+      data: encoded.data,
+      mimeType: 'image/png',
+      ...(encoded.skipReason === undefined ? {} : { skipReason: encoded.skipReason }),
+    });
+  }
+  return out;
+}
+
+async function metadataTitle(doc: PdfDocumentProxy): Promise<string | undefined> {
+  try {
+    const { info } = await doc.getMetadata();
+    const title = (info as { Title?: unknown }).Title;
+    return typeof title === 'string' && title.trim() !== '' ? title.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The largest text on page 1, for documents without a metadata title. */
+async function firstPageTitle(doc: PdfDocumentProxy): Promise<string | undefined> {
+  const pdfjs = await loadPdfjs();
+  const page = await doc.getPage(1);
+  try {
+    const viewport = page.getViewport({ scale: 1 });
+    const runs = await readRuns(pdfjs, page, viewport.transform);
+    const { paragraphs } = layoutPage(runs, []);
+    return largestText({ pageNumber: 1, width: 0, height: 0, paragraphs, images: [] });
+  } catch {
+    return undefined;
+  } finally {
+    page.cleanup();
+  }
+}
+
+function largestText(page: ExtractedPage): string | undefined {
+  let best: { size: number; text: string } | undefined;
+  for (const p of page.paragraphs) {
+    const size = p.fontSize ?? 0;
+    if (p.text.length >= 3 && p.text.length <= 300 && (best === undefined || size > best.size)) {
+      best = { size, text: p.text };
+    }
+  }
+  return best?.text;
+}
+
+interface RawOutlineNode {
+  title: string;
+  dest: string | unknown[] | null;
+  items: RawOutlineNode[];
+}
+
+async function readOutline(doc: PdfDocumentProxy): Promise<OutlineEntry[]> {
+  let roots: RawOutlineNode[] | null;
+  try {
+    roots = (await doc.getOutline()) as RawOutlineNode[] | null;
+  } catch {
+    return [];
+  }
+  const entries: OutlineEntry[] = [];
+  const visit = async (nodes: readonly RawOutlineNode[], level: number): Promise<void> => {
+    for (const node of nodes) {
+      if (entries.length >= MAX_OUTLINE_ENTRIES) return;
+      entries.push({ title: node.title.trim(), level, pageNumber: await destinationPage(doc, node.dest) });
+      if (level < MAX_OUTLINE_DEPTH && node.items.length > 0) await visit(node.items, level + 1);
+    }
+  };
+  await visit(roots ?? [], 1);
+  return entries;
+}
+
+async function destinationPage(
+  doc: PdfDocumentProxy,
+  dest: RawOutlineNode['dest'],
+): Promise<number | undefined> {
+  try {
+    const explicit = typeof dest === 'string' ? await doc.getDestination(dest) : dest;
+    const target = explicit?.[0];
+    if (typeof target === 'number') return target + 1;
+    if (target !== null && typeof target === 'object' && 'num' in target) {
+      return (await doc.getPageIndex(target as { num: number; gen: number })) + 1;
+    }
+  } catch {
+    // A dangling destination only loses the page number of one outline entry.
+  }
+  return undefined;
+}

@@ -1,0 +1,94 @@
+import { isAegisError } from '@aegis/core';
+import { createImagePreparer } from '../images/index.ts';
+import type { StoredImage } from '../ports/document-repository.ts';
+import { stopIfCancelled } from './cancellation.ts';
+import type { PipelineDeps, StageRun } from './stage-context.ts';
+
+/**
+ * Filters the document's images (tiny, near-uniform, duplicates) one at a time in page order, and describes
+ * the rest through the router with the versioned vision prompt, at most `modelConcurrency` at once, so memory
+ * is bounded by a few images whatever the document holds. One image failing marks that image failed and adds
+ * a warning; the document goes on. Images already described are skipped on a retry.
+ */
+export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promise<void> {
+  const images = (await deps.repository.loadImages(run.documentId, run.version)).filter(
+    (image) => image.status === 'pending' && image.blobPath,
+  );
+  const total = images.length;
+  let done = 0;
+  await run.progress(done, total);
+  if (total === 0) return;
+
+  const preparer = createImagePreparer();
+  const warnings: string[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let failure: unknown;
+
+  const finish = async (): Promise<void> => {
+    done += 1;
+    await run.progress(done, total);
+  };
+
+  const describe = async (image: StoredImage, data: Uint8Array, mimeType: string): Promise<void> => {
+    try {
+      const result = await deps.router.describeImage({
+        image: { data, mimeType },
+        prompt: deps.options.visionPrompt,
+        signal: run.signal,
+        attribution: { documentId: run.documentId, stage: 'enrich-images' },
+      });
+      await deps.repository.updateImage(image.id, {
+        status: 'described',
+        description: result.text.trim(),
+        promptVersion: deps.options.visionPromptVersion,
+      });
+    } catch (error) {
+      if (isAegisError(error, 'CANCELLED') || isAegisError(error, 'DOCUMENT_CANCELLED')) throw error;
+      const code = isAegisError(error) ? error.code : 'INTERNAL';
+      const message = error instanceof Error ? error.message : String(error);
+      await deps.repository.updateImage(image.id, {
+        status: 'failed',
+        errorCode: code,
+        errorMessage: message,
+      });
+      warnings.push(
+        `image ${image.imageIndex + 1} on page ${image.pageNumber} could not be described (${code})`,
+      );
+      deps.logger.warn(
+        { documentId: run.documentId, imageId: image.id, code },
+        'image description failed; continuing without it',
+      );
+    }
+    await finish();
+  };
+
+  for (const image of images) {
+    if (failure !== undefined) break;
+    await stopIfCancelled(deps, run);
+    // Duplicates are judged in page order, so the first occurrence is the one described.
+    const prepared = await preparer.prepare({
+      id: image.id,
+      data: await deps.blobs.get(image.blobPath as string),
+      mimeType: image.mimeType,
+    });
+    if (prepared.status === 'skip' || !prepared.prepared) {
+      await deps.repository.updateImage(image.id, {
+        status: 'skipped',
+        skipReason: prepared.reason ?? 'filtered',
+        duplicateOf: prepared.duplicateOf,
+      });
+      await finish();
+      continue;
+    }
+    while (inFlight.size >= deps.options.modelConcurrency) await Promise.race(inFlight);
+    const task: Promise<void> = describe(image, prepared.prepared.data, prepared.prepared.mimeType)
+      .catch((error: unknown) => {
+        failure ??= error;
+      })
+      .finally(() => inFlight.delete(task));
+    inFlight.add(task);
+  }
+  await Promise.all(inFlight);
+  if (failure !== undefined) throw failure;
+  await deps.repository.addWarnings(run.documentId, run.version, warnings);
+}

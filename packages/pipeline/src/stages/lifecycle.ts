@@ -1,0 +1,53 @@
+import { STAGES, type Stage } from '@aegis/core';
+import { runChunk } from './chunk.ts';
+import { runEmbed } from './embed.ts';
+import { runEnrichImages } from './enrich-images.ts';
+import { runExtract } from './extract.ts';
+import { runGraph } from './graph.ts';
+import type { PipelineDeps, StageRun } from './stage-context.ts';
+
+/** The stages after the memory check, which the queue layer runs the same way. */
+export const STAGE_RUNNERS: Record<
+  Exclude<Stage, 'memory-check'>,
+  (deps: PipelineDeps, run: StageRun) => Promise<unknown>
+> = {
+  extract: runExtract,
+  'enrich-images': runEnrichImages,
+  chunk: runChunk,
+  embed: runEmbed,
+  graph: runGraph,
+};
+
+/**
+ * The version is done: it becomes the active one, and everything of older versions (points, graph nodes,
+ * rows) is deleted only now, so search never has a gap between the old and the new content.
+ */
+export async function finalizeVersion(
+  deps: PipelineDeps,
+  documentId: string,
+  version: number,
+): Promise<void> {
+  const superseded = await deps.repository.activate(documentId, version);
+  await deps.vectors.deleteOtherVersions(documentId, version);
+  await deps.graph.deleteOtherVersions(documentId, version);
+  await deps.repository.deleteArtifactsExcept(documentId, version);
+  if (superseded.length > 0) deps.logger.info({ documentId, version, superseded }, 'replaced older versions');
+}
+
+/** Removes everything the cancelled version wrote so far and marks it cancelled. Idempotent. */
+export async function cleanupCancelled(
+  deps: PipelineDeps,
+  documentId: string,
+  version: number,
+): Promise<void> {
+  await deps.vectors.deleteVersion(documentId, version);
+  await deps.graph.deleteVersion(documentId, version);
+  await deps.repository.deleteArtifacts(documentId, version);
+  for (const run of await deps.repository.stageRuns(documentId, version)) {
+    if (run.status !== 'completed')
+      await deps.repository.setStage(documentId, version, run.stage, 'cancelled');
+  }
+  await deps.repository.setVersionStatus(documentId, version, 'cancelled');
+}
+
+export { STAGES };

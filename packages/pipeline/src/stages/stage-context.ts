@@ -1,0 +1,56 @@
+import type { GraphStore, VectorStore } from '@aegis/core';
+import type { Logger, Router } from '@aegis/llm-router';
+import type { ChunkOptions } from '../chunk/chunk.ts';
+import type { ExtractionLimits } from '../extract/extracted-document.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
+import type { DocumentRepository } from '../ports/document-repository.ts';
+
+/** What workers report about themselves, for the memory check. */
+export interface WorkerCapacity {
+  /** Most memory any live worker could give a job right now (its limit minus what it uses), in bytes. */
+  bestHeadroomBytes: number;
+  /** The largest memory limit of any live worker, in bytes: a job needing more can never run. */
+  largestLimitBytes: number;
+  /** Live workers seen (0 = none reported; the check then assumes this process's own figures). */
+  workers: number;
+}
+
+export interface PipelineOptions {
+  chunk: ChunkOptions;
+  extractionLimits: ExtractionLimits;
+  /** Chunks per embedding request and per persisted batch. Default 64. */
+  embedBatchSize: number;
+  /** Concurrent model calls per document in enrich-images and graph. Default 2. */
+  modelConcurrency: number;
+  /** Version of the vision prompt (recorded on every described image). */
+  visionPromptVersion: string;
+  visionPrompt: string;
+  /** Version of the entity extraction prompt. */
+  graphPromptVersion: string;
+  /** Pages per extraction range for big PDFs (an upper bound; the memory check may choose fewer). Default 50. */
+  maxPagesPerRange: number;
+  /** How long a job waits for memory before it is tried again, in ms. Default 15000. */
+  memoryRetryDelayMs: number;
+}
+
+/** The ports every stage works through. No BullMQ, no config: the queue layer and apps wire these. */
+export interface PipelineDeps {
+  repository: DocumentRepository;
+  blobs: BlobStore;
+  router: Router;
+  vectors: VectorStore;
+  graph: GraphStore;
+  logger: Logger;
+  options: PipelineOptions;
+  capacity(): Promise<WorkerCapacity>;
+}
+
+/** One stage run of one document version. */
+export interface StageRun {
+  documentId: string;
+  version: number;
+  /** Fires when the job must stop (worker shutting down, lock lost). */
+  signal?: AbortSignal | undefined;
+  /** Reports progress of the stage's items (pages, images, chunks, batches). */
+  progress(done: number, total: number): Promise<void>;
+}

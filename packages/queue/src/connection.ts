@@ -1,0 +1,36 @@
+import { AegisError } from '@aegis/core';
+import { Redis } from 'ioredis';
+
+/**
+ * A Redis connection for BullMQ. Workers need `maxRetriesPerRequest: null` (blocking commands must wait
+ * through reconnects); producers fail fast instead, so an API request is not held while Redis is down.
+ */
+export function createRedisConnection(url: string, role: 'worker' | 'producer'): Redis {
+  return new Redis(url, {
+    maxRetriesPerRequest: role === 'worker' ? null : 3,
+    enableOfflineQueue: role === 'worker',
+    connectionName: `aegis-${role}`,
+  });
+}
+
+/**
+ * BullMQ keeps jobs as ordinary keys: a Redis that evicts keys under memory pressure silently loses work.
+ * Refuse to start unless the policy is `noeviction` (read with CONFIG GET, or INFO where CONFIG is disabled).
+ */
+export async function assertNoEviction(redis: Redis): Promise<void> {
+  let policy: string | undefined;
+  try {
+    const reply = (await redis.config('GET', 'maxmemory-policy')) as string[];
+    policy = reply[1];
+  } catch {
+    const info = await redis.info('memory');
+    policy = /maxmemory_policy:(\S+)/.exec(info)?.[1];
+  }
+  if (policy !== 'noeviction') {
+    throw new AegisError(
+      'REDIS_EVICTION_POLICY',
+      `Redis maxmemory-policy is "${policy ?? 'unknown'}"; queues need "noeviction" or jobs can vanish under memory pressure. ` +
+        'Set it with `redis-cli config set maxmemory-policy noeviction` (and in redis.conf).',
+    );
+  }
+}

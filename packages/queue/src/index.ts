@@ -1,0 +1,15 @@
+export type { CapacityReport } from './capacity.ts';
+export { readCapacity, startCapacityReports } from './capacity.ts';
+export { assertNoEviction, createRedisConnection } from './connection.ts';
+export type { IngestInput, Producer } from './producer.ts';
+export { createProducer } from './producer.ts';
+export type { ProgressEvent } from './progress-events.ts';
+export { createProgressPublisher, progressChannel } from './progress-events.ts';
+export type { ReconcileReport, ReconcilerDeps } from './reconciler.ts';
+export { reconcile, startReconciler } from './reconciler.ts';
+export type { StageOutcome, StageProcessorDeps } from './stage-processor.ts';
+export { createStageProcessor } from './stage-processor.ts';
+export type { StageQueues } from './stage-queues.ts';
+export { createStageQueues } from './stage-queues.ts';
+export type { StageWorkers, StageWorkersOptions } from './stage-workers.ts';
+export { startStageWorkers } from './stage-workers.ts';

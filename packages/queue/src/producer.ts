@@ -1,0 +1,120 @@
+import { createHash } from 'node:crypto';
+import { AegisError, STAGES, type Stage } from '@aegis/core';
+import { cleanupCancelled, detectKind, type PipelineDeps, type Registration } from '@aegis/pipeline';
+import type { ProgressEvent } from './progress-events.ts';
+import type { StageQueues } from './stage-queues.ts';
+
+export interface IngestInput {
+  data: Uint8Array;
+  /** File name shown to people; also used to tell text formats apart. */
+  displayName: string;
+  /** The real path of a watched or server file; a changed file at the same source becomes a new version. */
+  sourceKey?: string | undefined;
+  mimeType?: string | undefined;
+  createdBy?: string | undefined;
+}
+
+export interface Producer {
+  /** Registers the bytes and enqueues the first stage. The same bytes again return the existing version and do nothing. */
+  ingest(input: IngestInput): Promise<Registration & { kind: string }>;
+  /** Re-runs `stage` and the stages after it, reusing the outputs of earlier stages. */
+  retry(documentId: string, version: number, stage: Stage): Promise<{ run: number }>;
+  /** Stops the version within one batch and removes what it wrote so far. */
+  cancel(documentId: string, version: number): Promise<void>;
+}
+
+const MIME_BY_KIND: Record<string, string> = {
+  pdf: 'application/pdf',
+  text: 'text/plain',
+  markdown: 'text/markdown',
+  html: 'text/html',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+};
+
+/** The one producer every surface (HTTP, watched folder, CLI) uses. */
+export function createProducer(deps: {
+  pipeline: PipelineDeps;
+  queues: StageQueues;
+  publish: (event: ProgressEvent) => void;
+}): Producer {
+  const { repository, blobs } = deps.pipeline;
+  return {
+    async ingest(input) {
+      const kind = detectKind({ data: input.data, filename: input.displayName, mimeType: input.mimeType });
+      const sha256 = createHash('sha256').update(input.data).digest('hex');
+      const stored = await blobs.put(input.data);
+      const registration = await repository.register({
+        sourceKey: input.sourceKey ?? `upload:${sha256}`,
+        displayName: input.displayName,
+        sha256,
+        byteSize: input.data.byteLength,
+        kind,
+        mimeType: MIME_BY_KIND[kind] ?? input.mimeType ?? 'application/octet-stream',
+        blobPath: stored.path,
+        createdBy: input.createdBy,
+      });
+      if (registration.created) {
+        // If Redis is down here the version stays queued in Postgres and the reconciler enqueues it later.
+        await deps.queues.enqueue(
+          { documentId: registration.documentId, version: registration.version, run: 1 },
+          'memory-check',
+        );
+        deps.publish({
+          type: 'version',
+          documentId: registration.documentId,
+          version: registration.version,
+          status: 'queued',
+        });
+      }
+      return { ...registration, kind };
+    },
+
+    async retry(documentId, version, stage) {
+      const record = await repository.getVersion(documentId, version);
+      if (!record)
+        throw new AegisError(
+          'DOCUMENT_NOT_FOUND',
+          `document ${documentId} version ${version} does not exist`,
+        );
+      if (record.status === 'superseded' || record.status === 'cancelled' || record.status === 'cancelling') {
+        throw new AegisError(
+          'VALIDATION_FAILED',
+          `version ${version} is ${record.status}; only current versions can be retried`,
+        );
+      }
+      const runs = await repository.stageRuns(documentId, version);
+      const earlier = STAGES.slice(0, STAGES.indexOf(stage));
+      const unfinished = earlier.filter(
+        (name) => runs.find((run) => run.stage === name)?.status !== 'completed',
+      );
+      if (unfinished.length > 0) {
+        throw new AegisError(
+          'VALIDATION_FAILED',
+          `cannot retry ${stage} before ${unfinished.join(', ')} completed; retry ${unfinished[0]} instead`,
+        );
+      }
+      const run = await repository.resetFrom(documentId, version, stage);
+      await deps.queues.enqueue({ documentId, version, run }, stage);
+      deps.publish({ type: 'stage', documentId, version, stage, status: 'queued' });
+      return { run };
+    },
+
+    async cancel(documentId, version) {
+      const record = await repository.getVersion(documentId, version);
+      if (!record)
+        throw new AegisError(
+          'DOCUMENT_NOT_FOUND',
+          `document ${documentId} version ${version} does not exist`,
+        );
+      if (record.status !== 'queued' && record.status !== 'processing') return;
+      await repository.setVersionStatus(documentId, version, 'cancelling');
+      const runs = await repository.stageRuns(documentId, version);
+      await deps.queues.removeVersion(documentId, version, new Map(runs.map((run) => [run.stage, run.run])));
+      // Nothing running: clean up now. Otherwise the running stage stops at its next check and cleans up.
+      if (!runs.some((run) => run.status === 'running')) {
+        await cleanupCancelled(deps.pipeline, documentId, version);
+        deps.publish({ type: 'version', documentId, version, status: 'cancelled' });
+      }
+    },
+  };
+}

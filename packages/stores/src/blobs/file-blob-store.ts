@@ -1,0 +1,48 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { AegisError } from '@aegis/core';
+import type { BlobStore } from '@aegis/pipeline';
+
+const BLOB_PATH = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{64}$/;
+
+/**
+ * Blobs as files under `root`, at `sha256/<first two hex>/<sha256>`. Writes go to a temporary file and are
+ * renamed into place, so a reader never sees half a blob and concurrent writers of the same bytes agree.
+ */
+export function createFileBlobStore(options: { root: string }): BlobStore {
+  const root = path.resolve(options.root);
+
+  function resolve(blobPath: string): string {
+    // Only paths this store made are accepted: no `..`, no absolute paths from a tampered row.
+    if (!BLOB_PATH.test(blobPath)) throw new AegisError('VALIDATION_FAILED', `not a blob path: ${blobPath}`);
+    return path.join(root, blobPath);
+  }
+
+  return {
+    async put(data) {
+      const sha256 = createHash('sha256').update(data).digest('hex');
+      const blobPath = `sha256/${sha256.slice(0, 2)}/${sha256}`;
+      const file = path.join(root, blobPath);
+      await mkdir(path.dirname(file), { recursive: true });
+      const temporary = `${file}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(temporary, data, { flag: 'wx' });
+      await rename(temporary, file);
+      return { path: blobPath, sha256, size: data.byteLength };
+    },
+    async get(blobPath) {
+      try {
+        return new Uint8Array(await readFile(resolve(blobPath)));
+      } catch (error) {
+        throw new AegisError(
+          'STORE_UNAVAILABLE',
+          `blob ${blobPath} cannot be read: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    },
+    async delete(blobPath) {
+      await rm(resolve(blobPath), { force: true });
+    },
+  };
+}

@@ -1,0 +1,234 @@
+import type { VectorPoint } from '@aegis/core';
+import { describe, expect, it } from 'vitest';
+import { createQdrantVectorStore, type QdrantApi } from './qdrant-vector-store.ts';
+
+// No Qdrant runs here: this pins the requests the store sends (shapes from @qdrant/js-client-rest's
+// types); the shared contract (test/contracts) runs against a real Qdrant when QDRANT_URL is set.
+
+interface Call {
+  method: string;
+  args: unknown[];
+}
+
+function fakeClient(
+  state: { exists: boolean; size?: number; indexed?: string[] },
+  overrides: Partial<Record<keyof QdrantApi, (...args: unknown[]) => unknown>> = {},
+) {
+  const calls: Call[] = [];
+  const record =
+    (method: keyof QdrantApi, answer: (...args: unknown[]) => unknown) =>
+    async (...args: unknown[]) => {
+      calls.push({ method, args });
+      return (overrides[method] ?? answer)(...args);
+    };
+  const client = {
+    collectionExists: record('collectionExists', () => ({ exists: state.exists })),
+    getCollection: record('getCollection', () => ({
+      config: { params: { vectors: { size: state.size ?? 4, distance: 'Cosine' } } },
+      payload_schema: Object.fromEntries(
+        (state.indexed ?? []).map((field) => [field, { data_type: 'keyword' }]),
+      ),
+    })),
+    createCollection: record('createCollection', (_name, config) => {
+      state.exists = true;
+      state.size = (config as { vectors: { size: number } }).vectors.size;
+      return true;
+    }),
+    createPayloadIndex: record('createPayloadIndex', () => ({ status: 'completed' })),
+    upsert: record('upsert', () => ({ status: 'acknowledged' })),
+    delete: record('delete', () => ({ status: 'completed' })),
+    count: record('count', () => ({ count: 7 })),
+    query: record('query', () => ({
+      points: [
+        {
+          id: 'p1',
+          version: 1,
+          score: 0.5,
+          payload: {
+            documentId: 'd',
+            version: 2,
+            chunkIndex: 3,
+            pageStart: 4,
+            pageEnd: 5,
+            source: 's',
+            text: 't',
+            headingPath: ['h'],
+            embeddingModel: 'm',
+          },
+        },
+      ],
+    })),
+  };
+  return { client: client as unknown as QdrantApi, calls };
+}
+
+function points(count: number): VectorPoint[] {
+  return Array.from({ length: count }, (_, index) => ({
+    id: `00000000-0000-0000-0000-${String(index).padStart(12, '0')}`,
+    vector: [1, 0, 0, index + 1],
+    payload: {
+      documentId: 'd',
+      version: 1,
+      chunkIndex: index,
+      pageStart: 1,
+      pageEnd: 1,
+      source: 's',
+      text: 't',
+      headingPath: [],
+      embeddingModel: 'm',
+    },
+  }));
+}
+
+const base = { url: 'http://qdrant.invalid:6333', collection: 'docs' };
+
+describe('createQdrantVectorStore', () => {
+  it('creates a missing collection with cosine distance and both payload indexes', async () => {
+    const { client, calls } = fakeClient({ exists: false });
+    await createQdrantVectorStore({ ...base, client }).ensureCollection(4);
+    expect(calls.find((call) => call.method === 'createCollection')?.args).toEqual([
+      'docs',
+      { vectors: { size: 4, distance: 'Cosine' } },
+    ]);
+    expect(calls.filter((call) => call.method === 'createPayloadIndex').map((call) => call.args[1])).toEqual([
+      { field_name: 'documentId', field_schema: 'keyword', wait: true },
+      { field_name: 'version', field_schema: 'integer', wait: true },
+    ]);
+  });
+
+  it('leaves an existing collection and its indexes alone', async () => {
+    const { client, calls } = fakeClient({ exists: true, size: 4, indexed: ['documentId', 'version'] });
+    await createQdrantVectorStore({ ...base, client }).ensureCollection(4);
+    expect(calls.map((call) => call.method)).toEqual(['collectionExists', 'getCollection']);
+  });
+
+  it('takes a collection another worker created first as success', async () => {
+    const state = { exists: false };
+    const { client } = fakeClient(state, {
+      createCollection: () => {
+        state.exists = true;
+        throw Object.assign(new Error('Conflict'), { status: 409 });
+      },
+    });
+    await expect(createQdrantVectorStore({ ...base, client }).ensureCollection(4)).resolves.toBeUndefined();
+  });
+
+  it('fails with VECTOR_DIM_MISMATCH on an existing collection of another size', async () => {
+    const { client, calls } = fakeClient({ exists: true, size: 1024 });
+    await expect(createQdrantVectorStore({ ...base, client }).ensureCollection(768)).rejects.toMatchObject({
+      code: 'VECTOR_DIM_MISMATCH',
+      details: { expected: 1024, actual: 768 },
+    });
+    expect(calls.some((call) => call.method === 'createCollection')).toBe(false);
+  });
+
+  it('upserts in batches with wait only on the last one', async () => {
+    const { client, calls } = fakeClient({ exists: true, size: 4 });
+    const store = createQdrantVectorStore({ ...base, client, batchSize: 128 });
+    await store.upsert(points(300));
+    const upserts = calls.filter((call) => call.method === 'upsert').map((call) => call.args[1]);
+    expect(upserts.map((args) => (args as { wait: boolean }).wait)).toEqual([false, false, true]);
+    expect(upserts.map((args) => (args as { points: unknown[] }).points.length)).toEqual([128, 128, 44]);
+    const [first] = (upserts[0] as { points: { id: string; vector: number[]; payload: unknown }[] }).points;
+    expect(first?.id).toBe('00000000-0000-0000-0000-000000000000');
+    expect(first?.payload).toMatchObject({ documentId: 'd', version: 1, chunkIndex: 0 });
+
+    calls.length = 0;
+    await store.upsert(points(10), { wait: false });
+    expect(
+      calls
+        .filter((call) => call.method === 'upsert')
+        .map((call) => (call.args[1] as { wait: boolean }).wait),
+    ).toEqual([false]);
+  });
+
+  it('refuses a batch size outside 64..256', () => {
+    expect(() => createQdrantVectorStore({ ...base, batchSize: 32 })).toThrow(
+      expect.objectContaining({ code: 'VALIDATION_FAILED' }),
+    );
+  });
+
+  it('deletes, counts and searches by payload filter', async () => {
+    const { client, calls } = fakeClient({ exists: true, size: 4 });
+    const store = createQdrantVectorStore({ ...base, client });
+    await store.deleteOtherVersions('d', 3);
+    expect(calls.find((call) => call.method === 'delete')?.args[1]).toEqual({
+      wait: true,
+      filter: {
+        must: [{ key: 'documentId', match: { value: 'd' } }],
+        must_not: [{ key: 'version', match: { value: 3 } }],
+      },
+    });
+    expect(await store.count({ documentId: 'd', version: 2 })).toBe(7);
+    expect(calls.find((call) => call.method === 'count')?.args[1]).toEqual({
+      exact: true,
+      filter: {
+        must: [
+          { key: 'documentId', match: { value: 'd' } },
+          { key: 'version', match: { value: 2 } },
+        ],
+      },
+    });
+    const hits = await store.search([1, 0, 0, 0], { limit: 3, filter: { documentId: 'd' } });
+    expect(calls.find((call) => call.method === 'query')?.args[1]).toEqual({
+      query: [1, 0, 0, 0],
+      limit: 3,
+      with_payload: true,
+      with_vector: false,
+      filter: { must: [{ key: 'documentId', match: { value: 'd' } }] },
+    });
+    expect(hits).toEqual([
+      {
+        id: 'p1',
+        score: 0.5,
+        payload: {
+          documentId: 'd',
+          version: 2,
+          chunkIndex: 3,
+          pageStart: 4,
+          pageEnd: 5,
+          source: 's',
+          text: 't',
+          headingPath: ['h'],
+          embeddingModel: 'm',
+        },
+      },
+    ]);
+  });
+
+  it('treats a missing collection as empty for reads and deletes', async () => {
+    const { client, calls } = fakeClient({ exists: false });
+    const store = createQdrantVectorStore({ ...base, client });
+    expect(await store.dimensions()).toBeUndefined();
+    expect(await store.count()).toBe(0);
+    expect(await store.search([1, 0, 0, 0], { limit: 3 })).toEqual([]);
+    await store.deleteDocument('d');
+    expect(calls.every((call) => call.method === 'collectionExists')).toBe(true);
+    await expect(store.upsert(points(1))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+  });
+
+  it('maps a 400 answer to VALIDATION_FAILED and a network failure to STORE_UNAVAILABLE', async () => {
+    const bad = fakeClient(
+      { exists: true, size: 4 },
+      {
+        count: () => {
+          throw Object.assign(new Error('Bad Request'), { status: 400 });
+        },
+      },
+    );
+    await expect(createQdrantVectorStore({ ...base, client: bad.client }).count()).rejects.toMatchObject({
+      code: 'VALIDATION_FAILED',
+    });
+    const down = fakeClient(
+      { exists: true },
+      {
+        collectionExists: () => {
+          throw new TypeError('fetch failed');
+        },
+      },
+    );
+    await expect(createQdrantVectorStore({ ...base, client: down.client }).count()).rejects.toMatchObject({
+      code: 'STORE_UNAVAILABLE',
+    });
+  });
+});

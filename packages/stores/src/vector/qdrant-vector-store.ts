@@ -1,0 +1,281 @@
+import type { ChunkPayload, VectorFilter, VectorHit, VectorStore } from '@aegis/core';
+import { AegisError, isAegisError } from '@aegis/core';
+import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import {
+  assertDimensions,
+  assertValidDimensions,
+  collectionMissing,
+  dimensionMismatch,
+  l2Normalise,
+} from './vector-math.ts';
+
+/** The part of the Qdrant REST client the store uses; tests pass a recording fake. */
+export type QdrantApi = Pick<
+  QdrantClient,
+  | 'collectionExists'
+  | 'getCollection'
+  | 'createCollection'
+  | 'createPayloadIndex'
+  | 'upsert'
+  | 'delete'
+  | 'count'
+  | 'query'
+>;
+
+export interface QdrantVectorStoreOptions {
+  /** REST URL, e.g. `http://127.0.0.1:6333`. Ignored when `client` is given. */
+  url: string;
+  /** Sent as the `api-key` header; empty or undefined for an unauthenticated Qdrant. */
+  apiKey?: string | undefined;
+  collection: string;
+  /** Points per upsert request, 64..256 (issue 3). Default 128. */
+  batchSize?: number | undefined;
+  /** Per-request timeout in ms. Default 60_000. */
+  timeoutMs?: number | undefined;
+  /** Replaces the client built from `url` / `apiKey` (tests). */
+  client?: QdrantApi | undefined;
+}
+
+/** Payload fields the store filters on; both get a payload index so filtered search and delete stay fast. */
+const PAYLOAD_INDEXES = [
+  { field: 'documentId', schema: 'keyword' },
+  { field: 'version', schema: 'integer' },
+] as const satisfies readonly { field: keyof ChunkPayload; schema: Schemas['PayloadSchemaType'] }[];
+
+const STORE = 'qdrant vector store';
+
+/**
+ * VectorStore on Qdrant. One collection, one unnamed vector per point with cosine distance, the
+ * ChunkPayload as the point payload. Upserts are split into `batchSize` requests sent with `wait: false`
+ * (Qdrant acknowledges once the operation is in its write-ahead log) and the last one with `wait: true`,
+ * so the call returns when its writes are searchable without paying a round trip of indexing per batch.
+ * Deletes and counts go by payload filter (`documentId`, `version`), counts with `exact: true`.
+ */
+export function createQdrantVectorStore(options: QdrantVectorStoreOptions): VectorStore {
+  const { collection } = options;
+  const batchSize = options.batchSize ?? 128;
+  if (!Number.isInteger(batchSize) || batchSize < 64 || batchSize > 256) {
+    throw new AegisError(
+      'VALIDATION_FAILED',
+      `Qdrant batchSize must be an integer in 64..256, got ${batchSize}`,
+      {
+        details: { batchSize },
+      },
+    );
+  }
+  const client: QdrantApi =
+    options.client ??
+    new QdrantClient({
+      url: options.url,
+      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+      timeout: options.timeoutMs ?? 60_000,
+      // The check is a fire-and-forget request that only console.warns; readiness is checked by callers.
+      checkCompatibility: false,
+    });
+  // A collection's vector size never changes, so one lookup per process is enough.
+  let knownDimensions: number | undefined;
+
+  async function run<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw toQdrantError(error, operation);
+    }
+  }
+
+  async function readDimensions(): Promise<number | undefined> {
+    if (knownDimensions !== undefined) return knownDimensions;
+    const { exists } = await client.collectionExists(collection);
+    if (!exists) return undefined;
+    knownDimensions = vectorSizeOf(await client.getCollection(collection), collection);
+    return knownDimensions;
+  }
+
+  return {
+    kind: 'qdrant',
+
+    ensureCollection(dimensions) {
+      return run('ensureCollection', async () => {
+        assertValidDimensions(dimensions);
+        const { exists } = await client.collectionExists(collection);
+        if (!exists) {
+          try {
+            await client.createCollection(collection, { vectors: { size: dimensions, distance: 'Cosine' } });
+          } catch (error) {
+            // Another worker may have created it between our check and our create: that is success.
+            if (!(await client.collectionExists(collection)).exists) throw error;
+          }
+        }
+        const info = await client.getCollection(collection);
+        const size = vectorSizeOf(info, collection);
+        if (size !== dimensions) throw dimensionMismatch(collection, size, dimensions);
+        knownDimensions = size;
+        for (const { field, schema } of PAYLOAD_INDEXES) {
+          if (info.payload_schema[field] !== undefined) continue;
+          await client.createPayloadIndex(collection, {
+            field_name: field,
+            field_schema: schema,
+            wait: true,
+          });
+        }
+      });
+    },
+
+    dimensions() {
+      return run('dimensions', readDimensions);
+    },
+
+    upsert(points, upsertOptions) {
+      return run('upsert', async () => {
+        if (points.length === 0) return;
+        const dimensions = await readDimensions();
+        if (dimensions === undefined) throw collectionMissing(collection);
+        assertDimensions(
+          points.map((point) => point.vector),
+          dimensions,
+          collection,
+        );
+        const waitForLast = upsertOptions?.wait ?? true;
+        for (let start = 0; start < points.length; start += batchSize) {
+          const batch = points.slice(start, start + batchSize);
+          const isLast = start + batchSize >= points.length;
+          await client.upsert(collection, {
+            wait: isLast && waitForLast,
+            points: batch.map((point) => ({
+              id: point.id,
+              // Qdrant normalises for cosine itself; doing it here too refuses zero vectors like the lite store.
+              vector: l2Normalise(point.vector),
+              payload: { ...point.payload },
+            })),
+          });
+        }
+      });
+    },
+
+    deleteVersion(documentId, version) {
+      return run('deleteVersion', () =>
+        deleteWhere({ must: [matchDocument(documentId), matchVersion(version)] }),
+      );
+    },
+
+    deleteOtherVersions(documentId, keepVersion) {
+      return run('deleteOtherVersions', () =>
+        deleteWhere({ must: [matchDocument(documentId)], must_not: [matchVersion(keepVersion)] }),
+      );
+    },
+
+    deleteDocument(documentId) {
+      return run('deleteDocument', () => deleteWhere({ must: [matchDocument(documentId)] }));
+    },
+
+    count(filter) {
+      return run('count', async () => {
+        if ((await readDimensions()) === undefined) return 0;
+        const qdrantFilter = toQdrantFilter(filter);
+        const result = await client.count(collection, {
+          exact: true,
+          ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
+        });
+        return result.count;
+      });
+    },
+
+    search(vector, { limit, filter }) {
+      return run('search', async () => {
+        if (limit <= 0) return [];
+        const dimensions = await readDimensions();
+        if (dimensions === undefined) return [];
+        assertDimensions([vector], dimensions, collection);
+        const qdrantFilter = toQdrantFilter(filter);
+        const response = await client.query(collection, {
+          query: l2Normalise(vector),
+          limit,
+          with_payload: true,
+          with_vector: false,
+          ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
+        });
+        return response.points.map(toHit);
+      });
+    },
+
+    async close() {
+      // The REST client keeps no connection that needs closing (fetch with keep-alive).
+    },
+  };
+
+  async function deleteWhere(filter: Schemas['Filter']): Promise<void> {
+    // Deleting from a collection that was never created is a no-op, not a 404.
+    if ((await readDimensions()) === undefined) return;
+    await client.delete(collection, { wait: true, filter });
+  }
+}
+
+function matchDocument(documentId: string): Schemas['FieldCondition'] {
+  return { key: 'documentId', match: { value: documentId } };
+}
+
+function matchVersion(version: number): Schemas['FieldCondition'] {
+  return { key: 'version', match: { value: version } };
+}
+
+function toQdrantFilter(filter: VectorFilter | undefined): Schemas['Filter'] | undefined {
+  const must: Schemas['FieldCondition'][] = [];
+  if (filter?.documentId !== undefined) must.push(matchDocument(filter.documentId));
+  if (filter?.version !== undefined) must.push(matchVersion(filter.version));
+  return must.length === 0 ? undefined : { must };
+}
+
+function vectorSizeOf(info: Schemas['CollectionInfo'], collection: string): number {
+  const vectors = info.config.params.vectors;
+  if (vectors !== undefined && vectors !== null && typeof vectors === 'object' && 'size' in vectors) {
+    return Number(vectors.size);
+  }
+  // A collection with named vectors was not made by this store; writing an unnamed vector would fail.
+  throw new AegisError(
+    'VALIDATION_FAILED',
+    `Qdrant collection "${collection}" has named or no vectors; this store needs one unnamed cosine vector`,
+    { details: { collection } },
+  );
+}
+
+function toHit(point: Schemas['ScoredPoint']): VectorHit {
+  const payload = (point.payload ?? {}) as Record<string, unknown>;
+  return {
+    id: String(point.id),
+    score: point.score,
+    payload: {
+      documentId: String(payload.documentId ?? ''),
+      version: Number(payload.version ?? 0),
+      chunkIndex: Number(payload.chunkIndex ?? 0),
+      pageStart: Number(payload.pageStart ?? 0),
+      pageEnd: Number(payload.pageEnd ?? 0),
+      source: String(payload.source ?? ''),
+      text: String(payload.text ?? ''),
+      headingPath: Array.isArray(payload.headingPath) ? payload.headingPath.map(String) : [],
+      embeddingModel: String(payload.embeddingModel ?? ''),
+    },
+  };
+}
+
+/**
+ * Qdrant answers a caller mistake with 400/404/422 (wrong vector size, bad filter); those are permanent.
+ * Anything else (connection refused, 5xx, timeouts, 429) is an outage to retry.
+ */
+function toQdrantError(error: unknown, operation: string): AegisError {
+  if (isAegisError(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const status = statusOf(error) ?? /Unexpected Response: (\d{3})/.exec(message)?.[1];
+  const permanent = status === '400' || status === '404' || status === '422';
+  return new AegisError(
+    permanent ? 'VALIDATION_FAILED' : 'STORE_UNAVAILABLE',
+    `${STORE} ${operation} failed: ${message}`,
+    { cause: error, details: { store: STORE, operation, ...(status === undefined ? {} : { status }) } },
+  );
+}
+
+/** The HTTP status of the client's errors: `ApiError.status` (openapi-typescript-fetch) for non-2xx answers. */
+function statusOf(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('status' in error)) return undefined;
+  const status = (error as { status: unknown }).status;
+  return typeof status === 'number' ? String(status) : undefined;
+}

@@ -1,0 +1,252 @@
+import { randomBytes } from 'node:crypto';
+import type { ChunkPayload, VectorPoint, VectorStore } from '@aegis/core';
+import { chunkPointId } from '@aegis/core';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/** A store on a collection no other test uses; `cleanup` removes the collection's data. */
+export interface VectorStoreUnderTest {
+  store: VectorStore;
+  cleanup(): Promise<void>;
+}
+
+export type VectorStoreFactory = (context: { collection: string }) => Promise<VectorStoreUnderTest>;
+
+/** Registers the VectorStore contract for one adapter; every test gets a fresh collection. */
+export function describeVectorStoreContract(
+  name: string,
+  factory: VectorStoreFactory,
+  options: { skip?: string | undefined } = {},
+): void {
+  const describeOrSkip = options.skip === undefined ? describe : describe.skip;
+  describeOrSkip(`VectorStore contract: ${name}`, () => {
+    const opened: VectorStoreUnderTest[] = [];
+
+    async function open(): Promise<VectorStore> {
+      const under = await factory({ collection: `contract_${randomBytes(5).toString('hex')}` });
+      opened.push(under);
+      return under.store;
+    }
+
+    afterEach(async () => {
+      for (const under of opened.splice(0)) {
+        await under.cleanup();
+        await under.store.close();
+      }
+    });
+
+    it('creates a collection once and refuses another vector size with VECTOR_DIM_MISMATCH', async () => {
+      const store = await open();
+      expect(await store.dimensions()).toBeUndefined();
+      await store.ensureCollection(4);
+      await store.ensureCollection(4);
+      expect(await store.dimensions()).toBe(4);
+      expect(await store.count()).toBe(0);
+      await expect(store.ensureCollection(8)).rejects.toMatchObject({ code: 'VECTOR_DIM_MISMATCH' });
+    });
+
+    it('refuses vectors and queries of the wrong size with VECTOR_DIM_MISMATCH', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const doc = uniqueDocument();
+      await expect(store.upsert([point(doc, 1, 0, [1, 0, 0])])).rejects.toMatchObject({
+        code: 'VECTOR_DIM_MISMATCH',
+      });
+      await expect(store.search([1, 0, 0, 0, 0], { limit: 3 })).rejects.toMatchObject({
+        code: 'VECTOR_DIM_MISMATCH',
+      });
+      expect(await store.count()).toBe(0);
+    });
+
+    it('refuses a zero vector instead of storing NaNs', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      await expect(store.upsert([point(uniqueDocument(), 1, 0, [0, 0, 0, 0])])).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+    });
+
+    it('upserts idempotently: the same ids twice give the same points, the last payload wins', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const doc = uniqueDocument();
+      const points = [
+        point(doc, 1, 0, [1, 0, 0, 0]),
+        point(doc, 1, 1, [0, 1, 0, 0]),
+        point(doc, 1, 2, [0, 0, 1, 0]),
+      ];
+      await store.upsert(points, { wait: true });
+      await store.upsert(points, { wait: true });
+      expect(await store.count()).toBe(3);
+
+      const changed = point(doc, 1, 1, [0, 1, 0, 0], { text: 'rewritten' });
+      await store.upsert([changed]);
+      expect(await store.count()).toBe(3);
+      const [hit] = await store.search([0, 1, 0, 0], { limit: 1 });
+      expect(hit?.id).toBe(changed.id);
+      expect(hit?.payload.text).toBe('rewritten');
+    });
+
+    it('writes more points than one batch holds', async () => {
+      const store = await open();
+      await store.ensureCollection(8);
+      const doc = uniqueDocument();
+      const points = Array.from({ length: 300 }, (_, index) =>
+        point(doc, 1, index, randomVector(8, index + 1)),
+      );
+      await store.upsert(points);
+      expect(await store.count({ documentId: doc })).toBe(300);
+    });
+
+    it('counts by document, by version and by both', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      await store.upsert([
+        point(a, 1, 0, [1, 0, 0, 0]),
+        point(a, 1, 1, [0, 1, 0, 0]),
+        point(a, 2, 0, [0, 0, 1, 0]),
+        point(b, 1, 0, [0, 0, 0, 1]),
+      ]);
+      expect(await store.count()).toBe(4);
+      expect(await store.count({ documentId: a })).toBe(3);
+      expect(await store.count({ documentId: a, version: 1 })).toBe(2);
+      expect(await store.count({ documentId: a, version: 2 })).toBe(1);
+      expect(await store.count({ version: 1 })).toBe(3);
+      expect(await store.count({ documentId: 'no-such-document' })).toBe(0);
+    });
+
+    it('ranks by cosine similarity with scores in [-1, 1] and returns the full payload', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const doc = uniqueDocument();
+      const same = point(doc, 1, 0, [2, 0, 0, 0]);
+      const close = point(doc, 1, 1, [1, 1, 0, 0]);
+      const orthogonal = point(doc, 1, 2, [0, 0, 3, 0]);
+      const opposite = point(doc, 1, 3, [-1, 0, 0, 0]);
+      await store.upsert([opposite, orthogonal, close, same]);
+
+      const hits = await store.search([5, 0, 0, 0], { limit: 10 });
+      expect(hits.map((hit) => hit.id)).toEqual([same.id, close.id, orthogonal.id, opposite.id]);
+      expect(hits[0]?.score).toBeCloseTo(1, 5);
+      expect(hits[1]?.score).toBeCloseTo(Math.SQRT1_2, 5);
+      expect(hits[2]?.score).toBeCloseTo(0, 5);
+      expect(hits[3]?.score).toBeCloseTo(-1, 5);
+      expect(hits[0]?.payload).toEqual(same.payload);
+
+      const top2 = await store.search([5, 0, 0, 0], { limit: 2 });
+      expect(top2.map((hit) => hit.id)).toEqual([same.id, close.id]);
+    });
+
+    it('searches within a document and version filter only', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      const a1 = point(a, 1, 0, [1, 0.1, 0, 0]);
+      const a2 = point(a, 2, 0, [1, 0.2, 0, 0]);
+      const b1 = point(b, 1, 0, [1, 0, 0, 0]);
+      await store.upsert([a1, a2, b1]);
+
+      expect(
+        (await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: a } })).map((hit) => hit.id),
+      ).toEqual([a1.id, a2.id]);
+      expect(
+        (await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: a, version: 2 } })).map(
+          (hit) => hit.id,
+        ),
+      ).toEqual([a2.id]);
+      expect(await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: 'none' } })).toEqual([]);
+    });
+
+    it('deleteVersion removes exactly that version', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      await store.upsert([
+        point(a, 1, 0, [1, 0, 0, 0]),
+        point(a, 1, 1, [0, 1, 0, 0]),
+        point(a, 2, 0, [0, 0, 1, 0]),
+        point(b, 1, 0, [0, 0, 0, 1]),
+      ]);
+      await store.deleteVersion(a, 1);
+      await store.deleteVersion(a, 1);
+      expect(await store.count({ documentId: a, version: 1 })).toBe(0);
+      expect(await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: a, version: 1 } })).toEqual(
+        [],
+      );
+      expect(await store.count({ documentId: a, version: 2 })).toBe(1);
+      expect(await store.count({ documentId: b })).toBe(1);
+    });
+
+    it('deleteOtherVersions keeps only the given version', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      await store.upsert([
+        point(a, 1, 0, [1, 0, 0, 0]),
+        point(a, 2, 0, [0, 1, 0, 0]),
+        point(a, 3, 0, [0, 0, 1, 0]),
+        point(b, 1, 0, [0, 0, 0, 1]),
+      ]);
+      await store.deleteOtherVersions(a, 3);
+      expect(await store.count({ documentId: a })).toBe(1);
+      expect(await store.count({ documentId: a, version: 3 })).toBe(1);
+      expect(await store.count({ documentId: b })).toBe(1);
+    });
+
+    it('deleteDocument removes every version of the document and nothing else', async () => {
+      const store = await open();
+      await store.ensureCollection(4);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      await store.upsert([
+        point(a, 1, 0, [1, 0, 0, 0]),
+        point(a, 2, 0, [0, 1, 0, 0]),
+        point(b, 1, 0, [0, 0, 0, 1]),
+      ]);
+      await store.deleteDocument(a);
+      await store.deleteDocument(a);
+      expect(await store.count({ documentId: a })).toBe(0);
+      expect((await store.search([1, 0, 0, 0], { limit: 10 })).map((hit) => hit.payload.documentId)).toEqual([
+        b,
+      ]);
+      expect(await store.count()).toBe(1);
+    });
+  });
+}
+
+function uniqueDocument(): string {
+  return randomBytes(32).toString('hex');
+}
+
+function point(
+  documentId: string,
+  version: number,
+  chunkIndex: number,
+  vector: number[],
+  overrides: Partial<ChunkPayload> = {},
+): VectorPoint {
+  return {
+    id: chunkPointId(documentId, version, chunkIndex),
+    vector,
+    payload: {
+      documentId,
+      version,
+      chunkIndex,
+      pageStart: chunkIndex + 1,
+      pageEnd: chunkIndex + 2,
+      source: `/docs/${documentId.slice(0, 8)}.pdf`,
+      text: `chunk ${chunkIndex} of version ${version}`,
+      headingPath: ['Intro', `Part ${chunkIndex}`],
+      embeddingModel: 'simulator:embed-4',
+      ...overrides,
+    },
+  };
+}
+
+/** Deterministic pseudo-random vector (no zero vectors). */
+function randomVector(dimensions: number, seed: number): number[] {
+  let state = seed;
+  return Array.from({ length: dimensions }, () => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state / 2_147_483_648 - 0.5 + 1e-3;
+  });
+}
