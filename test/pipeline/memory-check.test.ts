@@ -1,0 +1,116 @@
+import { isAegisError } from '@aegis/core';
+import { assertNoEviction, createProgressPublisher, startStageWorkers } from '@aegis/queue';
+import { type PrivateRedis, startPrivateRedis } from '@aegis/testkit';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
+
+const GIB = 1024 ** 3;
+
+describe('memory check through the queue', { timeout: 120_000 }, () => {
+  let harness: PipelineHarness;
+  beforeAll(async () => {
+    harness = await createPipelineHarness({ startWorkers: false });
+  });
+  afterAll(async () => harness.close());
+
+  it('delays a document no worker has room for now, without consuming an attempt', async () => {
+    const { runtime } = harness;
+    // Workers report no headroom right now, though a big enough limit: the job must wait, not fail.
+    const pipeline = {
+      ...runtime.pipeline,
+      capacity: async () => ({ workers: 1, bestHeadroomBytes: 0, largestLimitBytes: 8 * GIB }),
+    };
+    const workers = startStageWorkers({
+      stages: ['memory-check'],
+      connection: new Redis(harness.env.REDIS_URL as string, { maxRetriesPerRequest: null }),
+      prefix: harness.config.redis.queuePrefix,
+      processor: { pipeline, queues: runtime.queues, publish: () => {} },
+    });
+    try {
+      const registration = await runtime.producer.ingest({
+        data: new TextEncoder().encode('# Wait\n\nFor memory.'),
+        displayName: 'wait.md',
+      });
+      const job = { documentId: registration.documentId, version: registration.version, run: 1 };
+      let state = 'waiting';
+      for (let attempt = 0; attempt < 200 && state !== 'delayed'; attempt += 1) {
+        state = await runtime.queues.state(job, 'memory-check');
+        if (state !== 'delayed') await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      expect(state).toBe('delayed');
+      const stored = await runtime.queues
+        .queue('memory-check')
+        .getJob(`${job.documentId}-v1-memory-check-r1`);
+      expect(stored?.attemptsMade).toBe(0);
+      const runs = await runtime.pipeline.repository.stageRuns(job.documentId, job.version);
+      expect(runs.find((run) => run.stage === 'memory-check')).toMatchObject({
+        status: 'waiting',
+        errorMessage: expect.stringContaining('headroom'),
+      });
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('fails a document that no worker could ever fit with DOCUMENT_TOO_LARGE', async () => {
+    const { runtime } = harness;
+    const pipeline = {
+      ...runtime.pipeline,
+      capacity: async () => ({
+        workers: 2,
+        bestHeadroomBytes: 64 * 1024 ** 2,
+        largestLimitBytes: 128 * 1024 ** 2,
+      }),
+    };
+    const publisher = new Redis(harness.env.REDIS_URL as string);
+    const workers = startStageWorkers({
+      stages: ['memory-check'],
+      connection: new Redis(harness.env.REDIS_URL as string, { maxRetriesPerRequest: null }),
+      prefix: harness.config.redis.queuePrefix,
+      processor: {
+        pipeline,
+        queues: runtime.queues,
+        publish: createProgressPublisher(publisher, harness.config.redis.queuePrefix),
+      },
+    });
+    try {
+      const registration = await runtime.producer.ingest({
+        data: new TextEncoder().encode('# Too big\n\nFor any worker.'),
+        displayName: 'too-big.md',
+      });
+      expect(
+        await harness.waitForVersion(registration.documentId, registration.version, ['failed'], 30_000),
+      ).toBe('failed');
+      const record = await runtime.pipeline.repository.getVersion(
+        registration.documentId,
+        registration.version,
+      );
+      expect(record?.errorCode).toBe('DOCUMENT_TOO_LARGE');
+    } finally {
+      publisher.disconnect();
+      await workers.close();
+    }
+  });
+});
+
+describe('Redis eviction policy', () => {
+  let redis: PrivateRedis;
+  beforeAll(async () => {
+    redis = await startPrivateRedis();
+  });
+  afterAll(async () => redis.stop());
+
+  it('refuses a Redis that may evict keys, and accepts noeviction', async () => {
+    const client = new Redis(redis.url);
+    try {
+      await expect(assertNoEviction(client)).resolves.toBeUndefined();
+      await client.config('SET', 'maxmemory-policy', 'allkeys-lru');
+      const error = await assertNoEviction(client).catch((caught: unknown) => caught);
+      expect(isAegisError(error, 'REDIS_EVICTION_POLICY')).toBe(true);
+      expect((error as Error).message).toContain('allkeys-lru');
+    } finally {
+      client.disconnect();
+    }
+  });
+});
