@@ -133,6 +133,15 @@ export interface Router {
 export const VISION_PROMPT =
   'Describe this image for a search index: what it shows, any text in it, and for charts or diagrams the axes, labels and the main finding. Be factual and concise.';
 
+/** How much of an invalid reply the repair attempt shows the model, in characters. */
+const REPAIR_EXCERPT_CHARS = 2_000;
+
+function excerpt(text: string, limit: number): string {
+  return text.length <= limit
+    ? text
+    : `${text.slice(0, limit)}… [${text.length - limit} more characters cut]`;
+}
+
 const NO_LOGGER: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Computes on first use, then remembers (tokenizing a prompt is only worth it when a local entry asks). */
@@ -369,10 +378,11 @@ export function createRouter(options: RouterOptions): Router {
           ...request,
           messages: [
             ...messages,
-            { role: 'assistant', content: first.text },
+            // A bounded excerpt: resending a long (often cut-off) reply would push the repair past local limits.
+            { role: 'assistant', content: excerpt(first.text, REPAIR_EXCERPT_CHARS) },
             {
               role: 'user',
-              content: `That reply is not valid: ${parsed.problem}. Reply again with only the corrected JSON object.`,
+              content: `That reply is not valid: ${parsed.problem}. If it was cut off, keep entries fewer and shorter. Reply again with only the corrected JSON object.`,
             },
           ],
         },
