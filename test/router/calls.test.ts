@@ -71,6 +71,25 @@ describe('generateJson, embed and describeImage go through the same routing', ()
     ]);
   });
 
+  it('repairs a long cut-off reply locally: the repair carries an excerpt, not the whole reply', async () => {
+    const longBroken = `{"entities": [${'{"name": "Ada Lovelace", "type": "PERSON", "description": "A pioneer of computing."},'.repeat(400)}`;
+    harness.sim.faults.add({ provider: 'ollama', route: 'chat', content: longBroken, times: 1 });
+    const result = await instance.router.generateJson({
+      task: 'extraction',
+      schema: graphSchema,
+      messages: [{ role: 'user', content: 'Ada Lovelace wrote the first program.' }],
+    });
+    expect(result.repaired).toBe(true);
+    expect(result.provider).toBe('ollama');
+    const repair = harness.sim.requests
+      .filter((record) => record.provider === 'ollama' && record.route === 'chat')
+      .at(-1);
+    const messages = (repair?.body as { messages: Array<{ role: string; content: string }> }).messages;
+    const shown = messages.find((message) => message.role === 'assistant')?.content ?? '';
+    expect(longBroken.length).toBeGreaterThan(30_000);
+    expect(shown.length).toBeLessThan(2_200);
+  });
+
   it('fails with LLM_JSON_INVALID when the repair is invalid too', async () => {
     harness.sim.faults.add({ provider: 'ollama', route: 'chat', content: 'not json at all', times: 2 });
     const error = await instance.router
