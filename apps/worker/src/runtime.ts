@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from '@aegis/config';
-import { isStage, type Stage } from '@aegis/core';
+import { isStage, JOB_CATALOG, type Stage } from '@aegis/core';
 import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
-import type { PipelineDeps, PipelineOptions } from '@aegis/pipeline';
+import { createPdfThreadPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
   assertNoEviction,
   createProducer,
@@ -22,6 +22,7 @@ import {
   createPostgresPool,
   runMigrations,
 } from '@aegis/stores';
+import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { storesFromConfig } from './stores-from-config.ts';
@@ -40,6 +41,10 @@ export interface WorkerRuntimeOptions {
 }
 
 export interface WorkerRuntime {
+  config: AppConfig;
+  /** The runtime's Postgres pool and Redis connection, for surfaces that query them (API, CLI). */
+  pool: pg.Pool;
+  redis: Redis;
   producer: Producer;
   pipeline: PipelineDeps;
   queues: StageQueues;
@@ -97,7 +102,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   const publishRedis = redis.duplicate();
   const publish = createProgressPublisher(publishRedis, prefix);
+  // pdf.js threads are reused across documents; one per concurrent extract job of this process.
+  const pdfThreads = createPdfThreadPool({
+    size: stages.includes('extract') ? JOB_CATALOG.extract.concurrency : 1,
+  });
   const pipeline: PipelineDeps = {
+    pdfThreads,
     repository: createPostgresDocumentRepository({ pool }),
     blobs: createFileBlobStore({ root: config.pipeline.blobDir }),
     router,
@@ -147,6 +157,9 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   logger.info({ workerId, stages, prefix }, 'worker runtime started');
 
   return {
+    config,
+    pool,
+    redis,
     producer: createProducer({ pipeline, queues, publish }),
     pipeline,
     queues,
@@ -154,6 +167,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     async close() {
       stopReconciler();
       await workers.close();
+      // Only after the workers finished their active jobs: a closed pool cancels the extraction it runs.
+      await pdfThreads.close();
       await stopCapacity();
       await router
         .close()

@@ -91,6 +91,14 @@ export interface AppConfig {
     apiKeyPepper: string | undefined;
     /** Secret: signs admin UI sessions. Required in production. */
     sessionSecret: string | undefined;
+    /** Real paths of folders that path ingestion may read from; empty = path ingestion off. */
+    ingestPathRoots: string[];
+    rateLimit: { max: number; windowMs: number };
+  };
+  watcher: {
+    inboxDir: string;
+    /** A file is fully written once its size is stable this long, in ms. */
+    stableMs: number;
   };
   pipeline: {
     /** Blob directory for document bytes and extracted images. */
@@ -181,7 +189,14 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
       allowedOrigins: flat.ALLOWED_ORIGINS ?? [],
       apiKeyPepper: flat.API_KEY_PEPPER,
       sessionSecret: flat.SESSION_SECRET,
+      ingestPathRoots: flat.INGEST_PATH_ROOTS
+        ? flat.INGEST_PATH_ROOTS.split(',')
+            .map((root) => root.trim())
+            .filter(Boolean)
+        : [],
+      rateLimit: { max: flat.RATE_LIMIT_MAX, windowMs: flat.RATE_LIMIT_WINDOW_MS },
     },
+    watcher: { inboxDir: flat.INBOX_DIR, stableMs: flat.WATCH_STABLE_MS },
     pipeline: {
       blobDir: flat.BLOB_DIR,
       migrateOnStart: flat.MIGRATE_ON_START === 'true',

@@ -61,7 +61,10 @@ describe('loadConfig defaults', () => {
       allowedOrigins: [],
       apiKeyPepper: undefined,
       sessionSecret: undefined,
+      ingestPathRoots: [],
+      rateLimit: { max: 120, windowMs: 60_000 },
     });
+    expect(config.watcher).toEqual({ inboxDir: './inbox', stableMs: 2000 });
     expect(config.metrics).toEqual({ port: 9464, token: undefined });
   });
 

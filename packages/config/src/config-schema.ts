@@ -374,6 +374,25 @@ export const configSchema = z.object({
     description: 'Largest accepted upload, in bytes (default 100 MiB).',
     schema: integer(1),
   }),
+  INGEST_PATH_ROOTS: optionalEnvVar({
+    group: 'HTTP API and metrics',
+    description:
+      'Comma-separated server folders from which POST /v1/documents may ingest by path (real paths; anything outside is refused with 403). Empty = path ingestion off.',
+    schema: text(),
+  }),
+  RATE_LIMIT_MAX: envVar({
+    group: 'HTTP API and metrics',
+    default: '120',
+    description:
+      'Requests one API key may make per rate-limit window (shared by all API processes through Redis).',
+    schema: integer(1, 1_000_000),
+  }),
+  RATE_LIMIT_WINDOW_MS: envVar({
+    group: 'HTTP API and metrics',
+    default: '60000',
+    description: 'The rate-limit window, in milliseconds.',
+    schema: integer(1_000, MS_PER_DAY),
+  }),
   ALLOWED_ORIGINS: optionalEnvVar({
     group: 'HTTP API and metrics',
     example: 'http://localhost:3000,https://admin.example.com',
@@ -401,6 +420,19 @@ export const configSchema = z.object({
     description:
       'Bearer token Prometheus must send to /metrics; required (at least 24 characters) in production; generate one with `openssl rand -hex 24`.',
     schema: secretText(),
+  }),
+  INBOX_DIR: envVar({
+    group: 'Watched folder',
+    default: './inbox',
+    description: 'Folder the watcher ingests from; finished files move to processed/ or failed/ inside it.',
+    schema: text(),
+  }),
+  WATCH_STABLE_MS: envVar({
+    group: 'Watched folder',
+    default: '2000',
+    description:
+      'A file counts as fully written once its size has not changed for this long, in milliseconds.',
+    schema: integer(50, MS_PER_DAY),
   }),
 });
 

@@ -16,6 +16,7 @@ export type EnvGroup =
   | 'Circuit breakers'
   | 'Pipeline workers'
   | 'HTTP API and metrics'
+  | 'Watched folder'
   | 'API secrets';
 
 /** Documentation attached to every field of the config schema; read back by `describeEnv()`. */

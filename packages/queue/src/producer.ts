@@ -21,6 +21,8 @@ export interface Producer {
   retry(documentId: string, version: number, stage: Stage): Promise<{ run: number }>;
   /** Stops the version within one batch and removes what it wrote so far. */
   cancel(documentId: string, version: number): Promise<void>;
+  /** Removes the document from every store: vectors, graph, registry rows, and blobs nothing else uses. */
+  delete(documentId: string): Promise<void>;
 }
 
 const MIME_BY_KIND: Record<string, string> = {
@@ -97,6 +99,28 @@ export function createProducer(deps: {
       await deps.queues.enqueue({ documentId, version, run }, stage);
       deps.publish({ type: 'stage', documentId, version, stage, status: 'queued' });
       return { run };
+    },
+
+    async delete(documentId) {
+      const versions = await repository.versionsOf(documentId);
+      if (versions.length === 0)
+        throw new AegisError('DOCUMENT_NOT_FOUND', `document ${documentId} does not exist`);
+      for (const { version, status } of versions) {
+        if (status !== 'queued' && status !== 'processing') continue;
+        // A running stage sees the version gone at its next check and cleans up what it wrote since.
+        await repository.setVersionStatus(documentId, version, 'cancelling');
+        const runs = await repository.stageRuns(documentId, version);
+        await deps.queues.removeVersion(
+          documentId,
+          version,
+          new Map(runs.map((run) => [run.stage, run.run])),
+        );
+      }
+      await deps.pipeline.vectors.deleteDocument(documentId);
+      await deps.pipeline.graph.deleteDocument(documentId);
+      const { orphanBlobs } = await repository.deleteDocument(documentId);
+      for (const blob of orphanBlobs) await blobs.delete(blob);
+      deps.publish({ type: 'deleted', documentId });
     },
 
     async cancel(documentId, version) {

@@ -13,7 +13,8 @@ export type ProgressEvent =
       total?: number;
       errorCode?: string;
     }
-  | { type: 'version'; documentId: string; version: number; status: VersionStatus; errorCode?: string };
+  | { type: 'version'; documentId: string; version: number; status: VersionStatus; errorCode?: string }
+  | { type: 'deleted'; documentId: string };
 
 export function progressChannel(prefix: string): string {
   return `${prefix}:events`;

@@ -68,6 +68,7 @@ export async function runIngest(args: string[]): Promise<void> {
     await new Promise<void>((resolve) => {
       listener.on('message', (_channel: string, message: string) => {
         const event = JSON.parse(message) as ProgressEvent;
+        if (event.type === 'deleted') return;
         const file = waiting.get(`${event.documentId}/${event.version}`);
         if (!file) return;
         if (event.type === 'stage' && event.status !== 'running')

@@ -7,7 +7,7 @@ import { extractImage } from './image-extract.ts';
 import { resolveLimits } from './limits.ts';
 import { extractMarkdown } from './markdown-extract.ts';
 import type { PageRange, PdfInfo } from './pdf-extract.ts';
-import { runPdfThread } from './pdf-thread.ts';
+import { createPdfThreadPool, type PdfThreadPool } from './pdf-thread-pool.ts';
 import { decodeText, extractPlainText } from './text-extract.ts';
 
 /** Options of {@link extractDocument}. */
@@ -21,8 +21,41 @@ export interface ExtractOptions {
    * extraction, for callers (and benchmarks) that do not need figures.
    */
   images?: boolean | undefined;
-  /** Heap limit of the PDF extraction thread, MiB. Default 1024. */
-  maxPdfThreadHeapMb?: number | undefined;
+  /**
+   * Threads that run pdf.js (heap limit, size, idle time are pool options). Default: a pool of one thread
+   * shared by every caller that passes none; see {@link closeDefaultPdfThreadPool}.
+   */
+  pool?: PdfThreadPool | undefined;
+  /** Stops the extraction: a queued PDF request is dropped, a running one's thread is terminated (`CANCELLED`). */
+  signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link inspectPdfDocument}. */
+export interface InspectOptions {
+  /** As {@link ExtractOptions.pool}. */
+  pool?: PdfThreadPool | undefined;
+  /** As {@link ExtractOptions.signal}. */
+  signal?: AbortSignal | undefined;
+}
+
+// The one module-level pool, a deliberate exception to "no module singletons": extraction is called from deep
+// inside the stages, which do not carry a pool yet. The worker runtime is to create its own pool and pass it
+// through PipelineOptions; until then callers without a pool share this one, created on first use. It holds
+// nothing across documents but warm threads, and idle threads neither keep the process alive nor outlive
+// their idle timeout, so closing it is optional (tests and shutdown may call closeDefaultPdfThreadPool).
+let defaultPool: PdfThreadPool | undefined;
+
+function poolOf(options: { pool?: PdfThreadPool | undefined }): PdfThreadPool {
+  if (options.pool !== undefined) return options.pool;
+  defaultPool ??= createPdfThreadPool();
+  return defaultPool;
+}
+
+/** Closes the pool used by calls that pass no `pool` (a later call creates a new one). */
+export async function closeDefaultPdfThreadPool(): Promise<void> {
+  const pool = defaultPool;
+  defaultPool = undefined;
+  await pool?.close();
 }
 
 /**
@@ -30,7 +63,7 @@ export interface ExtractOptions {
  * bytes (see `detectKind`).
  *
  * @throws AegisError `UNSUPPORTED_TYPE`, `PDF_ENCRYPTED`, `PDF_INVALID`, `EMPTY_DOCUMENT`, `IMAGE_INVALID`,
- *   `EXTRACTION_TIMEOUT`, `VALIDATION_FAILED` (bad page range).
+ *   `EXTRACTION_TIMEOUT`, `VALIDATION_FAILED` (bad page range), `CANCELLED` (signal, or the pool closed).
  */
 export async function extractDocument(
   input: ExtractInput,
@@ -41,7 +74,7 @@ export async function extractDocument(
   let doc: ExtractedDocument;
   switch (detected.kind) {
     case 'pdf':
-      return runPdfThread(
+      return poolOf(options).run(
         {
           op: 'extract',
           data: input.data,
@@ -49,7 +82,7 @@ export async function extractDocument(
           pageRange: options.pageRange,
           images: options.images !== false,
         },
-        { maxHeapMb: options.maxPdfThreadHeapMb },
+        { signal: options.signal },
       );
     case 'image':
       return extractImage(input.data, detected.imageFormat ?? 'png', limits.maxImagePixels);
@@ -77,8 +110,15 @@ export async function extractDocument(
 /**
  * Page count, title and outline of a PDF without reading page content, to plan page ranges.
  *
- * @throws AegisError `PDF_ENCRYPTED`, `PDF_INVALID`, `EXTRACTION_TIMEOUT`.
+ * @throws AegisError `PDF_ENCRYPTED`, `PDF_INVALID`, `EXTRACTION_TIMEOUT`, `CANCELLED`.
  */
-export function inspectPdfDocument(data: Uint8Array, limits?: Partial<ExtractionLimits>): Promise<PdfInfo> {
-  return runPdfThread({ op: 'inspect', data, limits: resolveLimits(limits) });
+export function inspectPdfDocument(
+  data: Uint8Array,
+  limits?: Partial<ExtractionLimits>,
+  options: InspectOptions = {},
+): Promise<PdfInfo> {
+  return poolOf(options).run(
+    { op: 'inspect', data, limits: resolveLimits(limits) },
+    { signal: options.signal },
+  );
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAegisError } from '@aegis/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { extractDocument, inspectPdfDocument } from './extract-document.ts';
+import { closeDefaultPdfThreadPool, extractDocument, inspectPdfDocument } from './extract-document.ts';
 import type { ExtractedDocument, ExtractedPage } from './extracted-document.ts';
 
 // Corpus of real pdf.js test files, shared beside the repository (absent in a user's clone).
@@ -35,9 +35,10 @@ function expectInsidePage(page: ExtractedPage): void {
 }
 
 describe.skipIf(!exists)('PDF extraction on the real corpus', () => {
-  afterAll(() =>
-    console.warn(`extraction times (one worker thread per document):\n  ${timings.join('\n  ')}`),
-  );
+  afterAll(async () => {
+    console.warn(`extraction times (the default pool's one reused thread):\n  ${timings.join('\n  ')}`);
+    await closeDefaultPdfThreadPool();
+  });
 
   it('tracemonkey.pdf: two columns in reading order, whole sentences, figures with boxes', async () => {
     const doc = await timed('tracemonkey.pdf', () => extractDocument({ data: read('real/tracemonkey.pdf') }));

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAegisError } from '@aegis/core';
-import { describe, expect, it } from 'vitest';
-import { extractDocument } from './extract-document.ts';
+import { afterAll, describe, expect, it } from 'vitest';
+import { closeDefaultPdfThreadPool, extractDocument } from './extract-document.ts';
 
 const hostile = new URL('../../../../../shared/corpus/hostile/', import.meta.url);
 const exists = existsSync(hostile);
@@ -23,6 +23,8 @@ const EXPECTED: Record<string, string> = {
 };
 
 describe.skipIf(!exists)('hostile PDFs end with their code or complete safely, in bounded time', () => {
+  afterAll(closeDefaultPdfThreadPool);
+
   it.each(Object.entries(EXPECTED))('%s -> %s', async (file, expected) => {
     const data = new Uint8Array(readFileSync(new URL(file, hostile)));
     const start = performance.now();

@@ -139,6 +139,15 @@ export interface DocumentRepository {
   deleteArtifacts(documentId: string, version: number): Promise<void>;
   isCancelling(documentId: string, version: number): Promise<boolean>;
 
+  /** Every version of the document with its status, oldest first (empty when the document does not exist). */
+  versionsOf(documentId: string): Promise<Array<{ version: number; status: VersionStatus }>>;
+  /** Deletes the document and everything registered for it; returns blob paths no other document uses any more. */
+  deleteDocument(documentId: string): Promise<{ orphanBlobs: string[] }>;
+  /** The active (newest completed) version of each of the documents that has one. */
+  activeVersions(documentIds: readonly string[]): Promise<Map<string, number>>;
+  /** `provider:model` that embedded the most chunks of active versions: the space queries must be embedded in. */
+  activeEmbeddingModel(): Promise<string | undefined>;
+
   savePages(
     documentId: string,
     version: number,

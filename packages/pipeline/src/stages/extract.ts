@@ -21,7 +21,7 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
   const limits = deps.options.extractionLimits;
 
   if (version.kind !== 'pdf') {
-    const extracted = await extractDocument(input, { limits });
+    const extracted = await extractDocument(input, { limits, pool: deps.pdfThreads, signal: run.signal });
     await store(deps, run, extracted);
     await run.progress(1, 1);
     assertNotEmpty(extracted.pages.some(hasContent), version.displayName);
@@ -46,7 +46,12 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
     await stopIfCancelled(deps, run);
     let extracted: ExtractedDocument;
     try {
-      extracted = await extractDocument(input, { limits, pageRange: range });
+      extracted = await extractDocument(input, {
+        limits,
+        pageRange: range,
+        pool: deps.pdfThreads,
+        signal: run.signal,
+      });
     } catch (error) {
       // An empty range in a longer document is not an empty document; decide at the end.
       if (isAegisError(error, 'EMPTY_DOCUMENT') && ranges.length > 1) continue;

@@ -2,6 +2,7 @@ import type { GraphStore, VectorStore } from '@aegis/core';
 import type { Logger, Router } from '@aegis/llm-router';
 import type { ChunkOptions } from '../chunk/chunk.ts';
 import type { ExtractionLimits } from '../extract/extracted-document.ts';
+import type { PdfThreadPool } from '../extract/index.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { DocumentRepository } from '../ports/document-repository.ts';
 
@@ -42,6 +43,8 @@ export interface PipelineDeps {
   graph: GraphStore;
   logger: Logger;
   options: PipelineOptions;
+  /** Reusable pdf.js threads (the worker owns and closes them); extraction uses a default pool without one. */
+  pdfThreads?: PdfThreadPool | undefined;
   capacity(): Promise<WorkerCapacity>;
 }
 

@@ -305,6 +305,49 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
       return status === undefined || status === 'cancelling' || status === 'cancelled';
     },
 
+    async versionsOf(documentId) {
+      const { rows } = await pool.query<{ version: number; status: VersionRecord['status'] }>(
+        'SELECT version, status FROM document_versions WHERE document_id = $1 ORDER BY version',
+        [documentId],
+      );
+      return rows;
+    },
+
+    async deleteDocument(documentId) {
+      return inTransaction(pool, async (client) => {
+        const { rows } = await client.query<{ blob_path: string }>(
+          `SELECT blob_path FROM document_versions WHERE document_id = $1
+           UNION SELECT blob_path FROM document_images WHERE document_id = $1 AND blob_path IS NOT NULL`,
+          [documentId],
+        );
+        await client.query('DELETE FROM documents WHERE id = $1', [documentId]);
+        // Blobs are content-addressed: the same bytes may belong to another document too.
+        const { rows: orphans } = await client.query<{ blob_path: string }>(
+          `SELECT p.blob_path FROM unnest($1::text[]) AS p(blob_path)
+            WHERE NOT EXISTS (SELECT 1 FROM document_versions v WHERE v.blob_path = p.blob_path)
+              AND NOT EXISTS (SELECT 1 FROM document_images i WHERE i.blob_path = p.blob_path)`,
+          [rows.map((row) => row.blob_path)],
+        );
+        return { orphanBlobs: orphans.map((row) => row.blob_path) };
+      });
+    },
+
+    async activeVersions(documentIds) {
+      const { rows } = await pool.query<{ id: string; active_version: number }>(
+        'SELECT id, active_version FROM documents WHERE id = ANY($1::text[]) AND active_version IS NOT NULL',
+        [documentIds],
+      );
+      return new Map(rows.map((row) => [row.id, row.active_version]));
+    },
+
+    async activeEmbeddingModel() {
+      const { rows } = await pool.query<{ model: string }>(
+        `SELECT b.model FROM embed_batches b JOIN documents d ON d.id = b.document_id AND d.active_version = b.version
+          GROUP BY b.model ORDER BY count(*) DESC, b.model LIMIT 1`,
+      );
+      return rows[0]?.model;
+    },
+
     async savePages(documentId, version, pages, blobPaths) {
       if (pages.length === 0) return;
       await inTransaction(pool, async (client) => {
