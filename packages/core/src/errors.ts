@@ -43,6 +43,13 @@ export const ERROR_CODES = {
   VECTOR_DIM_MISMATCH: { category: 'system', retryable: false },
   STORE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_EVICTION_POLICY: { category: 'system', retryable: false },
+  // surfaces (HTTP API, CLI)
+  UNAUTHENTICATED: { category: 'user', retryable: false },
+  FORBIDDEN: { category: 'user', retryable: false },
+  RATE_LIMITED: { category: 'user', retryable: true },
+  PAYLOAD_TOO_LARGE: { category: 'user', retryable: false },
+  PATH_NOT_ALLOWED: { category: 'user', retryable: false },
+  NOT_FOUND: { category: 'user', retryable: false },
   // infrastructure
   DATABASE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_UNAVAILABLE: { category: 'system', retryable: true },
