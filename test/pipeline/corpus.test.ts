@@ -1,6 +1,8 @@
+import { readdir } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { getDocumentStatus } from '@aegis/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CORPUS_AVAILABLE, corpusFile } from '../support/corpus.ts';
+import { CORPUS_AVAILABLE, CORPUS_DIR, corpusFile } from '../support/corpus.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 describe.skipIf(!CORPUS_AVAILABLE)(
@@ -71,5 +73,34 @@ describe.skipIf(!CORPUS_AVAILABLE)(
         expect(status?.versions[0]).toMatchObject({ status: 'completed', progress: 1 });
       },
     );
+
+    it('every real document of the corpus completes (text, fonts, scripts, images)', async () => {
+      const files = (await readdir(fileURLToPath(new URL('real/', CORPUS_DIR)))).filter((file) =>
+        file.endsWith('.pdf'),
+      );
+      const registrations = await Promise.all(
+        files.map(async (file) => ({
+          file,
+          registration: await harness.runtime.producer.ingest({
+            data: await corpusFile(`real/${file}`),
+            displayName: file,
+          }),
+        })),
+      );
+      const outcomes: Record<string, string> = {};
+      for (const { file, registration } of registrations) {
+        const status = await harness.waitForVersion(registration.documentId, registration.version);
+        const record = await harness.runtime.pipeline.repository.getVersion(
+          registration.documentId,
+          registration.version,
+        );
+        outcomes[file] =
+          status === 'completed' ? status : `${status} ${record?.errorCode}: ${record?.errorMessage}`;
+      }
+      expect(
+        Object.values(outcomes).every((outcome) => outcome === 'completed'),
+        JSON.stringify(outcomes, null, 2),
+      ).toBe(true);
+    });
   },
 );

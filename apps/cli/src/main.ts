@@ -1,12 +1,34 @@
 #!/usr/bin/env node
 import { isAegisError } from '@aegis/core';
 import { runCosts } from './commands/costs.ts';
+import { runDoctor } from './commands/doctor.ts';
+import { runCancel, runRetry, runSearch, runStatus } from './commands/documents.ts';
 import { runIngest } from './commands/ingest.ts';
 import { runLlmDemo } from './commands/llm-demo.ts';
 import { runMigrate } from './commands/migrate.ts';
 
 const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promise<void> }> = {
   ingest: { summary: 'register files, folders or globs and queue them: <path>... [--wait]', run: runIngest },
+  status: {
+    summary: "a document's stages, progress, warnings and cost: [documentId] [--json]",
+    run: runStatus,
+  },
+  retry: {
+    summary: 're-run a stage and the later ones: <documentId> [--stage STAGE] [--version N]',
+    run: runRetry,
+  },
+  cancel: {
+    summary: 'stop a document within one batch and remove its partial writes: <documentId>',
+    run: runCancel,
+  },
+  search: {
+    summary: 'vector search with pages and entities: <query> [--limit N] [--document ID] [--json]',
+    run: runSearch,
+  },
+  doctor: {
+    summary: 'check Redis, Postgres, stores, Ollama, provider keys and budgets, and say how to fix problems',
+    run: runDoctor,
+  },
   migrate: { summary: 'create the database if needed and apply pending migrations', run: runMigrate },
   costs: {
     summary:

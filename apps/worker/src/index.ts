@@ -1,2 +1,3 @@
 export type { WorkerRuntime, WorkerRuntimeOptions } from './runtime.ts';
 export { pipelineOptions, startWorkerRuntime } from './runtime.ts';
+export { storesFromConfig } from './stores-from-config.ts';

@@ -3,12 +3,12 @@ import { Redis } from 'ioredis';
 
 /**
  * A Redis connection for BullMQ. Workers need `maxRetriesPerRequest: null` (blocking commands must wait
- * through reconnects); producers fail fast instead, so an API request is not held while Redis is down.
+ * through reconnects); producers give up after a few retries, so an API request is not held for long while
+ * Redis is down. Both queue commands issued before the connection is up (a fresh client is not yet connected).
  */
 export function createRedisConnection(url: string, role: 'worker' | 'producer'): Redis {
   return new Redis(url, {
-    maxRetriesPerRequest: role === 'worker' ? null : 3,
-    enableOfflineQueue: role === 'worker',
+    maxRetriesPerRequest: role === 'worker' ? null : 2,
     connectionName: `aegis-${role}`,
   });
 }

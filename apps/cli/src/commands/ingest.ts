@@ -7,6 +7,7 @@ import { createLogger } from '@aegis/observability';
 import { type ProgressEvent, progressChannel } from '@aegis/queue';
 import { startWorkerRuntime } from '@aegis/worker';
 import { Redis } from 'ioredis';
+import { createProgressView } from '../progress-view.ts';
 
 /** Files named directly, every file under named folders, and glob matches; hidden files are skipped. */
 async function expand(patterns: string[]): Promise<string[]> {
@@ -65,26 +66,19 @@ export async function runIngest(args: string[]): Promise<void> {
     }
     if (!listener || waiting.size === 0) return;
     console.log(`waiting for ${waiting.size} document(s); workers must be running (npm run worker)`);
+    const view = createProgressView({ interactive: process.stdout.isTTY === true });
+    for (const [key, file] of waiting) view.track(key, file);
     await new Promise<void>((resolve) => {
       listener.on('message', (_channel: string, message: string) => {
         const event = JSON.parse(message) as ProgressEvent;
-        if (event.type === 'deleted') return;
-        const file = waiting.get(`${event.documentId}/${event.version}`);
-        if (!file) return;
-        if (event.type === 'stage' && event.status !== 'running')
-          console.log(
-            `  ${path.basename(file)}: ${event.stage} ${event.status}${event.errorCode ? ` (${event.errorCode})` : ''}`,
-          );
-        if (event.type === 'version' && ['completed', 'failed', 'cancelled'].includes(event.status)) {
-          console.log(
-            `${path.basename(file)}: ${event.status}${event.errorCode ? ` (${event.errorCode})` : ''}`,
-          );
-          if (event.status !== 'completed') process.exitCode = 1;
-          waiting.delete(`${event.documentId}/${event.version}`);
-          if (waiting.size === 0) resolve();
-        }
+        const final = view.update(event);
+        if (!final || event.type === 'deleted') return;
+        if (final !== 'completed') process.exitCode = 1;
+        waiting.delete(`${event.documentId}/${event.version}`);
+        if (waiting.size === 0) resolve();
       });
     });
+    view.stop();
   } finally {
     listener?.disconnect();
     await runtime.close();

@@ -1,4 +1,5 @@
 import { AegisError } from '@aegis/core';
+import { cleanExtractedDocument } from './clean-text.ts';
 import { detectKindDetailed, type ExtractInput } from './detect-kind.ts';
 import { extractDocx } from './docx-extract.ts';
 import type { ExtractedDocument, ExtractionLimits } from './extracted-document.ts';
@@ -69,6 +70,10 @@ export async function extractDocument(
   input: ExtractInput,
   options: ExtractOptions = {},
 ): Promise<ExtractedDocument> {
+  return cleanExtractedDocument(await extractRaw(input, options));
+}
+
+async function extractRaw(input: ExtractInput, options: ExtractOptions): Promise<ExtractedDocument> {
   const limits = resolveLimits(options.limits);
   const detected = detectKindDetailed(input);
   let doc: ExtractedDocument;
