@@ -84,7 +84,8 @@ describe('generateJson, embed and describeImage go through the same routing', ()
     const repair = harness.sim.requests
       .filter((record) => record.provider === 'ollama' && record.route === 'chat')
       .at(-1);
-    const messages = (repair?.body as { messages: Array<{ role: string; content: string }> }).messages;
+    const body = repair?.body as { messages: Array<{ role: string; content: string }> } | undefined;
+    const messages = body?.messages ?? [];
     const shown = messages.find((message) => message.role === 'assistant')?.content ?? '';
     expect(longBroken.length).toBeGreaterThan(30_000);
     expect(shown.length).toBeLessThan(2_200);
