@@ -1,0 +1,319 @@
+import { once } from 'node:events';
+import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isAegisError, type VersionStatus } from '@aegis/core';
+import type { Logger } from '@aegis/llm-router';
+import type { WorkerRuntime } from '@aegis/worker';
+import { type FSWatcher, watch } from 'chokidar';
+import pLimit from 'p-limit';
+import { fileAway } from './file-away.ts';
+import { type FinalVersionEvents, subscribeFinalVersions } from './final-version-events.ts';
+import { type SkipReason, skipReason } from './inbox-names.ts';
+import { createKeyedSerial } from './keyed-serial.ts';
+import { type ErrorReport, type Outcome, outcomeOf, versionErrorReport } from './outcome.ts';
+import { waitUntilStable } from './wait-until-stable.ts';
+
+/** The parts of a worker runtime the watcher uses; a producer-only runtime (`stages: []`) is enough. */
+export type WatcherRuntime = Pick<WorkerRuntime, 'config' | 'producer' | 'pipeline' | 'redis'>;
+
+/** Everything the watcher does with a file, in order, for tests, logs and metrics. */
+export type WatcherEvent =
+  | {
+      type: 'ingested';
+      path: string;
+      documentId: string;
+      version: number;
+      /** False when the same bytes were already registered: nothing new was enqueued. */
+      created: boolean;
+      status: VersionStatus;
+    }
+  | {
+      type: 'moved';
+      path: string;
+      to: string;
+      outcome: Outcome;
+      documentId: string | null;
+      version: number | null;
+      /** The error code, for files moved to `failed/`. */
+      code?: string;
+    }
+  | { type: 'skipped'; path: string; reason: SkipReason }
+  /** Something went wrong that a later periodic check retries (Postgres or Redis down, a busy file). */
+  | { type: 'error'; path: string; error: unknown };
+
+export interface WatcherOptions {
+  runtime: WatcherRuntime;
+  /** The folder to watch (created when missing). Files move to its `processed/` and `failed/` subfolders. */
+  inboxDir: string;
+  /** How long, in ms, a file's size must stay unchanged before it counts as fully written (WATCH_STABLE_MS). */
+  stableMs: number;
+  logger: Logger;
+  /** How often, in ms, Postgres is asked about files whose version is not final yet. Default 5000. */
+  checkIntervalMs?: number | undefined;
+  /** Files read and registered at the same time; bounds memory when a restart finds a full inbox. Default 4. */
+  concurrency?: number | undefined;
+  onEvent?: ((event: WatcherEvent) => void) | undefined;
+}
+
+export interface Watcher {
+  /**
+   * Resolves once the watcher watches and every file that was in the inbox at start was taken in
+   * (registered, skipped, or filed under `failed/`); a failure it will retry does not hold it up.
+   */
+  ready: Promise<void>;
+  /** Stops watching and waits for the file in hand; leaves the runtime open (the caller owns it). */
+  close(): Promise<void>;
+}
+
+/** What the watcher registered for a file still in the inbox, and the file as it was read. */
+interface Tracked {
+  documentId: string;
+  version: number;
+  size: number;
+  mtimeMs: number;
+}
+
+/**
+ * Watches `inboxDir` (not its subfolders) and ingests each file once it is fully written, through the same
+ * producer as every other surface. The registry dedupes by sha256, so a file seen again after a restart
+ * returns its existing version instead of new work. When that version is final, the file moves to
+ * `processed/` or `failed/` (with `<name>.error.json`). Final states come from progress events for
+ * promptness and from a periodic Postgres check for correctness (pub/sub loses messages while disconnected).
+ */
+export function startWatcher(options: WatcherOptions): Watcher {
+  const { runtime, stableMs, logger } = options;
+  const inboxDir = path.resolve(options.inboxDir);
+  const tracked = new Map<string, Tracked>();
+  // Files to take in again at the next check: registering failed for a passing reason, or they changed.
+  const retake = new Set<string>();
+  const serial = createKeyedSerial();
+  const limit = pLimit(options.concurrency ?? 4);
+  const stopping = new AbortController();
+  let closed = false;
+  let watcher: FSWatcher | undefined;
+  let events: FinalVersionEvents | undefined;
+  let timer: NodeJS.Timeout | undefined;
+
+  function emit(event: WatcherEvent): void {
+    try {
+      options.onEvent?.(event);
+    } catch (error) {
+      logger.warn({ err: error }, 'watcher event listener threw');
+    }
+  }
+
+  /** Every piece of work on a file goes through here: one at a time per path, errors retried later. */
+  function schedule(file: string, task: () => Promise<void>): Promise<void> {
+    return serial
+      .run(file, async () => {
+        if (!closed) await task();
+      })
+      .catch((error: unknown) => {
+        if (closed && stopping.signal.aborted && isAbort(error)) return;
+        retake.add(file);
+        logger.warn({ err: error, path: file }, 'watched file not handled; retrying at the next check');
+        emit({ type: 'error', path: file, error });
+      });
+  }
+
+  async function take(file: string, initial: boolean): Promise<void> {
+    const reason = skipReason(path.basename(file));
+    if (reason) {
+      emit({ type: 'skipped', path: file, reason });
+      return;
+    }
+    // chokidar holds events until writes finish, except for its initial scan: check those ourselves.
+    const stats = initial
+      ? await waitUntilStable(file, stableMs, stopping.signal)
+      : await stat(file).catch(() => undefined);
+    if (!stats?.isFile()) {
+      forget(file);
+      return;
+    }
+    await limit(() => register(file, stats));
+  }
+
+  async function register(file: string, stats: { size: number; mtimeMs: number }): Promise<void> {
+    if (closed) return;
+    const data = await readFile(file).catch((error: unknown) => {
+      if (errorCode(error) === 'ENOENT') return undefined;
+      throw error;
+    });
+    if (!data) {
+      forget(file);
+      return;
+    }
+    let registration: Awaited<ReturnType<WatcherRuntime['producer']['ingest']>>;
+    try {
+      registration = await runtime.producer.ingest({
+        data,
+        displayName: path.basename(file),
+        sourceKey: await realpath(file),
+        createdBy: 'watcher',
+      });
+    } catch (error) {
+      // A bad file (unsupported type, empty, too large) fails the same way every time: file it away.
+      if (isAegisError(error) && error.category === 'user') {
+        forget(file);
+        await moveAway(file, 'failed', null, null, {
+          documentId: null,
+          version: null,
+          code: error.code,
+          message: error.message,
+          at: new Date().toISOString(),
+        });
+        return;
+      }
+      throw error;
+    }
+    retake.delete(file);
+    const { documentId, version, created, status } = registration;
+    tracked.set(file, { documentId, version, size: stats.size, mtimeMs: stats.mtimeMs });
+    logger.info({ path: file, documentId, version, created, status }, 'watched file registered');
+    emit({ type: 'ingested', path: file, documentId, version, created, status });
+    if (outcomeOf(status) !== undefined) await settle(file);
+  }
+
+  /** Moves the file if Postgres says its version is final. */
+  async function settle(file: string): Promise<void> {
+    const entry = tracked.get(file);
+    if (!entry) return;
+    const record = await runtime.pipeline.repository.getVersion(entry.documentId, entry.version);
+    const status = record?.status;
+    if (status !== undefined && outcomeOf(status) === undefined) return;
+    const current = await stat(file).catch(() => undefined);
+    if (!current) {
+      forget(file);
+      return;
+    }
+    if (current.size !== entry.size || current.mtimeMs !== entry.mtimeMs) {
+      // The file changed after it was read; the new bytes are registered (as a new version) before it moves.
+      retake.add(file);
+      return;
+    }
+    forget(file);
+    if (!record) {
+      await moveAway(file, 'failed', entry.documentId, entry.version, {
+        documentId: entry.documentId,
+        version: entry.version,
+        code: 'DOCUMENT_NOT_FOUND',
+        message: 'the document was deleted before it reached a final state',
+        at: new Date().toISOString(),
+      });
+      return;
+    }
+    const outcome = outcomeOf(record.status) ?? 'failed';
+    await moveAway(
+      file,
+      outcome,
+      entry.documentId,
+      entry.version,
+      outcome === 'failed' ? versionErrorReport(record, new Date()) : undefined,
+    );
+  }
+
+  async function moveAway(
+    file: string,
+    outcome: Outcome,
+    documentId: string | null,
+    version: number | null,
+    report: ErrorReport | undefined,
+  ): Promise<void> {
+    const to = await fileAway(file, inboxDir, outcome, report);
+    if (report)
+      logger.warn({ path: file, to, documentId, version, code: report.code }, 'watched file failed');
+    else logger.info({ path: file, to, documentId, version }, 'watched file processed');
+    emit({
+      type: 'moved',
+      path: file,
+      to,
+      outcome,
+      documentId,
+      version,
+      ...(report ? { code: report.code } : {}),
+    });
+  }
+
+  function forget(file: string): void {
+    tracked.delete(file);
+    retake.delete(file);
+  }
+
+  let checking = false;
+  async function check(): Promise<void> {
+    if (checking || closed) return;
+    checking = true;
+    try {
+      const work = [...tracked.keys()].map((file) => schedule(file, () => settle(file)));
+      for (const file of retake) work.push(schedule(file, () => take(file, true)));
+      await Promise.all(work);
+    } finally {
+      checking = false;
+    }
+  }
+
+  const ready = (async () => {
+    await mkdir(inboxDir, { recursive: true });
+    events = subscribeFinalVersions({
+      redis: runtime.redis.duplicate(),
+      queuePrefix: runtime.config.redis.queuePrefix,
+      onFinal(documentId, version) {
+        for (const [file, entry] of tracked) {
+          if (entry.documentId === documentId && entry.version === version)
+            void schedule(file, () => settle(file));
+        }
+      },
+    });
+    await events.ready;
+    const initial: Promise<void>[] = [];
+    let scanned = false;
+    const onFile = (file: string): void => {
+      const task = schedule(file, () => take(file, !scanned));
+      if (!scanned) initial.push(task);
+    };
+    watcher = watch(inboxDir, {
+      depth: 0,
+      ignoreInitial: false,
+      awaitWriteFinish: {
+        stabilityThreshold: stableMs,
+        pollInterval: Math.max(10, Math.min(100, stableMs / 3)),
+      },
+      ignored: [
+        { path: path.join(inboxDir, 'processed'), recursive: true },
+        { path: path.join(inboxDir, 'failed'), recursive: true },
+      ],
+    });
+    watcher
+      .on('add', onFile)
+      .on('change', onFile)
+      .on('unlink', (file) => void schedule(file, async () => forget(file)))
+      .on('error', (error) => logger.error({ err: error, inboxDir }, 'watching the inbox failed'));
+    await once(watcher, 'ready');
+    scanned = true;
+    timer = setInterval(() => void check(), options.checkIntervalMs ?? 5000);
+    await Promise.all(initial);
+    logger.info({ inboxDir, stableMs, files: initial.length }, 'watching the inbox');
+  })();
+
+  return {
+    ready,
+    async close() {
+      if (closed) return;
+      closed = true;
+      stopping.abort();
+      clearInterval(timer);
+      await ready.catch(() => {});
+      await watcher?.close();
+      await events?.close();
+      await serial.idle();
+    },
+  };
+}
+
+function errorCode(error: unknown): string | undefined {
+  return typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : undefined;
+}
+
+function isAbort(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
+}

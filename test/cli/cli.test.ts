@@ -1,0 +1,87 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
+
+const run = promisify(execFile);
+const CLI = fileURLToPath(new URL('../../apps/cli/src/main.ts', import.meta.url));
+
+describe('the aegis command', { timeout: 180_000 }, () => {
+  let harness: PipelineHarness;
+  let dir: string;
+  beforeAll(async () => {
+    harness = await createPipelineHarness({ env: { MIGRATE_ON_START: 'false' } });
+    dir = await mkdtemp(path.join(tmpdir(), 'aegis-cli-'));
+  });
+  afterAll(async () => {
+    await harness.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const aegis = (args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, [CLI, ...args], {
+      env: { ...process.env, ...harness.env, ...env },
+      timeout: 120_000,
+    }).then(
+      (result) => ({ code: 0, stdout: result.stdout, stderr: result.stderr }),
+      (error: { code: number; stdout: string; stderr: string }) => ({
+        code: error.code,
+        stdout: error.stdout,
+        stderr: error.stderr,
+      }),
+    );
+
+  it('ingests a folder with --wait, then shows status, searches, retries and refuses bad input', async () => {
+    await writeFile(
+      path.join(dir, 'turing.md'),
+      '# Turing\n\nAlan Turing proposed the Turing machine in 1936 at Cambridge.',
+    );
+    await writeFile(
+      path.join(dir, 'hopper.txt'),
+      'Grace Hopper wrote the first compiler, A-0, for the UNIVAC I.',
+    );
+    await writeFile(path.join(dir, '.hidden.md'), '# skipped');
+    const ingest = await aegis(['ingest', dir, '--wait']);
+    expect(ingest.code, ingest.stderr).toBe(0);
+    expect(ingest.stdout).toMatch(/turing\.md: completed/);
+    expect(ingest.stdout).toMatch(/hopper\.txt: completed/);
+    expect(ingest.stdout).not.toMatch(/hidden/);
+    const documentId = /turing\.md: (\S+) queued/.exec(ingest.stdout)?.[1] ?? '';
+
+    const again = await aegis(['ingest', path.join(dir, 'turing.md')]);
+    expect(again.stdout).toMatch(/already ingested/);
+
+    const status = await aegis(['status', documentId, '--json']);
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      documentId,
+      activeVersion: 1,
+      versions: [{ status: 'completed', progress: 1 }],
+    });
+
+    const search = await aegis(['search', 'Turing machine', '--json']);
+    expect(JSON.parse(search.stdout).hits[0]).toMatchObject({ documentId, source: 'turing.md' });
+
+    const retry = await aegis(['retry', documentId, '--stage', 'graph']);
+    expect(retry.stdout).toMatch(/retrying graph/);
+    expect(await harness.waitForVersion(documentId, 1, ['completed'])).toBe('completed');
+
+    const bad = await aegis(['retry', documentId, '--stage', 'nope']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/VALIDATION_FAILED/);
+    const unknown = await aegis(['frobnicate']);
+    expect(unknown.code).toBe(2);
+  });
+
+  it('doctor passes on a healthy setup and says how to fix a broken one', async () => {
+    const healthy = await aegis(['doctor'], { OLLAMA_URL: harness.sim.ollamaUrl });
+    expect(healthy.code, healthy.stdout).toBe(0);
+    expect(healthy.stdout).toMatch(/✓ Redis: reachable, maxmemory-policy noeviction/);
+    const broken = await aegis(['doctor'], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(broken.code).toBe(1);
+    expect(broken.stdout).toMatch(/✗ Redis: .*\n\s+fix: start Redis or fix REDIS_URL/);
+  });
+});
