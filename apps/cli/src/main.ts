@@ -4,6 +4,7 @@ import { runCosts } from './commands/costs.ts';
 import { runDoctor } from './commands/doctor.ts';
 import { runCancel, runRetry, runSearch, runStatus } from './commands/documents.ts';
 import { runIngest } from './commands/ingest.ts';
+import { runKeys } from './commands/keys.ts';
 import { runLlmDemo } from './commands/llm-demo.ts';
 import { runMigrate } from './commands/migrate.ts';
 
@@ -28,6 +29,10 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
   doctor: {
     summary: 'check Redis, Postgres, stores, Ollama, provider keys and budgets, and say how to fix problems',
     run: runDoctor,
+  },
+  keys: {
+    summary: 'API keys: create <name> --roles ingest,read,admin | list | revoke <keyId>',
+    run: runKeys,
   },
   migrate: { summary: 'create the database if needed and apply pending migrations', run: runMigrate },
   costs: {

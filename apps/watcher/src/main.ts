@@ -10,7 +10,8 @@ const logger = createLogger({ level: config.logLevel, name: 'aegis-watcher', sec
 
 try {
   // Producer only: the stage workers run in their own processes (npm run worker).
-  const runtime = await startWorkerRuntime({ config, logger, stages: [] });
+  // /metrics and /healthz on METRICS_PORT: Prometheus scrapes the watcher, compose probes it.
+  const runtime = await startWorkerRuntime({ config, logger, stages: [], metricsServer: true });
   const watcher = startWatcher({
     runtime,
     inboxDir: config.watcher.inboxDir,

@@ -19,7 +19,12 @@ if (unknown.length > 0) {
 }
 
 try {
-  const runtime = await startWorkerRuntime({ config, logger, stages: stages?.filter(isStage) });
+  const runtime = await startWorkerRuntime({
+    config,
+    logger,
+    stages: stages?.filter(isStage),
+    metricsServer: true,
+  });
   let stopping = false;
   const shutdown = (signal: string): void => {
     if (stopping) return;

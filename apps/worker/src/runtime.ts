@@ -11,6 +11,7 @@ import {
   createStageQueues,
   type Producer,
   readCapacity,
+  registerPipelineMetrics,
   type StageQueues,
   startCapacityReports,
   startReconciler,
@@ -25,6 +26,7 @@ import {
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
+import { startWorkerMetricsServer } from './metrics-server.ts';
 import { storesFromConfig } from './stores-from-config.ts';
 
 export interface WorkerRuntimeOptions {
@@ -38,6 +40,8 @@ export interface WorkerRuntimeOptions {
   /** An existing pool (tests); otherwise one is created from DATABASE_URL. */
   pool?: pg.Pool | undefined;
   workerId?: string | undefined;
+  /** Serve /metrics on METRICS_PORT (the worker app turns it on; tests, the CLI and the API leave it off). Default false. */
+  metricsServer?: boolean | undefined;
 }
 
 export interface WorkerRuntime {
@@ -49,6 +53,8 @@ export interface WorkerRuntime {
   pipeline: PipelineDeps;
   queues: StageQueues;
   registry: Registry;
+  /** The bound /metrics port when `metricsServer` is on. */
+  metricsPort: number | undefined;
   /** Graceful: stops taking jobs, waits for active ones, flushes the ledger, closes connections. */
   close(): Promise<void>;
 }
@@ -124,11 +130,18 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     },
   };
   const queues = createStageQueues({ connection: redis, prefix });
+  const metrics = registerPipelineMetrics(registry, {
+    queues,
+    pool,
+    vectors,
+    graph,
+    collection: config.vectorStore.qdrant.collection,
+  });
   const workers = startStageWorkers({
     stages,
     connection: redis,
     prefix,
-    processor: { pipeline, queues, publish },
+    processor: { pipeline, queues, publish, onStageFinished: metrics.onStageFinished },
     lockDurationMs: config.pipeline.lockDurationMs,
   });
   const stopCapacity =
@@ -154,6 +167,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
           },
         })
       : () => {};
+  const metricsServer =
+    options.metricsServer === true ? await startWorkerMetricsServer(config, registry, logger) : undefined;
   logger.info({ workerId, stages, prefix }, 'worker runtime started');
 
   return {
@@ -164,7 +179,9 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     pipeline,
     queues,
     registry,
+    metricsPort: metricsServer?.port,
     async close() {
+      await metricsServer?.close();
       stopReconciler();
       await workers.close();
       // Only after the workers finished their active jobs: a closed pool cancels the extraction it runs.

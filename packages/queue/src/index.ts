@@ -1,6 +1,23 @@
 export type { CapacityReport } from './capacity.ts';
 export { readCapacity, startCapacityReports } from './capacity.ts';
 export { assertNoEviction, createRedisConnection } from './connection.ts';
+export type { BoundedReaderOptions, ReadResult } from './metrics/bounded-reader.ts';
+export { boundedReader } from './metrics/bounded-reader.ts';
+export type { MetricsServer, MetricsServerOptions } from './metrics/metrics-server.ts';
+export { hasBearerToken, startMetricsServer } from './metrics/metrics-server.ts';
+export type {
+  MetricsSqlClient,
+  OnStageFinished,
+  PipelineMetrics,
+  PipelineMetricsDeps,
+  StageFinishOutcome,
+} from './metrics/pipeline-metrics.ts';
+export {
+  DOCUMENT_STATUSES,
+  QUEUE_JOB_STATES,
+  registerPipelineMetrics,
+  STAGE_DURATION_BUCKETS,
+} from './metrics/pipeline-metrics.ts';
 export type { IngestInput, Producer } from './producer.ts';
 export { createProducer } from './producer.ts';
 export type { ProgressEvent } from './progress-events.ts';

@@ -1,3 +1,15 @@
+export type { ApiKeyRole } from './api-keys/api-key-format.ts';
+export { API_KEY_ROLES, hasRole, isApiKeyRole, parseApiKey } from './api-keys/api-key-format.ts';
+export type {
+  ApiKeyPrincipal,
+  ApiKeyRecord,
+  ApiKeyStore,
+  ApiKeyStoreOptions,
+} from './api-keys/api-key-store.ts';
+export { createApiKeyStore } from './api-keys/api-key-store.ts';
+export { DEV_API_KEY_PEPPER, resolveApiKeyPepper } from './api-keys/pepper.ts';
+export type { AuditEntry, AuditLog, AuditQuery, AuditRecord } from './audit/audit-log.ts';
+export { createAuditLog } from './audit/audit-log.ts';
 export { createFileBlobStore } from './blobs/file-blob-store.ts';
 export { MAX_DESCRIPTION_LENGTH, mergeDescriptions } from './graph/merge-descriptions.ts';
 export { ALL_CYPHER_STATEMENTS, CYPHER_STATEMENTS } from './graph/neo4j-cypher.ts';

@@ -48,6 +48,8 @@ describe('runMigrations', () => {
     expect(first.applied).toEqual(ALL_MIGRATIONS);
     expect(ALL_MIGRATIONS.length).toBeGreaterThanOrEqual(2);
     expect(await tablesIn(schema)).toEqual([
+      'api_keys',
+      'audit_log',
       'document_chunks',
       'document_images',
       'document_pages',

@@ -73,7 +73,16 @@ describe.skipIf(!exists)('PDF extraction on the real corpus', () => {
   it('TAMReview.pdf: 23 pages of text and images', async () => {
     const doc = await timed('TAMReview.pdf', () => extractDocument({ data: read('real/TAMReview.pdf') }));
     expect(doc.pageCount).toBe(23);
-    expect(text(doc.pages).length).toBeGreaterThan(50_000);
+    // Most of its body text uses fonts without a text mapping: pdf.js (and unpdf) decode 38k of its 60k
+    // characters to control codes. That text is left out with a warning; what remains is readable text.
+    const all = text(doc.pages);
+    expect(all.length).toBeGreaterThan(5_000);
+    expect(all).toContain('Technology Acceptance Model');
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: asserting that no control codes remain.
+    expect(all).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/);
+    expect(doc.warnings).toEqual(
+      expect.arrayContaining([expect.stringContaining('fonts without a text mapping')]),
+    );
     expect(doc.pages.flatMap((p) => p.images).length).toBeGreaterThan(20);
     for (const page of doc.pages) expectInsidePage(page);
   });

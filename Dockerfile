@@ -1,0 +1,42 @@
+# syntax=docker/dockerfile:1
+#
+# One image for every Aegis process (api, worker, watcher, cli/migrate); compose picks the command.
+# TypeScript runs as-is on Node 24 (type stripping, ADR 001): the image holds the sources and the production
+# dependencies, and uses the base image's Node 24 instead of the `node` devDependency.
+
+ARG NODE_IMAGE=node:24-bookworm-slim
+
+# --- manifests: only what `npm ci` reads, so the dependency layer is rebuilt only when these change.
+FROM ${NODE_IMAGE} AS manifests
+WORKDIR /app
+COPY . .
+RUN find . -type f ! -name package.json ! -name package-lock.json ! -name .npmrc -delete \
+ && find . -depth -type d -empty -delete
+
+# --- deps: production dependencies of every workspace. No install scripts: sharp and msgpackr ship prebuilt
+# binaries as optional packages, and the `node` devDependency is not installed (--omit=dev).
+FROM ${NODE_IMAGE} AS deps
+WORKDIR /app
+COPY --from=manifests /app ./
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- runtime
+FROM ${NODE_IMAGE} AS runtime
+WORKDIR /app
+# Code and dependencies stay owned by root and read-only for the process; only the data folders are writable.
+COPY --from=deps /app ./
+COPY . .
+RUN mkdir -p /data/blobs /inbox \
+ && chown node:node /data/blobs /inbox \
+ && node -e "if (Number(process.versions.node.split('.')[0]) < 24) process.exit(1)"
+ENV BLOB_DIR=/data/blobs \
+    INBOX_DIR=/inbox
+VOLUME ["/data/blobs"]
+EXPOSE 8080 9464
+USER node
+# Workers and the watcher answer /healthz on METRICS_PORT; compose overrides this for the API (8080) and turns it
+# off for one-shot commands such as migrate.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.METRICS_PORT || 9464) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+CMD ["node", "apps/worker/src/main.ts"]

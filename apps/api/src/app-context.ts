@@ -1,0 +1,23 @@
+import type { AppConfig } from '@aegis/config';
+import type { ApiKeyStore, AuditLog } from '@aegis/stores';
+import type { WorkerRuntime } from '@aegis/worker';
+import type { AdminSessions } from './auth/admin-session.ts';
+
+/** The parts of the worker runtime the API uses (a producer-only runtime: `stages: []`). */
+export type ApiRuntime = Pick<
+  WorkerRuntime,
+  'pool' | 'redis' | 'producer' | 'pipeline' | 'queues' | 'registry'
+>;
+
+/** What route plugins receive. */
+export interface ApiContext {
+  config: AppConfig;
+  runtime: ApiRuntime;
+  apiKeys: ApiKeyStore;
+  auditLog: AuditLog;
+  sessions: AdminSessions;
+  /** Where uploads are streamed before they are registered. */
+  uploadTempDir: string;
+  /** Real paths of INGEST_PATH_ROOTS (resolved at start). */
+  ingestRoots: string[];
+}

@@ -1,0 +1,64 @@
+import type { AuditLog } from '@aegis/stores';
+import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
+import { principalKey } from '../auth/principal.ts';
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** What the request acted on (document id, key id, path), set by handlers for the audit log. */
+    auditTarget: string | undefined;
+  }
+}
+
+/** Audited: every mutation on a registered route, and admin reads a route names with an `action` (keys, audit). */
+export function shouldAudit(request: FastifyRequest): boolean {
+  const { access, action } = request.routeOptions.config;
+  if (access === undefined) return false;
+  if (!READ_METHODS.has(request.method)) return true;
+  return access === 'admin' && action !== undefined;
+}
+
+/**
+ * onResponse hook writing one `audit_log` row per audited request, with the status the caller got (4xx and
+ * 5xx included). The response has already been sent, and a failed write is logged, never thrown: auditing
+ * must not turn a done request into an error. `pending` lets shutdown wait for the last writes.
+ */
+export function createAuditHook(options: { auditLog: AuditLog; logger: FastifyBaseLogger }) {
+  const pending = new Set<Promise<void>>();
+  async function onResponse(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (!shouldAudit(request)) return;
+    const key = principalKey(request.principal);
+    const { action } = request.routeOptions.config;
+    const route = request.routeOptions.url ?? request.url;
+    const params = (request.params ?? {}) as Record<string, string | undefined>;
+    const write = options.auditLog
+      .record({
+        keyId: key?.id ?? null,
+        keyName: key?.name ?? null,
+        action: action ?? `${request.method} ${route}`,
+        target: request.auditTarget ?? params.id ?? params.queueName ?? null,
+        ip: request.ip,
+        userAgent: request.headers['user-agent'] ?? null,
+        status: reply.statusCode,
+        details: {
+          method: request.method,
+          route,
+          ...(request.principal?.kind === 'api-key' ? { via: request.principal.via } : {}),
+          ...(request.errorCode ? { errorCode: request.errorCode } : {}),
+        },
+      })
+      .catch((error: unknown) => {
+        options.logger.error({ err: error, route, status: reply.statusCode }, 'audit log write failed');
+      })
+      .finally(() => pending.delete(write));
+    pending.add(write);
+  }
+  return {
+    onResponse,
+    /** Resolves when every audit write started so far has finished. */
+    async drain(): Promise<void> {
+      await Promise.all([...pending]);
+    },
+  };
+}

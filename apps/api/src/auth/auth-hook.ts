@@ -1,0 +1,86 @@
+import { AegisError } from '@aegis/core';
+import { type ApiKeyStore, hasRole } from '@aegis/stores';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '../http/error-response.ts';
+import type { AdminSessions } from './admin-session.ts';
+import { presentedCredential, safeEqual, wantsHtml } from './credentials.ts';
+
+export interface AuthHookOptions {
+  apiKeys: ApiKeyStore;
+  sessions: AdminSessions;
+  /** `METRICS_TOKEN`; without one, /metrics takes admin keys only. */
+  metricsToken: string | undefined;
+  /** Where browsers are sent to log in. */
+  loginPath: string;
+}
+
+/**
+ * onRequest hook: authenticates the caller and checks the route's declared access before any body is read
+ * (so an unauthenticated upload is refused before a byte reaches the disk). Failures are answered here
+ * rather than thrown: plugin contexts with their own error handler (Bull Board's) would turn them into 500s.
+ */
+export function createAuthHook(options: AuthHookOptions) {
+  const { apiKeys, sessions, metricsToken } = options;
+  return async function authenticate(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply | undefined> {
+    const { access, session } = request.routeOptions.config;
+    // No access: the not-found handler (registered routes always have one, see buildApp's onRoute check).
+    if (access === undefined || access === 'public') return undefined;
+
+    const credential = presentedCredential(request.headers);
+    if (access === 'metrics' && credential !== undefined && metricsToken !== undefined) {
+      if (safeEqual(credential, metricsToken)) {
+        request.principal = { kind: 'metrics-token' };
+        return undefined;
+      }
+    }
+
+    if (credential !== undefined) {
+      const key = await apiKeys.verify(credential);
+      if (!key)
+        return sendError(
+          request,
+          reply,
+          new AegisError('UNAUTHENTICATED', 'The API key is invalid or revoked.'),
+        );
+      request.principal = {
+        kind: 'api-key',
+        keyId: key.id,
+        keyName: key.name,
+        roles: key.roles,
+        via: 'header',
+      };
+      void apiKeys.touch(key.id);
+    } else if (session === true) {
+      request.principal = (await sessions.read(request)) ?? null;
+    }
+
+    if (request.principal === null) {
+      if (session === true && request.method === 'GET' && wantsHtml(request.headers)) {
+        const next = encodeURIComponent(request.url);
+        return reply.redirect(`${options.loginPath}?next=${next}`, 302);
+      }
+      return sendError(
+        request,
+        reply,
+        new AegisError(
+          'UNAUTHENTICATED',
+          'An API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`.',
+        ),
+      );
+    }
+    const needed = access === 'metrics' ? 'admin' : access;
+    if (request.principal.kind !== 'api-key' || !hasRole(request.principal.roles, needed)) {
+      return sendError(
+        request,
+        reply,
+        new AegisError('FORBIDDEN', `This route needs the ${needed} role.`, {
+          details: { required: needed },
+        }),
+      );
+    }
+    return undefined;
+  };
+}

@@ -1,0 +1,114 @@
+import { AegisError, type ErrorCode, isAegisError } from '@aegis/core';
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** HTTP status per error code; codes not listed are 500 (system) or 502 (provider) by category. */
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  PATH_NOT_ALLOWED: 403,
+  NOT_FOUND: 404,
+  DOCUMENT_NOT_FOUND: 404,
+  CANCELLED: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  DOCUMENT_TOO_LARGE: 413,
+  UNSUPPORTED_TYPE: 415,
+  EMPTY_DOCUMENT: 422,
+  PDF_ENCRYPTED: 422,
+  PDF_INVALID: 422,
+  NO_ROUTE: 422,
+  RATE_LIMITED: 429,
+  BUDGET_EXHAUSTED: 503,
+  BUDGET_UNAVAILABLE: 503,
+  NO_PROVIDER_AVAILABLE: 503,
+  CIRCUIT_OPEN: 503,
+  STORE_UNAVAILABLE: 503,
+  DATABASE_UNAVAILABLE: 503,
+  REDIS_UNAVAILABLE: 503,
+};
+
+/** The one error body every route returns. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+export function statusOf(error: AegisError): number {
+  return (
+    STATUS_BY_CODE[error.code] ??
+    (error.category === 'provider' ? 502 : error.category === 'user' ? 400 : 500)
+  );
+}
+
+/** Fastify's own errors (bad JSON, wrong content type, body too large, schema validation) as AegisErrors. */
+function fromFastifyError(error: FastifyError): AegisError | undefined {
+  if (error.validation) {
+    return new AegisError('VALIDATION_FAILED', error.message, {
+      details: {
+        issues: error.validation.map((issue) => ({
+          path: issue.instancePath || issue.params?.missingProperty || '',
+          message: issue.message,
+        })),
+        in: error.validationContext,
+      },
+    });
+  }
+  const status = error.statusCode;
+  if (status === 413) return new AegisError('PAYLOAD_TOO_LARGE', error.message);
+  if (status === 415) return new AegisError('UNSUPPORTED_TYPE', error.message);
+  if (status === 404) return new AegisError('NOT_FOUND', error.message);
+  if (status === 429) return new AegisError('RATE_LIMITED', error.message);
+  if (status !== undefined && status >= 400 && status < 500)
+    return new AegisError('VALIDATION_FAILED', error.message);
+  return undefined;
+}
+
+/** Maps any error to the status and JSON body; unknown errors become a generic 500 (details stay in the log). */
+export function errorResponse(error: unknown): { status: number; body: ErrorBody; known: boolean } {
+  const aegis = isAegisError(error)
+    ? error
+    : error instanceof Error && 'statusCode' in error
+      ? fromFastifyError(error as FastifyError)
+      : undefined;
+  if (!aegis) {
+    return {
+      status: 500,
+      known: false,
+      body: { error: { code: 'INTERNAL', message: 'Internal error; the server log has the details.' } },
+    };
+  }
+  const details = aegis.details;
+  return {
+    status: statusOf(aegis),
+    known: true,
+    body: {
+      error: {
+        code: aegis.code,
+        message: aegis.message,
+        ...(Object.keys(details).length > 0 ? { details: { ...details } } : {}),
+      },
+    },
+  };
+}
+
+/** Fastify error handler: logs server faults, answers with `{ error: { code, message, details? } }`. */
+export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const { status, body, known } = errorResponse(error);
+  request.errorCode = body.error.code;
+  if (status >= 500) request.log.error({ err: error, code: body.error.code }, 'request failed');
+  else if (!known) request.log.warn({ err: error }, 'request failed');
+  void reply.status(status).send(body);
+}
+
+/** Answers with an error directly (from hooks, bypassing whichever error handler the route's context has). */
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
+  const { status, body } = errorResponse(error);
+  request.errorCode = body.error.code;
+  return reply.status(status).send(body);
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The error code sent to the caller, for the audit log. */
+    errorCode: string | undefined;
+  }
+}

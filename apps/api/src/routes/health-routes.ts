@@ -1,0 +1,79 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../app-context.ts';
+import { authErrors, securityBoth } from '../http/schemas.ts';
+import { checkReadiness } from '../readiness.ts';
+
+const readinessSchema = {
+  type: 'object',
+  properties: {
+    status: { type: 'string', enum: ['ready', 'unavailable'] },
+    checks: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: { name: { type: 'string' }, ok: { type: 'boolean' }, detail: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+/** /healthz (liveness), /readyz (readiness) and /metrics (Prometheus). */
+export function healthRoutes(context: ApiContext) {
+  const { runtime } = context;
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    app.get(
+      '/healthz',
+      {
+        // The one route without a key: docker and k8s liveness probes carry no credentials, and it reveals
+        // nothing but "the process answers" (no dependency state, no version).
+        config: { access: 'public', rateLimit: false },
+        schema: {
+          tags: ['operations'],
+          summary: 'Liveness: the process answers (no dependencies checked, no auth)',
+          response: {
+            200: { type: 'object', properties: { status: { type: 'string', enum: ['ok'] } } },
+          },
+        },
+      },
+      async () => ({ status: 'ok' }),
+    );
+
+    app.get(
+      '/readyz',
+      {
+        config: { access: 'read' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Readiness: Redis, Postgres, vector store, graph store and model providers',
+          description: '503 names each failing check.',
+          security: securityBoth,
+          response: { 200: readinessSchema, 503: readinessSchema, ...authErrors },
+        },
+      },
+      async (_request, reply) => {
+        const readiness = await checkReadiness(runtime);
+        return reply
+          .status(readiness.ok ? 200 : 503)
+          .send({ status: readiness.ok ? 'ready' : 'unavailable', checks: readiness.checks });
+      },
+    );
+
+    app.get(
+      '/metrics',
+      {
+        config: { access: 'metrics' },
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics (Authorization: Bearer METRICS_TOKEN, or an admin key)',
+          security: securityBoth,
+          produces: ['text/plain'],
+          response: { 200: { type: 'string' }, ...authErrors },
+        },
+      },
+      async (_request, reply) => {
+        const text = await runtime.registry.metrics();
+        return reply.type(runtime.registry.contentType).send(text);
+      },
+    );
+  };
+}

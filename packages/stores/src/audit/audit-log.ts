@@ -1,0 +1,101 @@
+import type pg from 'pg';
+
+/** One audited request: who, what, when (set by Postgres), where from, and the outcome. */
+export interface AuditEntry {
+  /** The caller's key id; `null` when the request carried no valid key. */
+  keyId: string | null;
+  keyName: string | null;
+  /** What was attempted, e.g. `document.delete` or `POST /admin/queues/api/queues/:queueName/pause`. */
+  action: string;
+  /** What it was attempted on (document id, key id, path), when there is one. */
+  target: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** The HTTP status the caller received. */
+  status: number;
+  /** Non-secret facts (error code, query); never request bodies or credentials. */
+  details?: Record<string, unknown> | undefined;
+}
+
+export interface AuditRecord extends Required<AuditEntry> {
+  id: string;
+  at: Date;
+}
+
+export interface AuditQuery {
+  /** Rows to return, newest first. Default 50, at most 500. */
+  limit?: number | undefined;
+  /** Only rows with an id below this one (the previous page's last id). */
+  beforeId?: string | undefined;
+  keyId?: string | undefined;
+}
+
+export interface AuditLog {
+  record(entry: AuditEntry): Promise<void>;
+  list(query?: AuditQuery): Promise<AuditRecord[]>;
+}
+
+interface AuditRow {
+  id: string;
+  at: Date;
+  key_id: string | null;
+  key_name: string | null;
+  action: string;
+  target: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  status: number;
+  details: Record<string, unknown>;
+}
+
+// Header values are caller-controlled; cap them so one request cannot write megabytes into the log.
+const MAX_TEXT = 1_000;
+const clip = (value: string | null): string | null => (value === null ? null : value.slice(0, MAX_TEXT));
+
+/** The append-only `audit_log` table. */
+export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
+  const { pool } = options;
+  return {
+    async record(entry) {
+      await pool.query(
+        `INSERT INTO audit_log (key_id, key_name, action, target, ip, user_agent, status, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          entry.keyId,
+          entry.keyName,
+          clip(entry.action),
+          clip(entry.target),
+          clip(entry.ip),
+          clip(entry.userAgent),
+          entry.status,
+          JSON.stringify(entry.details ?? {}),
+        ],
+      );
+    },
+
+    async list(query = {}) {
+      const limit = Math.min(Math.max(1, query.limit ?? 50), 500);
+      const { rows } = await pool.query<AuditRow>(
+        `SELECT id::text AS id, at, key_id, key_name, action, target, ip, user_agent, status, details
+           FROM audit_log
+          WHERE ($1::bigint IS NULL OR id < $1::bigint)
+            AND ($2::text IS NULL OR key_id = $2)
+          ORDER BY id DESC
+          LIMIT $3`,
+        [query.beforeId ?? null, query.keyId ?? null, limit],
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        at: row.at,
+        keyId: row.key_id,
+        keyName: row.key_name,
+        action: row.action,
+        target: row.target,
+        ip: row.ip,
+        userAgent: row.user_agent,
+        status: row.status,
+        details: row.details,
+      }));
+    },
+  };
+}
