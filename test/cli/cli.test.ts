@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -74,6 +74,25 @@ describe('the aegis command', { timeout: 180_000 }, () => {
     expect(bad.stderr).toMatch(/VALIDATION_FAILED/);
     const unknown = await aegis(['frobnicate']);
     expect(unknown.code).toBe(2);
+  });
+
+  it('npm run demo ingests a corpus through the watcher and says plainly that the models are simulated', async () => {
+    const corpus = path.join(dir, 'demo-corpus');
+    await mkdir(corpus, { recursive: true });
+    await writeFile(
+      path.join(corpus, 'babbage.md'),
+      '# Engines\n\nCharles Babbage designed the Analytical Engine; Ada Lovelace wrote its first program.',
+    );
+    await writeFile(path.join(corpus, 'noise.bin'), Buffer.from([0, 1, 2, 3, 250, 251, 252]));
+    const demo = await aegis(['demo', '--exit', '--port', '0', '--corpus', corpus], {
+      QUEUE_PREFIX: `{${harness.redis.prefix}demo}`,
+      LOG_LEVEL: 'error',
+    });
+    expect(demo.code, demo.stderr).toBe(0);
+    expect(demo.stdout).toMatch(/models are SIMULATED/);
+    expect(demo.stdout).toMatch(/babbage\.md -> processed/);
+    expect(demo.stdout).toMatch(/noise\.bin -> failed \(UNSUPPORTED_TYPE\)/);
+    expect(demo.stdout).toMatch(/Bull Board\s+http:\/\/127\.0\.0\.1:\d+\/admin\/queues/);
   });
 
   it('doctor passes on a healthy setup and says how to fix a broken one', async () => {

@@ -17,7 +17,7 @@ import fastifyMultipart from '@fastify/multipart';
 import fastifyRateLimit from '@fastify/rate-limit';
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { ApiContext, ApiRuntime } from './app-context.ts';
 import { createAuditHook } from './audit/audit-hook.ts';
 import { routeAccess } from './auth/access.ts';
@@ -106,7 +106,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     // JSON bodies are small (paths, key names); uploads go through multipart with their own limit.
     bodyLimit: 1024 * 1024,
     // Our logger's sanitizer reduces Fastify's request objects to `{}`; one plain line per request instead (below).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false } },
   });
   app.decorateRequest('principal', null);

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { isAegisError } from '@aegis/core';
 import { runCosts } from './commands/costs.ts';
+import { runDemo } from './commands/demo.ts';
 import { runDoctor } from './commands/doctor.ts';
 import { runCancel, runRetry, runSearch, runStatus } from './commands/documents.ts';
 import { runIngest } from './commands/ingest.ts';
@@ -39,6 +40,11 @@ const COMMANDS: Record<string, { summary: string; run: (args: string[]) => Promi
     summary:
       'LLM spend for a month: --month YYYY-MM --by provider,model,task,document --format table|csv|json',
     run: runCosts,
+  },
+  demo: {
+    summary:
+      'simulated models, real everything else: start workers, API and watcher, ingest the sample corpus [--exit]',
+    run: runDemo,
   },
   'llm-demo': {
     summary: 'start the provider simulator and send a few calls through the router (simulated models)',

@@ -4,7 +4,7 @@ import { runMigrations } from '@aegis/stores';
 import pg from 'pg';
 
 /** Creates the configured database when it does not exist yet (Postgres error 3D000), so a fresh setup needs no manual step. */
-async function ensureDatabase(databaseUrl: string): Promise<boolean> {
+export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const target = new URL(databaseUrl);
   const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
   const probe = new pg.Client({ connectionString: databaseUrl });
