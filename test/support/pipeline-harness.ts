@@ -129,6 +129,15 @@ export async function createPipelineHarness(
     waitForVersion,
     async close() {
       await runtime.close();
+      // Queues live under the hash-tagged prefix `{test-…}`, which redis.cleanup() (prefix `test-…:`) doesn't match.
+      const admin = new Redis(env.REDIS_URL as string);
+      let cursor = '0';
+      do {
+        const [next, keys] = await admin.scan(cursor, 'MATCH', `${config.redis.queuePrefix}*`, 'COUNT', 500);
+        cursor = next;
+        if (keys.length > 0) await admin.unlink(...keys);
+      } while (cursor !== '0');
+      admin.disconnect();
       await sim.close();
       await redis.cleanup();
       await db.drop();

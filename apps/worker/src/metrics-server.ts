@@ -12,13 +12,24 @@ export async function startWorkerMetricsServer(
   config: AppConfig,
   registry: Registry,
   logger: Logger,
-): Promise<MetricsServer> {
-  const server = await startMetricsServer({
-    registry,
-    port: config.metrics.port,
-    token: config.metrics.token,
-    onError: (error) => logger.warn({ err: error }, 'metrics scrape failed'),
-  });
+): Promise<MetricsServer | undefined> {
+  let server: MetricsServer;
+  try {
+    server = await startMetricsServer({
+      registry,
+      port: config.metrics.port,
+      token: config.metrics.token,
+      onError: (error) => logger.warn({ err: error }, 'metrics scrape failed'),
+    });
+  } catch (error) {
+    // A second worker on the same host finds the port taken: it must still work, only without /metrics.
+    if ((error as { code?: string }).code !== 'EADDRINUSE') throw error;
+    logger.warn(
+      { port: config.metrics.port },
+      'metrics port in use (another process on this host); /metrics is off for this one. Set METRICS_PORT=0 for a free port',
+    );
+    return undefined;
+  }
   logger.info(
     { port: server.port, auth: config.metrics.token === undefined ? 'none' : 'bearer' },
     'metrics server listening',

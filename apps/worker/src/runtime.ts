@@ -111,6 +111,9 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   // pdf.js threads are reused across documents; one per concurrent extract job of this process.
   const pdfThreads = createPdfThreadPool({
     size: stages.includes('extract') ? JOB_CATALOG.extract.concurrency : 1,
+    // An idle pdf.js thread holds 100-200 MiB; letting it go soon after extraction keeps that memory from
+    // stacking on the later stages' peaks (bench/worker-rss).
+    idleTimeoutMs: 5_000,
   });
   const pipeline: PipelineDeps = {
     pdfThreads,
