@@ -88,7 +88,9 @@ describe('kill -9 of a worker process during embedding', { timeout: 180_000 }, (
     // Every batch once, plus at most the one that was in flight when the worker died (its result was lost).
     expect(rows[0]?.n).toBeGreaterThanOrEqual(batches);
     expect(rows[0]?.n).toBeLessThanOrEqual(batches + 1);
+    // Graceful shutdown: SIGTERM finishes active work, closes connections and exits 0.
     second.kill('SIGTERM');
-    await once(second, 'exit');
+    const [code] = await once(second, 'exit');
+    expect(code).toBe(0);
   });
 });

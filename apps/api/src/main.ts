@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig, secretKeyNames } from '@aegis/config';
 import { isAegisError } from '@aegis/core';
-import { createLogger } from '@aegis/observability';
+import { createLogger, exitOnSignals } from '@aegis/observability';
 import { startWorkerRuntime } from '@aegis/worker';
 import { buildApp } from './app.ts';
 
@@ -20,25 +20,12 @@ try {
   const runtime = await startWorkerRuntime({ config, logger, stages: [] });
   const app = await buildApp({ config, runtime, logger });
   await app.listen({ host: config.api.host, port: config.api.port });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing in-flight requests');
-    // app.close() stops accepting, waits for in-flight requests and audit writes; then the runtime closes.
-    app
-      .close()
-      .then(() => runtime.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  // app.close() stops accepting, waits for in-flight requests and audit writes; then the runtime closes.
+  exitOnSignals({
+    logger,
+    what: 'finishing in-flight requests',
+    close: () => app.close().then(() => runtime.close()),
+  });
 } catch (error) {
   logger.error({ code: isAegisError(error) ? error.code : 'INTERNAL', err: error }, 'api failed to start');
   process.exit(1);

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { loadConfig, secretKeyNames } from '@aegis/config';
 import { isAegisError } from '@aegis/core';
-import { createLogger } from '@aegis/observability';
+import { createLogger, exitOnSignals } from '@aegis/observability';
 import { startWorkerRuntime } from '@aegis/worker';
 import { startWatcher } from './watcher.ts';
 
@@ -18,24 +18,11 @@ try {
     stableMs: config.watcher.stableMs,
     logger,
   });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing the file in hand');
-    watcher
-      .close()
-      .then(() => runtime.close())
-      .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        },
-      );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals({
+    logger,
+    what: 'finishing the file in hand',
+    close: () => watcher.close().then(() => runtime.close()),
+  });
   await watcher.ready;
 } catch (error) {
   logger.error(

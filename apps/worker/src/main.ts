@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import { loadConfig, secretKeyNames } from '@aegis/config';
 import { isAegisError, isStage } from '@aegis/core';
-import { createLogger } from '@aegis/observability';
+import { createLogger, exitOnSignals } from '@aegis/observability';
 import { startWorkerRuntime } from './runtime.ts';
 
 const { values } = parseArgs({ options: { stages: { type: 'string' } } });
@@ -25,21 +25,7 @@ try {
     stages: stages?.filter(isStage),
     metricsServer: true,
   });
-  let stopping = false;
-  const shutdown = (signal: string): void => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down: finishing active jobs');
-    runtime.close().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        logger.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
+  exitOnSignals({ logger, what: 'finishing active jobs', close: () => runtime.close() });
 } catch (error) {
   logger.error({ code: isAegisError(error) ? error.code : 'INTERNAL', err: error }, 'worker failed to start');
   process.exit(1);

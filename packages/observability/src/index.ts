@@ -6,3 +6,4 @@ export type { HistogramDefinition, MetricDefinition, MetricsRegistryOptions } fr
 export { counter, createMetricsRegistry, gauge, histogram } from './metrics.ts';
 export type { Sanitizer, SanitizerOptions } from './sanitize.ts';
 export { createSanitizer, REDACTED } from './sanitize.ts';
+export { exitOnSignals } from './shutdown.ts';

@@ -19,6 +19,8 @@ export type { PostgresGraphStoreOptions } from './graph/postgres-graph-store.ts'
 export { createPostgresGraphStore } from './graph/postgres-graph-store.ts';
 export type { PostgresPoolOptions } from './postgres-pool.ts';
 export { createPostgresPool } from './postgres-pool.ts';
+export type { DocumentListFilters, DocumentListItem, DocumentListPage } from './registry/document-list.ts';
+export { listDocuments } from './registry/document-list.ts';
 export type { DocumentStatusView, StageStatusView, VersionStatusView } from './registry/document-status.ts';
 export { getDocumentStatus } from './registry/document-status.ts';
 export { createPostgresDocumentRepository } from './registry/postgres-document-repository.ts';

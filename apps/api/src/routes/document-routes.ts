@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AegisError, isStage, STAGES, type Stage, type VersionStatus } from '@aegis/core';
 import { detectKind } from '@aegis/pipeline';
-import { getDocumentStatus } from '@aegis/stores';
+import { getDocumentStatus, listDocuments } from '@aegis/stores';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
 import { principalKey } from '../auth/principal.ts';
@@ -14,7 +14,6 @@ import {
   registrationSchema,
   securityBoth,
 } from '../http/schemas.ts';
-import { listDocuments } from '../queries/document-list.ts';
 import { receiveUpload } from '../uploads/receive-upload.ts';
 import { openIngestPath } from '../uploads/resolve-ingest-path.ts';
 

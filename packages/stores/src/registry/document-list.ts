@@ -1,8 +1,6 @@
 import { AegisError, type VersionStatus } from '@aegis/core';
 import type pg from 'pg';
 
-// TODO(lead): move into packages/stores/src/registry beside getDocumentStatus once the API settles.
-
 export interface DocumentListFilters {
   /** Status of the latest version. */
   status?: VersionStatus | undefined;
