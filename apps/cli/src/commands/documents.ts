@@ -10,6 +10,19 @@ function requireId(positionals: string[], usage: string): string {
   return id;
 }
 
+/** `--version N` as a positive integer, or the latest version when absent. */
+async function chosenVersion(
+  runtime: Parameters<Parameters<typeof withRuntime>[0]>[0],
+  documentId: string,
+  raw: string | undefined,
+): Promise<number> {
+  if (raw === undefined) return latestVersion(runtime, documentId);
+  const version = Number(raw);
+  if (!Number.isInteger(version) || version < 1)
+    throw new AegisError('VALIDATION_FAILED', `--version is a positive whole number, got "${raw}"`);
+  return version;
+}
+
 async function latestVersion(
   runtime: Parameters<Parameters<typeof withRuntime>[0]>[0],
   documentId: string,
@@ -84,7 +97,7 @@ export async function runRetry(args: string[]): Promise<void> {
   if (values.stage !== undefined && !isStage(values.stage))
     throw new AegisError('VALIDATION_FAILED', `--stage is one of ${STAGES.join(', ')}`);
   await withRuntime(async (runtime) => {
-    const version = values.version ? Number(values.version) : await latestVersion(runtime, documentId);
+    const version = await chosenVersion(runtime, documentId, values.version);
     let stage: Stage | undefined = values.stage as Stage | undefined;
     if (!stage) {
       const runs = await runtime.pipeline.repository.stageRuns(documentId, version);
@@ -111,7 +124,7 @@ export async function runCancel(args: string[]): Promise<void> {
   });
   const documentId = requireId(positionals, 'aegis cancel <documentId> [--version N]');
   await withRuntime(async (runtime) => {
-    const version = values.version ? Number(values.version) : await latestVersion(runtime, documentId);
+    const version = await chosenVersion(runtime, documentId, values.version);
     await runtime.producer.cancel(documentId, version);
     console.log(
       `cancelling ${documentId} v${version}; a running stage stops within one batch and its writes are removed`,
