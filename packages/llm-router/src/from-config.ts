@@ -13,7 +13,8 @@ import { createOllamaProvider } from './providers/ollama-provider.ts';
 import { createOpenAiCompatibleProvider } from './providers/openai-compatible-provider.ts';
 import type { ProviderAdapter } from './providers/provider.ts';
 import type { Logger } from './route-executor.ts';
-import { createRouter, type Router, type RouterEvent } from './router.ts';
+import { createRouter } from './router.ts';
+import type { Router, RouterEvent } from './router-types.ts';
 import { DEFAULT_ROUTING_CONFIG, parseRoutingConfig, type RoutingConfig } from './routing-config.ts';
 
 export interface RouterConnections {

@@ -64,6 +64,7 @@ export type {
 export type { HeaderSource } from './retry-after.ts';
 export { MAX_RETRY_AFTER_MS, parseHttpDate, parseRetryAfter } from './retry-after.ts';
 export type { Logger } from './route-executor.ts';
+export { createRouter, VISION_PROMPT } from './router.ts';
 export type {
   DescribeImageRequest,
   DescribeImageResult,
@@ -77,8 +78,7 @@ export type {
   Router,
   RouterEvent,
   RouterOptions,
-} from './router.ts';
-export { createRouter, VISION_PROMPT } from './router.ts';
+} from './router-types.ts';
 export type { ChainEntry, RoutingConfig } from './routing-config.ts';
 export {
   chainFor,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AegisError, abortableSleep, cancelledError, type ErrorCode } from '@aegis/core';
 import type { Accounting, LedgerRow } from './accounting/accounting.ts';
 import type { BreakerPermit, BreakerState, CircuitBreaker } from './breaker/circuit-breaker.ts';
+import { acquirePermit, guardBreaker, releasePermit } from './breaker-guard.ts';
 import type { LocalHealth } from './local-health.ts';
 import type { RouterMetrics } from './metrics.ts';
 import { picoToUsd } from './money.ts';
@@ -422,38 +423,4 @@ async function dispatch<T>(
 function writeRow(deps: ExecutorDeps, row: LedgerRow, reservationId: string | undefined): void {
   deps.accounting.record(row, reservationId);
   deps.metrics.recordAttempt(row);
-}
-
-/** Redis trouble must not stop LLM calls: the breaker fails open and says so in the log. */
-async function acquirePermit(deps: ExecutorDeps, adapter: ProviderAdapter): Promise<BreakerPermit> {
-  try {
-    return await deps.breaker.acquire(adapter.breakerKey);
-  } catch (error) {
-    deps.logger.warn(
-      { provider: adapter.name, err: error },
-      'circuit breaker unavailable; letting the call through',
-    );
-    return { allowed: true, probe: false, token: '' };
-  }
-}
-
-async function releasePermit(
-  deps: ExecutorDeps,
-  adapter: ProviderAdapter,
-  permit: Extract<BreakerPermit, { allowed: true }>,
-): Promise<void> {
-  if (!permit.probe) return;
-  await guardBreaker(deps, adapter, () => deps.breaker.release(adapter.breakerKey, permit.token));
-}
-
-async function guardBreaker(
-  deps: ExecutorDeps,
-  adapter: ProviderAdapter,
-  call: () => Promise<unknown>,
-): Promise<void> {
-  try {
-    await call();
-  } catch (error) {
-    deps.logger.warn({ provider: adapter.name, err: error }, 'circuit breaker update failed');
-  }
 }
