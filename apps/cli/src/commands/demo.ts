@@ -14,6 +14,7 @@ import { createApiKeyStore, getDocumentStatus, resolveApiKeyPepper } from '@aegi
 import { startProviderSimulator } from '@aegis/testkit';
 import { startWatcher } from '@aegis/watcher';
 import { startWorkerRuntime } from '@aegis/worker';
+import { simulatedProviderEnv } from '../simulated-env.ts';
 import { ensureDatabase } from './migrate.ts';
 
 /** The shared corpus beside the project, when this checkout has one. */
@@ -46,11 +47,7 @@ export async function runDemo(args: string[]): Promise<void> {
   const base = loadConfig(process.env);
   const config = loadConfig({
     ...process.env,
-    OLLAMA_URL: sim.ollamaUrl,
-    DASHSCOPE_API_KEY: 'sk-simulated',
-    DASHSCOPE_BASE_URL: sim.openaiBaseUrl('dashscope'),
-    OPENAI_API_KEY: 'sk-simulated',
-    OPENAI_BASE_URL: sim.openaiBaseUrl('openai'),
+    ...simulatedProviderEnv(sim),
     BLOB_DIR: process.env.BLOB_DIR ?? path.join(workDir, 'blobs'),
     INBOX_DIR: path.join(workDir, 'inbox'),
     QUEUE_PREFIX: process.env.QUEUE_PREFIX ?? '{aegis-demo}',

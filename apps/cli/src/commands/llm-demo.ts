@@ -6,6 +6,7 @@ import { startProviderSimulator } from '@aegis/testkit';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { z } from 'zod';
+import { simulatedProviderEnv } from '../simulated-env.ts';
 
 /**
  * Runs the router end to end with only Redis and Postgres: the provider simulator stands in for Ollama and
@@ -16,11 +17,7 @@ export async function runLlmDemo(): Promise<void> {
   const base = loadConfig(process.env);
   const config = loadConfig({
     ...process.env,
-    OLLAMA_URL: sim.ollamaUrl,
-    DASHSCOPE_API_KEY: 'sk-simulated',
-    DASHSCOPE_BASE_URL: sim.openaiBaseUrl('dashscope'),
-    OPENAI_API_KEY: 'sk-simulated',
-    OPENAI_BASE_URL: sim.openaiBaseUrl('openai'),
+    ...simulatedProviderEnv(sim),
   });
   console.log(
     `NOTE: every model here is SIMULATED (provider simulator at ${sim.url}); costs use the configured price table.\n`,

@@ -1,0 +1,15 @@
+import type { ProviderSimulator } from '@aegis/testkit';
+
+/**
+ * Environment that points every model provider the demos use at the simulator: Ollama at its root, DashScope
+ * and OpenAI (with placeholder keys) at their OpenAI-compatible routes.
+ */
+export function simulatedProviderEnv(sim: ProviderSimulator): Record<string, string> {
+  return {
+    OLLAMA_URL: sim.ollamaUrl,
+    DASHSCOPE_API_KEY: 'sk-simulated',
+    DASHSCOPE_BASE_URL: sim.openaiBaseUrl('dashscope'),
+    OPENAI_API_KEY: 'sk-simulated',
+    OPENAI_BASE_URL: sim.openaiBaseUrl('openai'),
+  };
+}
