@@ -138,6 +138,13 @@ describe('docker-compose.yml', () => {
     expect(compose.services.api?.ports).toContain('8080:8080');
   });
 
+  it('opens /metrics of workers and the watcher to the compose network only, through METRICS_HOST', () => {
+    // The default is loopback (right outside containers); Prometheus scrapes from its own container.
+    for (const name of ['worker', 'watcher'])
+      expect(compose.services[name]?.environment, name).toMatchObject({ METRICS_HOST: '0.0.0.0' });
+    for (const name of ['worker', 'watcher']) expect(compose.services[name]?.ports, name).toBeUndefined();
+  });
+
   it('starts apps after healthy stores, the model pull and the migration', () => {
     for (const name of ['api', 'worker', 'watcher']) {
       const dependsOn = compose.services[name]?.depends_on as Record<string, { condition: string }>;

@@ -24,8 +24,10 @@ import { routeAccess } from './auth/access.ts';
 import { createAdminSessions } from './auth/admin-session.ts';
 import { createAuthHook } from './auth/auth-hook.ts';
 import { principalKey } from './auth/principal.ts';
+import { createBodyIdleTimeout } from './http/body-timeout.ts';
 import { handleError } from './http/error-response.ts';
 import { rateLimitOptions } from './http/rate-limit-options.ts';
+import { noStoreByDefault, refuseNulCharacters } from './http/request-hygiene.ts';
 import { errorSchema } from './http/schemas.ts';
 import { corsOptions, HELMET_OPTIONS } from './http/security-options.ts';
 import { adminKeyRoutes } from './routes/admin-key-routes.ts';
@@ -69,6 +71,13 @@ function sessionSecret(config: AppConfig, logger: Logger): string {
   return randomBytes(32).toString('hex');
 }
 
+/** API_TRUST_PROXY for Fastify; a hop count becomes the function proxy-addr makes of one (the type lacks numbers). */
+function trustProxyOption(
+  setting: boolean | number | string,
+): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof setting === 'number' ? (_address, hop) => hop < setting : setting;
+}
+
 /**
  * The HTTP API as a Fastify instance (not listening: call `listen`, or `inject` in tests). Every route must
  * declare its access (`config.access`) or sit under a prefix in PLUGIN_ROUTE_ACCESS; registration fails
@@ -99,12 +108,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   if (config.api.ingestPathRoots.length > context.ingestRoots.length)
     logger.warn({ roots: config.api.ingestPathRoots }, 'some INGEST_PATH_ROOTS do not exist and are ignored');
 
+  const { timeouts } = config.api;
   const app = Fastify({
     // Widened: route plugins are typed against Fastify's base logger interface, which pino implements.
     loggerInstance: logger as FastifyBaseLogger,
     exposeHeadRoutes: false,
     // JSON bodies are small (paths, key names); uploads go through multipart with their own limit.
     bodyLimit: 1024 * 1024,
+    // Slow clients cannot hold connections: headers within API_HEADERS_TIMEOUT_MS, the whole request within
+    // API_REQUEST_TIMEOUT_MS (Node answers 408 and closes), a stalled body within API_BODY_IDLE_TIMEOUT_MS (hook below).
+    http: { headersTimeout: timeouts.headersMs },
+    requestTimeout: timeouts.requestMs,
+    keepAliveTimeout: timeouts.keepAliveMs,
+    trustProxy: trustProxyOption(config.api.trustProxy),
     // Our logger's sanitizer reduces Fastify's request objects to `{}`; one plain line per request instead (below).
     logController: new LogController({ disableRequestLogging: true }),
     ajv: { customOptions: { removeAdditional: false } },
@@ -125,6 +141,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       registered.push({ method, url: route.url, access: access.access });
   });
   app.setErrorHandler(handleError);
+  // Before authentication, so a stalled body is cut off whoever sends it.
+  app.addHook('onRequest', createBodyIdleTimeout({ idleMs: timeouts.bodyIdleMs }));
+  app.addHook('preValidation', refuseNulCharacters);
+  app.addHook('onSend', noStoreByDefault);
   app.setNotFoundHandler((request) => {
     throw new AegisError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`);
   });

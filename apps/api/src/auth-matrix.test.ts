@@ -1,7 +1,12 @@
 import type { ApiKeyRole } from '@aegis/stores';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Access } from './auth/access.ts';
-import { type ApiHarness, createApiHarness, TEST_METRICS_TOKEN } from './test-support/api-harness.ts';
+import {
+  type ApiHarness,
+  concreteUrl,
+  createApiHarness,
+  TEST_METRICS_TOKEN,
+} from './test-support/api-harness.ts';
 
 /**
  * The expected access of every route, written independently of the code. A registered route that matches
@@ -39,18 +44,6 @@ const WRONG_ROLES: Record<Exclude<Access, 'public'>, ApiKeyRole[]> = {
   admin: ['ingest', 'read'],
   metrics: ['ingest', 'read'],
 };
-
-const SAMPLE_PARAMS: Record<string, string> = {
-  id: 'no-such-document',
-  queueName: 'extract',
-  jobId: 'no-such-job',
-  queueStatus: 'failed',
-  schedulerId: 'no-such-scheduler',
-};
-
-function concreteUrl(url: string): string {
-  return url.replace(/:(\w+)/g, (_, name: string) => SAMPLE_PARAMS[name] ?? 'x').replace('*', 'main.js');
-}
 
 function expectationFor(method: string, url: string) {
   return EXPECTED.find(

@@ -4,7 +4,7 @@ import type { Registry } from '@aegis/observability';
 import { type MetricsServer, startMetricsServer } from '@aegis/queue';
 
 /**
- * The worker's Prometheus endpoint: `/metrics` on METRICS_PORT (0 = a free port), behind
+ * The worker's Prometheus endpoint: `/metrics` on METRICS_HOST:METRICS_PORT (0 = a free port), behind
  * `Authorization: Bearer <METRICS_TOKEN>` when a token is configured, and an unauthenticated `/healthz` for
  * container health checks.
  */
@@ -18,6 +18,7 @@ export async function startWorkerMetricsServer(
     server = await startMetricsServer({
       registry,
       port: config.metrics.port,
+      host: config.metrics.host,
       token: config.metrics.token,
       onError: (error) => logger.warn({ err: error }, 'metrics scrape failed'),
     });
@@ -31,7 +32,11 @@ export async function startWorkerMetricsServer(
     return undefined;
   }
   logger.info(
-    { port: server.port, auth: config.metrics.token === undefined ? 'none' : 'bearer' },
+    {
+      host: config.metrics.host,
+      port: server.port,
+      auth: config.metrics.token === undefined ? 'none' : 'bearer',
+    },
     'metrics server listening',
   );
   return server;

@@ -94,6 +94,12 @@ export interface AppConfig {
     /** Real paths of folders that path ingestion may read from; empty = path ingestion off. */
     ingestPathRoots: string[];
     rateLimit: { max: number; windowMs: number };
+    /** Failed authentications per client IP and window (ms) before 429, checked before any key lookup. */
+    authFailures: { max: number; windowMs: number };
+    /** Fastify `trustProxy`: false, true, a hop count, or proxy addresses/CIDRs. Default false. */
+    trustProxy: boolean | number | string;
+    /** All in ms: headers 10000, whole request 300000, body idle 30000, keep-alive 72000 by default. */
+    timeouts: { headersMs: number; requestMs: number; bodyIdleMs: number; keepAliveMs: number };
   };
   watcher: {
     inboxDir: string;
@@ -113,8 +119,10 @@ export interface AppConfig {
     extract: { maxImagePixels: number; pageTimeoutMs: number; pagesPerRange: number };
   };
   metrics: {
-    /** Workers' /metrics port. Default 9464. */
+    /** Workers' and the watcher's /metrics port. Default 9464. */
     port: number;
+    /** Interface of that server. Default 127.0.0.1 (containers set 0.0.0.0). */
+    host: string;
     /** Secret: bearer token for /metrics. Required in production. */
     token: string | undefined;
   };
@@ -195,6 +203,14 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
             .filter(Boolean)
         : [],
       rateLimit: { max: flat.RATE_LIMIT_MAX, windowMs: flat.RATE_LIMIT_WINDOW_MS },
+      authFailures: { max: flat.AUTH_FAILURE_MAX, windowMs: flat.AUTH_FAILURE_WINDOW_MS },
+      trustProxy: trustProxySetting(flat.API_TRUST_PROXY),
+      timeouts: {
+        headersMs: flat.API_HEADERS_TIMEOUT_MS,
+        requestMs: flat.API_REQUEST_TIMEOUT_MS,
+        bodyIdleMs: flat.API_BODY_IDLE_TIMEOUT_MS,
+        keepAliveMs: flat.API_KEEP_ALIVE_TIMEOUT_MS,
+      },
     },
     watcher: { inboxDir: flat.INBOX_DIR, stableMs: flat.WATCH_STABLE_MS },
     pipeline: {
@@ -216,6 +232,17 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         pagesPerRange: flat.EXTRACT_PAGES_PER_RANGE,
       },
     },
-    metrics: { port: flat.METRICS_PORT, token: flat.METRICS_TOKEN },
+    metrics: { port: flat.METRICS_PORT, host: flat.METRICS_HOST, token: flat.METRICS_TOKEN },
   };
+}
+
+/** API_TRUST_PROXY as Fastify's `trustProxy` takes it. */
+function trustProxySetting(raw: string): boolean | number | string {
+  if (raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  return raw
+    .split(',')
+    .map((entry) => entry.trim())
+    .join(',');
 }

@@ -1,4 +1,6 @@
+import { SECRET_ENV_KEYS } from './describe-env.ts';
 import { splitList } from './parsers.ts';
+import { isPublishedSecret } from './published-secrets.ts';
 import { secretWeaknesses } from './secret-strength.ts';
 
 /** A problem attached to the variable that must change. */
@@ -41,6 +43,15 @@ export function crossFieldProblems(env: RawEnv): ConfigProblem[] {
       message: 'must be at least BREAKER_BASE_COOLDOWN_MS; raise it or lower the base cooldown',
     });
   }
+  const headers = asInt(env.API_HEADERS_TIMEOUT_MS ?? '10000');
+  const request = asInt(env.API_REQUEST_TIMEOUT_MS ?? '300000');
+  if (headers !== undefined && request !== undefined && headers > request) {
+    // Node refuses to start an HTTP server whose headers timeout exceeds its request timeout.
+    problems.push({
+      key: 'API_HEADERS_TIMEOUT_MS',
+      message: 'must not exceed API_REQUEST_TIMEOUT_MS; lower it or raise the request timeout',
+    });
+  }
   return problems;
 }
 
@@ -65,9 +76,19 @@ export function productionProblems(env: RawEnv): ConfigProblem[] {
   secret('API_KEY_PEPPER', 32, 'HMAC pepper for stored API-key hashes', HINT_BASE64);
   secret('SESSION_SECRET', 32, 'signs admin UI sessions', HINT_BASE64);
   secret('METRICS_TOKEN', 24, 'bearer token for /metrics', HINT_HEX);
+  const strengthChecked = new Set(['API_KEY_PEPPER', 'SESSION_SECRET', 'METRICS_TOKEN']);
   if (env.GRAPH_STORE?.trim() === 'neo4j') {
     secret('NEO4J_PASSWORD', 12, 'Neo4j password when GRAPH_STORE=neo4j', HINT_BASE64);
+    strengthChecked.add('NEO4J_PASSWORD');
   }
+  // Secrets others issue (provider keys, Qdrant): their format is theirs, but a value this repository
+  // prints is never a real one.
+  for (const key of SECRET_ENV_KEYS) {
+    const value = env[key];
+    if (value !== undefined && !strengthChecked.has(key) && isPublishedSecret(value))
+      problems.push({ key, message: 'published in the source or docs of this repository; use your own' });
+  }
+  problems.push(...reusedSecretProblems(env));
 
   const origins = env.ALLOWED_ORIGINS;
   if (origins === undefined) {
@@ -85,6 +106,48 @@ export function productionProblems(env: RawEnv): ConfigProblem[] {
     } else if (entries.length === 0) {
       // Only separators: present but empty. Malformed entries are reported by the schema check.
       problems.push({ key: 'ALLOWED_ORIGINS', message: 'required in production; no origin listed' });
+    }
+  }
+  return problems;
+}
+
+/** The password inside a connection URL (`postgres://user:password@host`), decoded; `undefined` without one. */
+function urlPassword(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  const url = URL.parse(raw.trim());
+  if (url === null || url.password === '') return undefined;
+  try {
+    return decodeURIComponent(url.password);
+  } catch {
+    return url.password;
+  }
+}
+
+/**
+ * One value used for several secrets: a leak of the weakest place (a metrics scraper's config, a database
+ * dump) then opens all of them. Reported on every key of the group, naming the others, never the value.
+ */
+function reusedSecretProblems(env: RawEnv): ConfigProblem[] {
+  const sources = new Map<string, string>();
+  for (const key of SECRET_ENV_KEYS) {
+    const value = env[key];
+    if (value !== undefined) sources.set(key, value);
+  }
+  for (const key of ['DATABASE_URL', 'REDIS_URL']) {
+    const password = urlPassword(env[key]);
+    if (password !== undefined) sources.set(`${key} password`, password);
+  }
+  const byValue = new Map<string, string[]>();
+  for (const [key, value] of sources) byValue.set(value, [...(byValue.get(value) ?? []), key]);
+  const problems: ConfigProblem[] = [];
+  for (const keys of byValue.values()) {
+    if (keys.length < 2) continue;
+    for (const key of keys) {
+      const others = keys.filter((other) => other !== key).join(', ');
+      problems.push({
+        key: key.replace(/ password$/, ''),
+        message: `the same value as ${others}; every secret needs its own random value`,
+      });
     }
   }
   return problems;

@@ -63,9 +63,24 @@ describe('loadConfig defaults', () => {
       sessionSecret: undefined,
       ingestPathRoots: [],
       rateLimit: { max: 120, windowMs: 60_000 },
+      authFailures: { max: 20, windowMs: 60_000 },
+      trustProxy: false,
+      timeouts: { headersMs: 10_000, requestMs: 300_000, bodyIdleMs: 30_000, keepAliveMs: 72_000 },
     });
     expect(config.watcher).toEqual({ inboxDir: './inbox', stableMs: 2000 });
-    expect(config.metrics).toEqual({ port: 9464, token: undefined });
+    expect(config.metrics).toEqual({ port: 9464, host: '127.0.0.1', token: undefined });
+  });
+
+  it('reads API_TRUST_PROXY as Fastify takes it, and refuses a headers timeout above the request timeout', () => {
+    expect(loadConfig({ API_TRUST_PROXY: 'true' }).api.trustProxy).toBe(true);
+    expect(loadConfig({ API_TRUST_PROXY: '2' }).api.trustProxy).toBe(2);
+    expect(loadConfig({ API_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1' }).api.trustProxy).toBe(
+      '10.0.0.0/8,127.0.0.1',
+    );
+    expect(() => loadConfig({ API_TRUST_PROXY: 'yes please' })).toThrow(/API_TRUST_PROXY/);
+    expect(() => loadConfig({ API_HEADERS_TIMEOUT_MS: '20000', API_REQUEST_TIMEOUT_MS: '10000' })).toThrow(
+      /API_HEADERS_TIMEOUT_MS/,
+    );
   });
 
   it('treats empty and blank strings as unset', () => {

@@ -368,10 +368,18 @@ export const configSchema = z.object({
     description: "Port of the workers' Prometheus /metrics endpoint (0 = any free port).",
     schema: integer(0, 65_535),
   }),
+  METRICS_HOST: envVar({
+    group: 'HTTP API and metrics',
+    default: '127.0.0.1',
+    description:
+      "Interface the workers' and the watcher's /metrics server listens on: loopback by default; containers set 0.0.0.0 (compose does) so Prometheus can reach them.",
+    schema: text(),
+  }),
   UPLOAD_MAX_BYTES: envVar({
     group: 'HTTP API and metrics',
     default: '104857600',
-    description: 'Largest accepted upload, in bytes (default 100 MiB).',
+    description:
+      'Largest accepted document, in bytes (default 100 MiB): uploads, path ingestion, watched files and CLI ingest alike.',
     schema: integer(1),
   }),
   INGEST_PATH_ROOTS: optionalEnvVar({
@@ -392,6 +400,58 @@ export const configSchema = z.object({
     default: '60000',
     description: 'The rate-limit window, in milliseconds.',
     schema: integer(1_000, MS_PER_DAY),
+  }),
+  AUTH_FAILURE_MAX: envVar({
+    group: 'HTTP API and metrics',
+    default: '20',
+    description:
+      'Failed authentications one client IP may make per AUTH_FAILURE_WINDOW_MS; past it the IP gets 429 before any key lookup.',
+    schema: integer(1, 1_000_000),
+  }),
+  AUTH_FAILURE_WINDOW_MS: envVar({
+    group: 'HTTP API and metrics',
+    default: '60000',
+    description:
+      'Window of the failed-authentication limit, in milliseconds; also the period over which refused requests are summed into one audit row per IP.',
+    schema: integer(1_000, MS_PER_DAY),
+  }),
+  API_TRUST_PROXY: envVar({
+    group: 'HTTP API and metrics',
+    default: 'false',
+    description:
+      'Which X-Forwarded-For hops to trust for the client IP (rate limits, audit): false | true | a hop count | comma-separated proxy IPs/CIDRs. Set it behind a reverse proxy, or every client shares the proxy IP.',
+    schema: text(
+      /^(false|true|\d+|[0-9a-fA-F:./]+(\s*,\s*[0-9a-fA-F:./]+)*)$/,
+      'must be false, true, a hop count, or comma-separated IPs/CIDRs',
+    ),
+  }),
+  API_HEADERS_TIMEOUT_MS: envVar({
+    group: 'HTTP API and metrics',
+    default: '10000',
+    description:
+      "Time a client has to send a request's headers, in milliseconds (slow-header attacks end here with 408).",
+    schema: integer(1_000, MS_PER_DAY),
+  }),
+  API_REQUEST_TIMEOUT_MS: envVar({
+    group: 'HTTP API and metrics',
+    default: '300000',
+    description:
+      'Time a client has to send a whole request, headers and body, in milliseconds; must cover the largest upload at the slowest client rate you accept.',
+    schema: integer(1_000, MS_PER_DAY),
+  }),
+  API_BODY_IDLE_TIMEOUT_MS: envVar({
+    group: 'HTTP API and metrics',
+    default: '30000',
+    description:
+      'A request body that sends nothing for this long, in milliseconds, is cut off (408) and its temp file removed.',
+    schema: integer(100, MS_PER_DAY),
+  }),
+  API_KEEP_ALIVE_TIMEOUT_MS: envVar({
+    group: 'HTTP API and metrics',
+    default: '72000',
+    description:
+      "How long an idle keep-alive connection stays open, in milliseconds (keep it above a load balancer's idle timeout).",
+    schema: integer(1, MS_PER_DAY),
   }),
   ALLOWED_ORIGINS: optionalEnvVar({
     group: 'HTTP API and metrics',

@@ -29,5 +29,6 @@ export {
   SECRET_CONFIG_FIELDS,
   secretKeyNames,
 } from './mask-secrets.ts';
+export { isPublishedSecret, PUBLISHED_SECRET_VALUES } from './published-secrets.ts';
 export { renderEnvExample } from './render-env-example.ts';
-export { KNOWN_WEAK_SECRETS, secretWeaknesses } from './secret-strength.ts';
+export { estimatedEntropyBits, KNOWN_WEAK_SECRETS, secretWeaknesses } from './secret-strength.ts';

@@ -1,16 +1,20 @@
+import { randomBytes } from 'node:crypto';
 import { isAegisError } from '@aegis/core';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from './load-config.ts';
+import { PUBLISHED_SECRET_VALUES } from './published-secrets.ts';
 import { secretWeaknesses } from './secret-strength.ts';
 
+// Generated per run, as an operator would (`openssl rand`): a literal here would be a published secret.
 const GOOD = {
   ENVIRONMENT: 'production',
-  API_KEY_PEPPER: 'q8Zt3vLx9PwN2sKe7YbR4mHc6JdF1gUa',
-  SESSION_SECRET: 'Vn5Rk2Qw8Ez4Ty7Ui1Op3As6Df9Gh0Jk',
-  METRICS_TOKEN: '7f3a9c1e5b2d8f4a6c0e1b3d',
+  API_KEY_PEPPER: randomBytes(36).toString('base64'),
+  SESSION_SECRET: randomBytes(36).toString('base64'),
+  METRICS_TOKEN: randomBytes(24).toString('hex'),
   GRAPH_STORE: 'neo4j',
   NEO4J_URI: 'neo4j+s://graph.internal:7687',
-  NEO4J_PASSWORD: 'x7Kp2Mv9Qr4Wn',
+  NEO4J_PASSWORD: randomBytes(12).toString('base64url'),
   ALLOWED_ORIGINS: 'https://admin.example.com,https://app.example.com:8443',
 };
 
@@ -85,6 +89,42 @@ describe('production validation', () => {
     expect(keysOf(problems)).toEqual(['API_PORT', 'SESSION_SECRET']);
   });
 
+  it('refuses every value the repository publishes, for every secret, also inside a longer value', () => {
+    for (const published of PUBLISHED_SECRET_VALUES) {
+      for (const key of ['API_KEY_PEPPER', 'SESSION_SECRET', 'METRICS_TOKEN', 'NEO4J_PASSWORD']) {
+        const { problems } = failure({ ...GOOD, [key]: published });
+        expect(keysOf(problems), `${key}=${published}`).toContain(key);
+      }
+      expect(keysOf(failure({ ...GOOD, OPENAI_API_KEY: published }).problems)).toEqual(['OPENAI_API_KEY']);
+      if (published.length >= 16) {
+        const { problems } = failure({ ...GOOD, API_KEY_PEPPER: `${published}-${GOOD.API_KEY_PEPPER}` });
+        expect(problems.join('\n')).toContain('published');
+      }
+    }
+  });
+
+  it('refuses one value used for several secrets, naming the keys and never the value', () => {
+    const shared = randomBytes(36).toString('base64');
+    const { problems, message } = failure({
+      ...GOOD,
+      API_KEY_PEPPER: shared,
+      SESSION_SECRET: shared,
+      METRICS_TOKEN: shared,
+    });
+    expect(keysOf(problems).sort()).toEqual(['API_KEY_PEPPER', 'METRICS_TOKEN', 'SESSION_SECRET']);
+    expect(problems.find((p) => p.startsWith('SESSION_SECRET'))).toContain('API_KEY_PEPPER, METRICS_TOKEN');
+    expect(message).not.toContain(shared);
+    // A database password reused as the Neo4j password, even percent-encoded in the URL.
+    const password = `${randomBytes(12).toString('base64url')}@/`;
+    const reused = failure({
+      ...GOOD,
+      NEO4J_PASSWORD: password,
+      DATABASE_URL: `postgres://aegis:${encodeURIComponent(password)}@db:5432/aegis`,
+    });
+    expect(keysOf(reused.problems).sort()).toEqual(['DATABASE_URL', 'NEO4J_PASSWORD']);
+    expect(reused.message).not.toContain(password);
+  });
+
   it('accepts missing secrets outside production', () => {
     expect(() => loadConfig({ ENVIRONMENT: 'development' })).not.toThrow();
     expect(() =>
@@ -104,7 +144,29 @@ describe('secretWeaknesses', () => {
     expect(secretWeaknesses(value, 32)).toContain(reason);
   });
 
-  it('accepts a random value', () => {
-    expect(secretWeaknesses(GOOD.API_KEY_PEPPER, 32)).toEqual([]);
+  it.each([
+    ['abcdefghijklmnopqrstuvwxyz012345', 'mostly sequences'],
+    ['qwertyuiopasdfgh'.repeat(2), 'a repeated pattern'],
+    ['Summer2026!Summer2026!Summer2026', 'a repeated pattern'],
+    ['aaaaaaaaaaaaaaaaaaaaaaabcdefghij', 'too predictable'],
+    ['aegis-development-pepper-not-for-production', 'published'],
+  ])('flags %s', (value, reason) => {
+    expect(secretWeaknesses(value, 32).join('; ')).toContain(reason);
+  });
+
+  it('accepts what `openssl rand -base64 N` and `-hex N` give at the minimum length and above', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 24, max: 64 }), fc.boolean(), (bytes, hex) => {
+        const value = randomBytes(bytes).toString(hex ? 'hex' : 'base64');
+        expect(secretWeaknesses(value, 32)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 12, max: 48 }), (bytes) => {
+        expect(secretWeaknesses(randomBytes(bytes).toString('hex'), 24)).toEqual([]);
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -50,6 +50,10 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { category: 'user', retryable: false },
   PATH_NOT_ALLOWED: { category: 'user', retryable: false },
   NOT_FOUND: { category: 'user', retryable: false },
+  // A request body that stalled (sent nothing for API_BODY_IDLE_TIMEOUT_MS) or took too long.
+  REQUEST_TIMEOUT: { category: 'user', retryable: true },
+  // More than one file part in one upload request.
+  TOO_MANY_FILES: { category: 'user', retryable: false },
   // infrastructure
   DATABASE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_UNAVAILABLE: { category: 'system', retryable: true },

@@ -10,6 +10,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   NOT_FOUND: 404,
   DOCUMENT_NOT_FOUND: 404,
   CANCELLED: 409,
+  REQUEST_TIMEOUT: 408,
+  TOO_MANY_FILES: 400,
   PAYLOAD_TOO_LARGE: 413,
   DOCUMENT_TOO_LARGE: 413,
   UNSUPPORTED_TYPE: 415,
@@ -62,13 +64,27 @@ function fromFastifyError(error: FastifyError): AegisError | undefined {
   return undefined;
 }
 
+/**
+ * Postgres "data exception" (SQLSTATE class 22: invalid text representation, datetime out of range, NUL in
+ * text, numeric overflow...): a value from the request that the database cannot take. The driver's message
+ * may quote the value, so the caller gets a fixed text.
+ */
+function fromDataException(error: unknown): AegisError | undefined {
+  if (!(error instanceof Error) || !('severity' in error) || !('code' in error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !/^22[0-9A-Z]{3}$/.test(code)) return undefined;
+  return new AegisError('VALIDATION_FAILED', 'A value in the request is out of range or malformed.', {
+    details: { sqlState: code },
+  });
+}
+
 /** Maps any error to the status and JSON body; unknown errors become a generic 500 (details stay in the log). */
 export function errorResponse(error: unknown): { status: number; body: ErrorBody; known: boolean } {
   const aegis = isAegisError(error)
     ? error
     : error instanceof Error && 'statusCode' in error
       ? fromFastifyError(error as FastifyError)
-      : undefined;
+      : fromDataException(error);
   if (!aegis) {
     return {
       status: 500,
@@ -92,6 +108,8 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
 
 /** Fastify error handler: logs server faults, answers with `{ error: { code, message, details? } }`. */
 export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  // Already answered (a stalled body got its 408 from the timeout): the reader's failure is the aftermath.
+  if (reply.sent) return;
   const { status, body, known } = errorResponse(error);
   request.errorCode = body.error.code;
   if (status >= 500) request.log.error({ err: error, code: body.error.code }, 'request failed');

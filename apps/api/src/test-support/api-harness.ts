@@ -113,3 +113,21 @@ export function multipartFile(
     headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
   };
 }
+
+/** Values for the path parameters of every route (ours and Bull Board's), for tests that call each route. */
+export const SAMPLE_PARAMS: Readonly<Record<string, string>> = {
+  id: 'no-such-document',
+  queueName: 'extract',
+  jobId: 'no-such-job',
+  queueStatus: 'failed',
+  schedulerId: 'no-such-scheduler',
+};
+
+/** A route pattern with its parameters filled: each with its sample, or one of them with `override.value`. */
+export function concreteUrl(url: string, override?: { name: string; value: string }): string {
+  return url
+    .replace(/:(\w+)/g, (_, name: string) =>
+      override?.name === name ? override.value : (SAMPLE_PARAMS[name] ?? 'x'),
+    )
+    .replace('*', 'main.js');
+}

@@ -51,44 +51,81 @@ function meter(maxBytes: number): Transform & { bytes: number; digest(): string 
   });
 }
 
+/** Whether a multipart failure is the caller's (a malformed body) rather than ours (the disk). */
+function asUploadError(error: unknown, maxBytes: number): unknown {
+  if (error instanceof AegisError) return error;
+  if (error instanceof Error && 'syscall' in error) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  if (code === 'FST_FILES_LIMIT')
+    return new AegisError('TOO_MANY_FILES', 'Send one file per upload request.', {
+      details: { maxFiles: 1 },
+    });
+  if (code === 'FST_REQ_FILE_TOO_LARGE')
+    return new AegisError('PAYLOAD_TOO_LARGE', `The upload is larger than the limit of ${maxBytes} bytes.`, {
+      details: { maxBytes },
+    });
+  const statusCode = (error as { statusCode?: unknown } | null)?.statusCode;
+  if (typeof statusCode === 'number' && statusCode >= 500) return error;
+  // busboy's and the plugin's parse errors: no boundary, a part ended early, a bad header, too many parts.
+  return new AegisError('VALIDATION_FAILED', 'The multipart body is malformed.', {
+    cause: error,
+    details: { reason: error instanceof Error ? error.message.slice(0, 200) : 'unreadable' },
+  });
+}
+
 /**
- * Streams the request's single multipart file to a temp file while computing its sha256 and size, so memory
- * stays flat during the transfer and an oversized upload is cut off at the limit. On any failure the temp
- * file is removed before the error propagates: nothing is left on disk by a rejected upload.
+ * Streams the request's one multipart file to a temp file while computing its sha256 and size, so memory
+ * stays flat during the transfer and an oversized upload is cut off at the limit. The rest of the body is read
+ * too: a second file part refuses the whole request (`TOO_MANY_FILES`) instead of being dropped. On any
+ * failure the temp file is removed before the error propagates: nothing is left on disk by a rejected upload.
  *
- * @throws AegisError `VALIDATION_FAILED` (no file part), `PAYLOAD_TOO_LARGE` (over `maxBytes`).
+ * @throws AegisError `VALIDATION_FAILED` (no file part, malformed multipart), `TOO_MANY_FILES`,
+ *   `PAYLOAD_TOO_LARGE` (over `maxBytes`).
  */
 export async function receiveUpload(
   request: FastifyRequest,
   options: ReceiveUploadOptions,
 ): Promise<ReceivedUpload> {
-  // busboy truncates at fileSize; one byte more than allowed lets `meter` see and reject the excess.
-  const part = await request.file({ limits: { fileSize: options.maxBytes + 1, files: 1, fields: 10 } });
-  if (!part) throw new AegisError('VALIDATION_FAILED', 'The multipart body has no file part.');
   const tempPath = path.join(options.tempDir, `aegis-upload-${randomUUID()}`);
   const discard = () => rm(tempPath, { force: true });
   const counter = meter(options.maxBytes);
+  let received: { filename: string; mimeType: string } | undefined;
   try {
-    // `wx`: never follow or overwrite an existing path; 0600: other local users cannot read uploads.
-    await pipeline(part.file, counter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600 }));
-    if (part.file.truncated) {
-      throw new AegisError(
-        'PAYLOAD_TOO_LARGE',
-        `The upload is larger than the limit of ${options.maxBytes} bytes.`,
-        {
-          details: { maxBytes: options.maxBytes },
-        },
-      );
+    // busboy truncates at fileSize; one byte more than allowed lets `meter` see and reject the excess.
+    const parts = request.parts({
+      limits: { fileSize: options.maxBytes + 1, files: 1, fields: 10, parts: 20, fieldSize: 4_096 },
+    });
+    for await (const part of parts) {
+      if (part.type !== 'file') continue;
+      if (received !== undefined) {
+        part.file.resume();
+        throw new AegisError('TOO_MANY_FILES', 'Send one file per upload request.', {
+          details: { maxFiles: 1 },
+        });
+      }
+      // `wx`: never follow or overwrite an existing path; 0600: other local users cannot read uploads.
+      await pipeline(part.file, counter, createWriteStream(tempPath, { flags: 'wx', mode: 0o600 }));
+      if (part.file.truncated) {
+        throw new AegisError(
+          'PAYLOAD_TOO_LARGE',
+          `The upload is larger than the limit of ${options.maxBytes} bytes.`,
+          { details: { maxBytes: options.maxBytes } },
+        );
+      }
+      received = { filename: part.filename || 'upload', mimeType: part.mimetype };
     }
   } catch (error) {
     await discard();
-    part.file.resume();
-    throw error;
+    throw asUploadError(error, options.maxBytes);
+  }
+  if (received === undefined) {
+    await discard();
+    throw new AegisError('VALIDATION_FAILED', 'The multipart body has no file part.');
   }
   return {
     tempPath,
-    filename: part.filename || 'upload',
-    mimeType: part.mimetype,
+    filename: received.filename,
+    mimeType: received.mimeType,
     byteSize: counter.bytes,
     sha256: counter.digest(),
     discard,

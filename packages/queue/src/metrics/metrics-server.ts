@@ -8,7 +8,10 @@ export interface MetricsServerOptions {
   registry: Registry;
   /** TCP port; 0 picks a free one (read it back from `port`). */
   port: number;
-  /** Interface to listen on. Default `0.0.0.0` (Prometheus scrapes from another container). */
+  /**
+   * Interface to listen on. Default `127.0.0.1`: nothing outside the host reaches the metrics unless the
+   * deployment says so (containers pass `0.0.0.0` through METRICS_HOST, so Prometheus in another container can scrape).
+   */
   host?: string | undefined;
   /**
    * When set, `/metrics` requires `Authorization: Bearer <token>` and answers 401 otherwise. `/healthz` never
@@ -23,6 +26,8 @@ export interface MetricsServerOptions {
 export interface MetricsServer {
   /** The port actually bound (useful with `port: 0`). */
   readonly port: number;
+  /** The address actually bound, e.g. `127.0.0.1`. */
+  readonly host: string;
   close(): Promise<void>;
 }
 
@@ -77,14 +82,15 @@ export async function startMetricsServer(options: MetricsServerOptions): Promise
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '0.0.0.0', () => {
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
       server.off('error', reject);
       resolve();
     });
   });
-  const { port } = server.address() as AddressInfo;
+  const { port, address } = server.address() as AddressInfo;
   return {
     port,
+    host: address,
     close() {
       return new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));

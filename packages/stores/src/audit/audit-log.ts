@@ -50,7 +50,10 @@ interface AuditRow {
 
 // Header values are caller-controlled; cap them so one request cannot write megabytes into the log.
 const MAX_TEXT = 1_000;
-const clip = (value: string | null): string | null => (value === null ? null : value.slice(0, MAX_TEXT));
+// Postgres text and jsonb cannot hold NUL; a refused request with one in its path must still be audited.
+const withoutNul = (value: string): string => value.replaceAll('\0', '\\0');
+const clip = (value: string | null): string | null =>
+  value === null ? null : withoutNul(value).slice(0, MAX_TEXT);
 
 /** The append-only `audit_log` table. */
 export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
@@ -68,7 +71,9 @@ export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
           clip(entry.ip),
           clip(entry.userAgent),
           entry.status,
-          JSON.stringify(entry.details ?? {}),
+          JSON.stringify(entry.details ?? {}, (_key, value: unknown) =>
+            typeof value === 'string' ? withoutNul(value) : value,
+          ),
         ],
       );
     },
@@ -80,7 +85,8 @@ export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
            FROM audit_log
           WHERE ($1::bigint IS NULL OR id < $1::bigint)
             AND ($2::text IS NULL OR key_id = $2)
-          ORDER BY id DESC
+          -- The table's column, not the text alias of the select list: text sorts 9 before 57.
+          ORDER BY audit_log.id DESC
           LIMIT $3`,
         [query.beforeId ?? null, query.keyId ?? null, limit],
       );

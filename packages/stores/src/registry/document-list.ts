@@ -39,11 +39,45 @@ function encodeCursor(cursor: Cursor): string {
   return Buffer.from(JSON.stringify([cursor.createdAt, cursor.id])).toString('base64url');
 }
 
+// Postgres's text of a timestamptz, as `created_at::text` gives it: `2026-11-21 17:23:09.123456+00`.
+const PG_TIMESTAMPTZ = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})(\.\d{1,6})?([+-]\d{2})(:\d{2})?$/;
+
+/** True for a calendar date and time Postgres accepts (no month 13, no 30 February, no hour 25). */
+function isTimestamp(text: string): boolean {
+  const match = PG_TIMESTAMPTZ.exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map(Number) as number[];
+  const date = new Date(Date.UTC(year ?? 0, (month ?? 0) - 1, day ?? 0, hour ?? 0, minute ?? 0, second ?? 0));
+  return (
+    (year ?? 0) >= 1 &&
+    date.getUTCFullYear() === year &&
+    date.getUTCMonth() === (month ?? 0) - 1 &&
+    date.getUTCDate() === day &&
+    date.getUTCHours() === hour &&
+    date.getUTCMinutes() === minute &&
+    date.getUTCSeconds() === second
+  );
+}
+
+/**
+ * Only cursors this API made: anything else (garbage, a tampered or out-of-range timestamp, a NUL in the id)
+ * is a 400 here rather than a database error.
+ */
 function decodeCursor(raw: string): Cursor {
   try {
-    const [createdAt, id] = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8')) as unknown[];
-    if (typeof createdAt === 'string' && typeof id === 'string' && !Number.isNaN(Date.parse(createdAt)))
-      return { createdAt, id };
+    const decoded: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (Array.isArray(decoded) && decoded.length === 2) {
+      const [createdAt, id] = decoded as unknown[];
+      if (
+        typeof createdAt === 'string' &&
+        typeof id === 'string' &&
+        isTimestamp(createdAt) &&
+        id.length > 0 &&
+        id.length <= 200 &&
+        !id.includes('\0')
+      )
+        return { createdAt, id };
+    }
   } catch {
     // fall through
   }
