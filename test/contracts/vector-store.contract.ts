@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ChunkPayload, VectorPoint, VectorStore } from '@aegis/core';
+import type { ChunkPayload, EmbeddingSpace, VectorPoint, VectorStore } from '@aegis/core';
 import { chunkPointId } from '@aegis/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -34,24 +34,77 @@ export function describeVectorStoreContract(
       }
     });
 
-    it('creates a collection once and refuses another vector size with VECTOR_DIM_MISMATCH', async () => {
+    it('creates one collection per embedding space, once', async () => {
       const store = await open();
-      expect(await store.dimensions()).toBeUndefined();
-      await store.ensureCollection(4);
-      await store.ensureCollection(4);
-      expect(await store.dimensions()).toBe(4);
+      expect(await store.collections()).toEqual([]);
+      await store.ensureSpace(S4);
+      await store.ensureSpace(S4);
+      const other = { ...S4, model: 'other-model' };
+      await store.ensureSpace(other);
+      expect(store.collectionOf(other)).not.toBe(store.collectionOf(S4));
+      expect(
+        (await store.collections()).map((entry) => [entry.name, entry.dimensions, entry.points]),
+      ).toEqual(
+        [
+          [store.collectionOf(S4), 4, 0],
+          [store.collectionOf(other), 4, 0],
+        ].sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+      );
       expect(await store.count()).toBe(0);
-      await expect(store.ensureCollection(8)).rejects.toMatchObject({ code: 'VECTOR_DIM_MISMATCH' });
+    });
+
+    it('keeps two spaces of the same size apart: a search sees only its own space', async () => {
+      const store = await open();
+      const other = { ...S4, provider: 'openai', model: 'text-embedding-3-small' };
+      await store.ensureSpace(S4);
+      await store.ensureSpace(other);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      await store.upsert(S4, [point(a, 1, 0, [1, 0, 0, 0])]);
+      await store.upsert(other, [point(b, 1, 0, [1, 0, 0, 0])]);
+      expect(
+        (await store.search(S4, [1, 0, 0, 0], { limit: 5 })).map((hit) => hit.payload.documentId),
+      ).toEqual([a]);
+      expect(
+        (await store.search(other, [1, 0, 0, 0], { limit: 5 })).map((hit) => hit.payload.documentId),
+      ).toEqual([b]);
+      expect(await store.search({ ...S4, model: 'never-created' }, [1, 0, 0, 0], { limit: 5 })).toEqual([]);
+      // Counts and deletes span every space.
+      expect(await store.count()).toBe(2);
+      await store.deleteDocument(b);
+      await store.deleteVersion(a, 1);
+      expect(await store.count()).toBe(0);
+    });
+
+    it('pages through the ranking with offset', async () => {
+      const store = await open();
+      await store.ensureSpace(S4);
+      const doc = uniqueDocument();
+      const points = Array.from({ length: 7 }, (_, index) => point(doc, 1, index, [1, index / 10, 0, 0]));
+      await store.upsert(S4, points);
+      const all = (await store.search(S4, [1, 0, 0, 0], { limit: 7 })).map((hit) => hit.id);
+      expect(all).toEqual(points.map((p) => p.id));
+      const pages = [
+        ...(await store.search(S4, [1, 0, 0, 0], { limit: 3, offset: 0 })),
+        ...(await store.search(S4, [1, 0, 0, 0], { limit: 3, offset: 3 })),
+        ...(await store.search(S4, [1, 0, 0, 0], { limit: 3, offset: 6 })),
+      ].map((hit) => hit.id);
+      expect(pages).toEqual(all);
+      expect(await store.search(S4, [1, 0, 0, 0], { limit: 3, offset: 7 })).toEqual([]);
     });
 
     it('refuses vectors and queries of the wrong size with VECTOR_DIM_MISMATCH', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const doc = uniqueDocument();
-      await expect(store.upsert([point(doc, 1, 0, [1, 0, 0])])).rejects.toMatchObject({
+      await expect(store.upsert(S4, [point(doc, 1, 0, [1, 0, 0])])).rejects.toMatchObject({
         code: 'VECTOR_DIM_MISMATCH',
       });
-      await expect(store.search([1, 0, 0, 0, 0], { limit: 3 })).rejects.toMatchObject({
+      await expect(
+        store.upsert({ ...S4, model: 'not-created' }, [point(doc, 1, 0, [1, 0, 0, 0])]),
+      ).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
+      await expect(store.search(S4, [1, 0, 0, 0, 0], { limit: 3 })).rejects.toMatchObject({
         code: 'VECTOR_DIM_MISMATCH',
       });
       expect(await store.count()).toBe(0);
@@ -59,49 +112,49 @@ export function describeVectorStoreContract(
 
     it('refuses a zero vector instead of storing NaNs', async () => {
       const store = await open();
-      await store.ensureCollection(4);
-      await expect(store.upsert([point(uniqueDocument(), 1, 0, [0, 0, 0, 0])])).rejects.toMatchObject({
+      await store.ensureSpace(S4);
+      await expect(store.upsert(S4, [point(uniqueDocument(), 1, 0, [0, 0, 0, 0])])).rejects.toMatchObject({
         code: 'VALIDATION_FAILED',
       });
     });
 
     it('upserts idempotently: the same ids twice give the same points, the last payload wins', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const doc = uniqueDocument();
       const points = [
         point(doc, 1, 0, [1, 0, 0, 0]),
         point(doc, 1, 1, [0, 1, 0, 0]),
         point(doc, 1, 2, [0, 0, 1, 0]),
       ];
-      await store.upsert(points, { wait: true });
-      await store.upsert(points, { wait: true });
+      await store.upsert(S4, points, { wait: true });
+      await store.upsert(S4, points, { wait: true });
       expect(await store.count()).toBe(3);
 
       const changed = point(doc, 1, 1, [0, 1, 0, 0], { text: 'rewritten' });
-      await store.upsert([changed]);
+      await store.upsert(S4, [changed]);
       expect(await store.count()).toBe(3);
-      const [hit] = await store.search([0, 1, 0, 0], { limit: 1 });
+      const [hit] = await store.search(S4, [0, 1, 0, 0], { limit: 1 });
       expect(hit?.id).toBe(changed.id);
       expect(hit?.payload.text).toBe('rewritten');
     });
 
     it('writes more points than one batch holds', async () => {
       const store = await open();
-      await store.ensureCollection(8);
+      await store.ensureSpace(S8);
       const doc = uniqueDocument();
       const points = Array.from({ length: 300 }, (_, index) =>
         point(doc, 1, index, randomVector(8, index + 1)),
       );
-      await store.upsert(points);
+      await store.upsert(S8, points);
       expect(await store.count({ documentId: doc })).toBe(300);
     });
 
     it('counts by document, by version and by both', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const [a, b] = [uniqueDocument(), uniqueDocument()];
-      await store.upsert([
+      await store.upsert(S4, [
         point(a, 1, 0, [1, 0, 0, 0]),
         point(a, 1, 1, [0, 1, 0, 0]),
         point(a, 2, 0, [0, 0, 1, 0]),
@@ -117,15 +170,15 @@ export function describeVectorStoreContract(
 
     it('ranks by cosine similarity with scores in [-1, 1] and returns the full payload', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const doc = uniqueDocument();
       const same = point(doc, 1, 0, [2, 0, 0, 0]);
       const close = point(doc, 1, 1, [1, 1, 0, 0]);
       const orthogonal = point(doc, 1, 2, [0, 0, 3, 0]);
       const opposite = point(doc, 1, 3, [-1, 0, 0, 0]);
-      await store.upsert([opposite, orthogonal, close, same]);
+      await store.upsert(S4, [opposite, orthogonal, close, same]);
 
-      const hits = await store.search([5, 0, 0, 0], { limit: 10 });
+      const hits = await store.search(S4, [5, 0, 0, 0], { limit: 10 });
       expect(hits.map((hit) => hit.id)).toEqual([same.id, close.id, orthogonal.id, opposite.id]);
       expect(hits[0]?.score).toBeCloseTo(1, 5);
       expect(hits[1]?.score).toBeCloseTo(Math.SQRT1_2, 5);
@@ -133,35 +186,35 @@ export function describeVectorStoreContract(
       expect(hits[3]?.score).toBeCloseTo(-1, 5);
       expect(hits[0]?.payload).toEqual(same.payload);
 
-      const top2 = await store.search([5, 0, 0, 0], { limit: 2 });
+      const top2 = await store.search(S4, [5, 0, 0, 0], { limit: 2 });
       expect(top2.map((hit) => hit.id)).toEqual([same.id, close.id]);
     });
 
     it('searches within a document and version filter only', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const [a, b] = [uniqueDocument(), uniqueDocument()];
       const a1 = point(a, 1, 0, [1, 0.1, 0, 0]);
       const a2 = point(a, 2, 0, [1, 0.2, 0, 0]);
       const b1 = point(b, 1, 0, [1, 0, 0, 0]);
-      await store.upsert([a1, a2, b1]);
+      await store.upsert(S4, [a1, a2, b1]);
 
       expect(
-        (await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: a } })).map((hit) => hit.id),
+        (await store.search(S4, [1, 0, 0, 0], { limit: 5, filter: { documentId: a } })).map((hit) => hit.id),
       ).toEqual([a1.id, a2.id]);
       expect(
-        (await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: a, version: 2 } })).map(
+        (await store.search(S4, [1, 0, 0, 0], { limit: 5, filter: { documentId: a, version: 2 } })).map(
           (hit) => hit.id,
         ),
       ).toEqual([a2.id]);
-      expect(await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: 'none' } })).toEqual([]);
+      expect(await store.search(S4, [1, 0, 0, 0], { limit: 5, filter: { documentId: 'none' } })).toEqual([]);
     });
 
     it('deleteVersion removes exactly that version', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const [a, b] = [uniqueDocument(), uniqueDocument()];
-      await store.upsert([
+      await store.upsert(S4, [
         point(a, 1, 0, [1, 0, 0, 0]),
         point(a, 1, 1, [0, 1, 0, 0]),
         point(a, 2, 0, [0, 0, 1, 0]),
@@ -170,18 +223,18 @@ export function describeVectorStoreContract(
       await store.deleteVersion(a, 1);
       await store.deleteVersion(a, 1);
       expect(await store.count({ documentId: a, version: 1 })).toBe(0);
-      expect(await store.search([1, 0, 0, 0], { limit: 5, filter: { documentId: a, version: 1 } })).toEqual(
-        [],
-      );
+      expect(
+        await store.search(S4, [1, 0, 0, 0], { limit: 5, filter: { documentId: a, version: 1 } }),
+      ).toEqual([]);
       expect(await store.count({ documentId: a, version: 2 })).toBe(1);
       expect(await store.count({ documentId: b })).toBe(1);
     });
 
     it('deleteOtherVersions keeps only the given version', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const [a, b] = [uniqueDocument(), uniqueDocument()];
-      await store.upsert([
+      await store.upsert(S4, [
         point(a, 1, 0, [1, 0, 0, 0]),
         point(a, 2, 0, [0, 1, 0, 0]),
         point(a, 3, 0, [0, 0, 1, 0]),
@@ -195,9 +248,9 @@ export function describeVectorStoreContract(
 
     it('deleteDocument removes every version of the document and nothing else', async () => {
       const store = await open();
-      await store.ensureCollection(4);
+      await store.ensureSpace(S4);
       const [a, b] = [uniqueDocument(), uniqueDocument()];
-      await store.upsert([
+      await store.upsert(S4, [
         point(a, 1, 0, [1, 0, 0, 0]),
         point(a, 2, 0, [0, 1, 0, 0]),
         point(b, 1, 0, [0, 0, 0, 1]),
@@ -205,13 +258,19 @@ export function describeVectorStoreContract(
       await store.deleteDocument(a);
       await store.deleteDocument(a);
       expect(await store.count({ documentId: a })).toBe(0);
-      expect((await store.search([1, 0, 0, 0], { limit: 10 })).map((hit) => hit.payload.documentId)).toEqual([
-        b,
-      ]);
+      expect(
+        (await store.search(S4, [1, 0, 0, 0], { limit: 10 })).map((hit) => hit.payload.documentId),
+      ).toEqual([b]);
       expect(await store.count()).toBe(1);
     });
   });
 }
+
+function space(dimensions: number): EmbeddingSpace {
+  return { provider: 'simulator', model: `embed-${dimensions}`, dimensions, normalisation: 'l2' };
+}
+const S4 = space(4);
+const S8 = space(8);
 
 function uniqueDocument(): string {
   return randomBytes(32).toString('hex');

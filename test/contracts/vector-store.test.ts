@@ -18,7 +18,10 @@ describeVectorStoreContract('postgres (lite)', async ({ collection }) => {
   return {
     store: createPostgresVectorStore({ pool, collection }),
     async cleanup() {
-      await pool.query('DELETE FROM vector_collections WHERE name = $1', [collection]);
+      await pool.query('DELETE FROM vector_collections WHERE left(name, length($1) + 2) = $1 || $2', [
+        collection,
+        '__',
+      ]);
     },
   };
 });
@@ -37,7 +40,9 @@ describeVectorStoreContract(
     return {
       store: createQdrantVectorStore({ url, apiKey, collection, batchSize: 64 }),
       async cleanup() {
-        await admin.deleteCollection(collection);
+        const { collections } = await admin.getCollections();
+        for (const { name } of collections)
+          if (name.startsWith(`${collection}__`)) await admin.deleteCollection(name);
       },
     };
   },

@@ -47,8 +47,10 @@ export async function checkReadiness(runtime: ApiRuntime, timeoutMs = 2_000): Pr
       return undefined;
     }),
     check('vectors', timeoutMs, async () => {
-      const dimensions = await runtime.pipeline.vectors.dimensions();
-      return dimensions === undefined ? 'empty' : `${dimensions} dimensions`;
+      const collections = await runtime.pipeline.vectors.collections();
+      return collections.length === 0
+        ? 'empty'
+        : collections.map((entry) => `${entry.name}: ${entry.points} points`).join(', ');
     }),
     check('graph', timeoutMs, async () => {
       const counts = await runtime.pipeline.graph.counts();

@@ -1,4 +1,12 @@
 export { abortableSleep, cancelledError, throwIfAborted } from './abort.ts';
+export {
+  collectionNameFor,
+  DEFAULT_KNOWLEDGE_BASE,
+  embeddingSpaceKey,
+  qualifiedModel,
+  sameSpace,
+  splitQualifiedModel,
+} from './embedding-space.ts';
 export type { AegisErrorOptions, ErrorCategory, ErrorCode } from './errors.ts';
 export { AegisError, ERROR_CODES, isAegisError } from './errors.ts';
 export { chunkPointId, documentIdFor, imageIdFor, stageJobId } from './ids/ids.ts';
@@ -8,14 +16,17 @@ export type { Stage, StageStatus, VersionStatus } from './jobs/stages.ts';
 export { isStage, nextStage, STAGES } from './jobs/stages.ts';
 export type {
   ChunkPayload,
+  EmbeddingSpace,
   GraphChunk,
   GraphCounts,
   GraphEntity,
   GraphMention,
   GraphRelation,
   GraphStore,
+  VectorCollectionInfo,
   VectorFilter,
   VectorHit,
   VectorPoint,
+  VectorSearchOptions,
   VectorStore,
 } from './ports/index.ts';

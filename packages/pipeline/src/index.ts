@@ -4,7 +4,9 @@ export * from './images/index.ts';
 export type { BlobStore } from './ports/blob-store.ts';
 export type {
   DocumentRepository,
+  EmbeddingBinding,
   GraphExtractionRecord,
+  KnowledgeBaseRecord,
   RegisterRequest,
   Registration,
   StageRunRecord,
@@ -34,5 +36,5 @@ export { cleanupCancelled, finalizeVersion, STAGE_RUNNERS } from './stages/lifec
 export type { MemoryDecision } from './stages/memory-check.ts';
 export { estimateRangeBytes, planRanges, runMemoryCheck } from './stages/memory-check.ts';
 export type { SearchHit, SearchRequest, SearchResult } from './stages/search.ts';
-export { searchDocuments } from './stages/search.ts';
+export { activeNearest, searchDocuments } from './stages/search.ts';
 export type { PipelineDeps, PipelineOptions, StageRun, WorkerCapacity } from './stages/stage-context.ts';

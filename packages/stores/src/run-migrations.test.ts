@@ -62,6 +62,7 @@ describe('runMigrations', () => {
       'graph_extractions',
       'graph_mentions',
       'graph_relations',
+      'knowledge_bases',
       'llm_budget_limits',
       'llm_budget_months',
       'llm_budget_reservations',

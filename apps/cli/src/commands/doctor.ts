@@ -113,13 +113,16 @@ async function checkStores(config: AppConfig, pool: pg.Pool): Promise<Check[]> {
   const { vectors, graph } = storesFromConfig(config, pool);
   const checks: Check[] = [];
   try {
-    const dimensions = await withTimeout(vectors.dimensions(), 'the vector store');
+    const collections = await withTimeout(vectors.collections(), 'the vector store');
     checks.push({
       name: `Vector store (${vectors.kind})`,
       ok: true,
-      detail: dimensions
-        ? `collection holds ${dimensions}-dimensional vectors`
-        : 'reachable; collection created on first embed',
+      detail:
+        collections.length > 0
+          ? collections
+              .map((entry) => `${entry.name}: ${entry.points} points of ${entry.dimensions} dimensions`)
+              .join('; ')
+          : 'reachable; a collection per embedding model is created on first embed',
     });
   } catch (error) {
     checks.push({

@@ -6,4 +6,13 @@ export type {
   GraphRelation,
   GraphStore,
 } from './graph-store.ts';
-export type { ChunkPayload, VectorFilter, VectorHit, VectorPoint, VectorStore } from './vector-store.ts';
+export type {
+  ChunkPayload,
+  EmbeddingSpace,
+  VectorCollectionInfo,
+  VectorFilter,
+  VectorHit,
+  VectorPoint,
+  VectorSearchOptions,
+  VectorStore,
+} from './vector-store.ts';

@@ -1,3 +1,19 @@
+/**
+ * The identity of an embedding vector space: vectors are comparable only within one space. A collection
+ * (Qdrant collection, lite-store namespace) holds the vectors of exactly one space, and a query is embedded
+ * by the space's own model before it searches that collection (ADR 007).
+ */
+export interface EmbeddingSpace {
+  /** Router provider name that serves the model, e.g. `ollama`, `openai`, `static`. */
+  provider: string;
+  /** The model name the provider uses, e.g. `bge-m3`. */
+  model: string;
+  /** Vector size. */
+  dimensions: number;
+  /** Vectors are L2-normalised before they are stored and before a query is compared (cosine). */
+  normalisation: 'l2';
+}
+
 /** What every vector point carries besides its vector (Qdrant payload, or columns of the Postgres lite store). */
 export interface ChunkPayload {
   documentId: string;
@@ -33,26 +49,55 @@ export interface VectorFilter {
   version?: number | undefined;
 }
 
+export interface VectorSearchOptions {
+  /** Hits to return (at most). */
+  limit: number;
+  /** Best hits to skip first, for paging through candidates. Default 0. */
+  offset?: number | undefined;
+  filter?: VectorFilter | undefined;
+}
+
+/** One collection of the store, for readiness checks, `doctor` and metrics. */
+export interface VectorCollectionInfo {
+  name: string;
+  dimensions: number;
+  points: number;
+}
+
 /**
- * Where chunk vectors live. Adapters: Postgres (lite, exact cosine) and Qdrant. Every method is idempotent.
+ * Where chunk vectors live. Adapters: Postgres (lite) and Qdrant. Each embedding space has its own
+ * collection, named from the space, so vectors of two models can never share one; deletes and counts span
+ * every collection of the store. Every method is idempotent.
  */
 export interface VectorStore {
   readonly kind: 'postgres' | 'qdrant';
+  /** Creates the space's collection if missing (with its payload indexes). */
+  ensureSpace(space: EmbeddingSpace): Promise<void>;
+  /** The collection name the space's vectors live in. */
+  collectionOf(space: EmbeddingSpace): string;
+  /** Every collection of this store (of any space), with its size and point count. */
+  collections(): Promise<VectorCollectionInfo[]>;
   /**
-   * Creates the collection for vectors of `dimensions` if missing (with payload indexes on document id and
-   * version). An existing collection of another size fails with `VECTOR_DIM_MISMATCH`.
+   * Writes points of one space; `wait` makes the write visible to searches before returning (Qdrant
+   * `wait=true`). A vector of another size fails with `VECTOR_DIM_MISMATCH`; a missing collection with
+   * `VALIDATION_FAILED` (call ensureSpace first).
    */
-  ensureCollection(dimensions: number): Promise<void>;
-  /** Size of the collection's vectors, or undefined when it does not exist yet. */
-  dimensions(): Promise<number | undefined>;
-  /** Writes points; `wait` makes the write visible to searches before returning (Qdrant `wait=true`). */
-  upsert(points: readonly VectorPoint[], options?: { wait?: boolean }): Promise<void>;
-  /** Removes every point of the document version. */
+  upsert(space: EmbeddingSpace, points: readonly VectorPoint[], options?: { wait?: boolean }): Promise<void>;
+  /** Removes every point of the document version, in every collection. */
   deleteVersion(documentId: string, version: number): Promise<void>;
   /** Removes every point of every version of the document except `keepVersion` (old versions after a replace). */
   deleteOtherVersions(documentId: string, keepVersion: number): Promise<void>;
   deleteDocument(documentId: string): Promise<void>;
+  /** Points over every collection matching the filter. */
   count(filter?: VectorFilter): Promise<number>;
-  search(vector: readonly number[], options: { limit: number; filter?: VectorFilter }): Promise<VectorHit[]>;
+  /**
+   * Nearest points of the space's collection by cosine similarity, best first. A query of another size fails
+   * with `VECTOR_DIM_MISMATCH`; a space without a collection yet has no hits.
+   */
+  search(
+    space: EmbeddingSpace,
+    vector: readonly number[],
+    options: VectorSearchOptions,
+  ): Promise<VectorHit[]>;
   close(): Promise<void>;
 }

@@ -91,6 +91,20 @@ export interface StoredChunk extends Chunk {
   pointId: string;
 }
 
+/** The embedding model a knowledge base is bound to; `dimensions` is null until its first vectors exist. */
+export interface EmbeddingBinding {
+  provider: string;
+  model: string;
+  dimensions: number | null;
+}
+
+export interface KnowledgeBaseRecord {
+  name: string;
+  /** Undefined until the base's first embedding (or an operator) binds it. */
+  embedding: EmbeddingBinding | undefined;
+  createdAt: Date;
+}
+
 /** The validated entity/relation extraction of one chunk, kept so a graph retry makes no model calls. */
 export interface GraphExtractionRecord {
   chunkIndex: number;
@@ -145,8 +159,16 @@ export interface DocumentRepository {
   deleteDocument(documentId: string): Promise<{ orphanBlobs: string[] }>;
   /** The active (newest completed) version of each of the documents that has one. */
   activeVersions(documentIds: readonly string[]): Promise<Map<string, number>>;
-  /** `provider:model` that embedded the most chunks of active versions: the space queries must be embedded in. */
-  activeEmbeddingModel(): Promise<string | undefined>;
+  /** A knowledge base and its embedding binding; undefined when no such base exists. */
+  knowledgeBase(name: string): Promise<KnowledgeBaseRecord | undefined>;
+  /**
+   * Binds the knowledge base to an embedding model unless it already is (compare-and-set under a row lock),
+   * and fills in the dimensions when the binding has none yet. Returns the binding in force afterwards,
+   * which is another model's when a concurrent first embedding won: the caller then uses that one.
+   *
+   * @throws AegisError `VECTOR_DIM_MISMATCH` when the base is bound to the same model with another size.
+   */
+  bindEmbedding(name: string, binding: EmbeddingBinding & { dimensions: number }): Promise<EmbeddingBinding>;
 
   savePages(
     documentId: string,

@@ -1,12 +1,17 @@
-import type { VectorPoint } from '@aegis/core';
-import { AegisError } from '@aegis/core';
+import type { EmbeddingSpace, VectorPoint } from '@aegis/core';
+import { AegisError, DEFAULT_KNOWLEDGE_BASE, qualifiedModel } from '@aegis/core';
+import type { EmbeddingBinding } from '../ports/document-repository.ts';
 import { stopIfCancelled } from './cancellation.ts';
 import type { PipelineDeps, StageRun } from './stage-context.ts';
 
 /**
  * Embeds the version's chunks in batches and upserts them with UUIDv5 ids. Each finished batch is recorded,
- * so a retry (or a worker killed mid-stage) skips it: no batch is embedded, or billed, twice. Every batch of a
- * version is pinned to the model of its first batch, so one document's vectors never mix two models.
+ * so a retry (or a worker killed mid-stage) skips it: no batch is embedded, or billed, twice.
+ *
+ * One vector space per collection (ADR 007): the knowledge base is bound to one embedding model, and every
+ * batch is pinned to it, so a fallback to another model never writes into the base's collection (the call
+ * fails retryably while the bound model is unavailable). A base without a binding is bound by its first
+ * embedding, to whichever chain entry answered it.
  */
 export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void> {
   const version = await deps.repository.getVersion(run.documentId, run.version);
@@ -15,30 +20,50 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
       'DOCUMENT_NOT_FOUND',
       `document ${run.documentId} version ${run.version} does not exist`,
     );
+  const knowledgeBase = DEFAULT_KNOWLEDGE_BASE;
   const chunks = await deps.repository.loadChunks(run.documentId, run.version);
   const size = deps.options.embedBatchSize;
   const batchCount = Math.ceil(chunks.length / size);
+  let binding = (await deps.repository.knowledgeBase(knowledgeBase))?.embedding;
   const done = await deps.repository.completedEmbedBatches(run.documentId, run.version);
-  const earlier = done.values().next().value;
-  let pin = earlier === undefined ? undefined : splitModel(earlier);
-  let collectionChecked = false;
-  await run.progress(done.size, batchCount);
+  // Batches embedded by a model the base is no longer bound to live in another space: embed them again.
+  const isDone = (batch: number) =>
+    done.has(batch) && (binding === undefined || done.get(batch) === qualifiedModel(binding));
+  let ensured: EmbeddingSpace | undefined;
+  await run.progress(countDone(batchCount, isDone), batchCount);
 
   for (let batch = 0; batch < batchCount; batch += 1) {
-    if (done.has(batch)) continue;
+    if (isDone(batch)) continue;
     await stopIfCancelled(deps, run);
     const slice = chunks.slice(batch * size, (batch + 1) * size);
     const result = await deps.router.embed({
       texts: slice.map((chunk) => chunk.text),
-      pin,
+      pin: binding && { provider: binding.provider, model: binding.model },
       signal: run.signal,
       attribution: { documentId: run.documentId, stage: 'embed' },
     });
-    pin = { provider: result.provider, model: result.model };
-    if (!collectionChecked) {
-      // VECTOR_DIM_MISMATCH fails fast, before anything is written.
-      await deps.vectors.ensureCollection(result.dimensions);
-      collectionChecked = true;
+    if (binding === undefined || binding.dimensions === null) {
+      const bound = await deps.repository.bindEmbedding(knowledgeBase, {
+        provider: result.provider,
+        model: result.model,
+        dimensions: result.dimensions,
+      });
+      const won = bound.provider === result.provider && bound.model === result.model;
+      binding = bound;
+      if (!won) {
+        // Another document bound the base first, to another model: these vectors belong to no space of it.
+        deps.logger.warn(
+          { knowledgeBase, bound: qualifiedModel(bound), discarded: `${result.provider}:${result.model}` },
+          'knowledge base was bound to another embedding model concurrently; embedding the batch again',
+        );
+        batch -= 1;
+        continue;
+      }
+    }
+    const space = spaceOf(binding, result.dimensions, knowledgeBase);
+    if (ensured === undefined) {
+      await deps.vectors.ensureSpace(space);
+      ensured = space;
     }
     const points: VectorPoint[] = slice.map((chunk, offset) => ({
       id: chunk.pointId,
@@ -52,10 +77,10 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
         source: version.displayName,
         text: chunk.text,
         headingPath: chunk.headingPath,
-        embeddingModel: `${result.provider}:${result.model}`,
+        embeddingModel: qualifiedModel(space),
       },
     }));
-    await deps.vectors.upsert(points, { wait: true });
+    await deps.vectors.upsert(space, points, { wait: true });
     // The batch's ledger row is written before the batch counts as finished: a finished batch is always
     // billed exactly once, even if this worker is killed right after.
     await deps.router.flush();
@@ -63,16 +88,28 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
       index: batch,
       firstChunk: slice[0]?.index ?? 0,
       lastChunk: slice.at(-1)?.index ?? 0,
-      model: `${result.provider}:${result.model}`,
+      model: qualifiedModel(space),
       dimensions: result.dimensions,
     });
-    done.set(batch, `${result.provider}:${result.model}`);
-    await run.progress(done.size, batchCount);
+    done.set(batch, qualifiedModel(space));
+    await run.progress(countDone(batchCount, isDone), batchCount);
   }
 }
 
-/** `provider:model` -> its parts (model names may contain colons, e.g. `llama3.1:8b`). */
-function splitModel(qualified: string): { provider: string; model: string } {
-  const separator = qualified.indexOf(':');
-  return { provider: qualified.slice(0, separator), model: qualified.slice(separator + 1) };
+/** The space of a bound knowledge base; a model whose size changed under the same name is refused. */
+function spaceOf(binding: EmbeddingBinding, dimensions: number, knowledgeBase: string): EmbeddingSpace {
+  if (binding.dimensions !== null && binding.dimensions !== dimensions) {
+    throw new AegisError(
+      'VECTOR_DIM_MISMATCH',
+      `knowledge base "${knowledgeBase}" is bound to ${qualifiedModel(binding)} with ${binding.dimensions} dimensions, got ${dimensions}`,
+      { details: { knowledgeBase, expected: binding.dimensions, actual: dimensions } },
+    );
+  }
+  return { provider: binding.provider, model: binding.model, dimensions, normalisation: 'l2' };
+}
+
+function countDone(batchCount: number, isDone: (batch: number) => boolean): number {
+  let count = 0;
+  for (let batch = 0; batch < batchCount; batch += 1) if (isDone(batch)) count += 1;
+  return count;
 }

@@ -1,4 +1,11 @@
-import { AegisError, type GraphEntity } from '@aegis/core';
+import {
+  AegisError,
+  DEFAULT_KNOWLEDGE_BASE,
+  type EmbeddingSpace,
+  type GraphEntity,
+  qualifiedModel,
+  type VectorHit,
+} from '@aegis/core';
 import type { Attribution } from '@aegis/llm-router';
 import type { PipelineDeps } from './stage-context.ts';
 
@@ -29,14 +36,17 @@ export interface SearchHit {
 
 export interface SearchResult {
   hits: SearchHit[];
-  /** `provider:model` the query was embedded with (the one the collection was built with). */
+  /** `provider:model` the query was embedded with: the one the knowledge base is bound to. */
   embeddingModel: string | undefined;
   costUsd: string;
 }
 
+const NO_COST = '0.000000000000';
+
 /**
  * Vector search over the active versions of documents, with each hit's chunk, pages and linked entities. The
- * query is embedded with the model that embedded the collection, so query and chunks share one vector space.
+ * query is embedded by the model the knowledge base is bound to, and searches that model's collection only,
+ * so query and chunks always share one vector space (ADR 007).
  */
 export async function searchDocuments(
   deps: Pick<PipelineDeps, 'router' | 'vectors' | 'graph' | 'repository'>,
@@ -47,31 +57,26 @@ export async function searchDocuments(
   if (query.length > 4_000)
     throw new AegisError('VALIDATION_FAILED', 'the search query is longer than 4,000 characters');
   const limit = Math.min(Math.max(1, request.limit ?? 10), 100);
-  const model = await deps.repository.activeEmbeddingModel();
-  if (!model || (await deps.vectors.dimensions()) === undefined)
-    return { hits: [], embeddingModel: model, costUsd: '0.000000000000' };
-  const separator = model.indexOf(':');
+  const binding = (await deps.repository.knowledgeBase(DEFAULT_KNOWLEDGE_BASE))?.embedding;
+  if (binding?.dimensions === undefined || binding.dimensions === null)
+    return { hits: [], embeddingModel: binding && qualifiedModel(binding), costUsd: NO_COST };
+  const space: EmbeddingSpace = {
+    provider: binding.provider,
+    model: binding.model,
+    dimensions: binding.dimensions,
+    normalisation: 'l2',
+  };
   const embedded = await deps.router.embed({
     texts: [query],
-    pin: { provider: model.slice(0, separator), model: model.slice(separator + 1) },
+    pin: { provider: space.provider, model: space.model },
     signal: request.signal,
     attribution: { stage: 'search', ...request.attribution },
   });
   const vector = embedded.vectors[0] as number[];
-  // Over-fetch: points of versions still processing or being replaced are filtered out below.
-  const candidates = await deps.vectors.search(vector, {
-    limit: limit * 3,
-    filter: request.documentId ? { documentId: request.documentId } : undefined,
-  });
-  const active = await deps.repository.activeVersions([
-    ...new Set(candidates.map((hit) => hit.payload.documentId)),
-  ]);
-  const hits = candidates
-    .filter((hit) => active.get(hit.payload.documentId) === hit.payload.version)
-    .slice(0, limit);
+  const hits = await activeNearest(deps, space, vector, limit, request.documentId);
   const entities = await deps.graph.entitiesOfChunks(hits.map((hit) => hit.id));
   return {
-    embeddingModel: model,
+    embeddingModel: qualifiedModel(space),
     costUsd: embedded.costUsd,
     hits: hits.map((hit) => ({
       documentId: hit.payload.documentId,
@@ -86,4 +91,37 @@ export async function searchDocuments(
       entities: entities.get(hit.id) ?? [],
     })),
   };
+}
+
+/**
+ * The `limit` nearest points of active versions. Points of versions still processing, failed, cancelled or
+ * superseded but not yet deleted share the collection; they are skipped, and the scan pages on (doubling
+ * the page) until `limit` active hits are found or the collection has no more candidates, so such points
+ * never make the answer shorter than it could be.
+ */
+export async function activeNearest(
+  deps: Pick<PipelineDeps, 'vectors' | 'repository'>,
+  space: EmbeddingSpace,
+  vector: readonly number[],
+  limit: number,
+  documentId: string | undefined,
+): Promise<VectorHit[]> {
+  const hits: VectorHit[] = [];
+  const filter = documentId === undefined ? undefined : { documentId };
+  let offset = 0;
+  let page = Math.max(limit * 2, 20);
+  for (;;) {
+    const candidates = await deps.vectors.search(space, vector, { limit: page, offset, filter });
+    const active = await deps.repository.activeVersions([
+      ...new Set(candidates.map((hit) => hit.payload.documentId)),
+    ]);
+    for (const hit of candidates) {
+      if (active.get(hit.payload.documentId) !== hit.payload.version) continue;
+      hits.push(hit);
+      if (hits.length === limit) return hits;
+    }
+    if (candidates.length < page) return hits;
+    offset += page;
+    page *= 2;
+  }
 }

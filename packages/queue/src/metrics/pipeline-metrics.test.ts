@@ -73,7 +73,8 @@ beforeAll(async () => {
   await flows.close();
 
   const vectors = createPostgresVectorStore({ pool: db.pool, collection: 'metrics_test' });
-  await vectors.ensureCollection(3);
+  const space = { provider: 'ollama', model: 'bge-m3', dimensions: 3, normalisation: 'l2' } as const;
+  await vectors.ensureSpace(space);
   const payload = {
     documentId: 'd1',
     version: 2,
@@ -84,7 +85,7 @@ beforeAll(async () => {
     headingPath: [],
     embeddingModel: 'ollama:bge-m3',
   };
-  await vectors.upsert([
+  await vectors.upsert(space, [
     { id: randomUUID(), vector: [1, 0, 0], payload: { ...payload, chunkIndex: 0 } },
     { id: randomUUID(), vector: [0, 1, 0], payload: { ...payload, chunkIndex: 1 } },
   ]);

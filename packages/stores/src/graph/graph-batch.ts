@@ -80,3 +80,93 @@ export function prepareGraphBatch(
 function invalid(message: string, details: Record<string, unknown>): AegisError {
   return new AegisError('VALIDATION_FAILED', `graph write refused: ${message}`, { details });
 }
+
+/**
+ * Splits a validated batch into parts of about `maxRows` rows (entities + mentions + relations) along chunk
+ * boundaries, so a big document is written in bounded transactions instead of one. Each part stands on its
+ * own, which keeps the no-orphan rule inside every transaction: every entity of a part is mentioned in that
+ * part, and every relation's endpoints are entities of the part (a mention of an endpoint from another chunk
+ * is repeated where needed; MERGE makes the repeat harmless). One chunk's rows are never split, so a part may
+ * exceed `maxRows` when a single chunk does.
+ */
+export function partitionGraphBatch(batch: GraphBatch, maxRows: number): GraphBatch[] {
+  const entityByKey = new Map(batch.entities.map((entity) => [entity.key, entity]));
+  const firstMention = new Map<string, GraphMention>();
+  const byChunk = new Map<string, { mentions: GraphMention[]; relations: GraphRelation[] }>();
+  const chunkOf = (chunkId: string) => {
+    let entry = byChunk.get(chunkId);
+    if (entry === undefined) {
+      entry = { mentions: [], relations: [] };
+      byChunk.set(chunkId, entry);
+    }
+    return entry;
+  };
+  for (const mention of batch.mentions) {
+    chunkOf(mention.chunkId).mentions.push(mention);
+    if (!firstMention.has(mention.entityKey)) firstMention.set(mention.entityKey, mention);
+  }
+  for (const relation of batch.relations) chunkOf(relation.chunkId).relations.push(relation);
+
+  const parts: GraphBatch[] = [];
+  let part = newPart();
+  for (const { mentions, relations } of byChunk.values()) {
+    // What this chunk adds: its own rows, plus a mention (and entity) for relation endpoints not yet in the part.
+    const addedMentions = new Map<string, GraphMention>();
+    for (const mention of mentions) addedMentions.set(mentionId(mention), mention);
+    for (const relation of relations) {
+      for (const key of [relation.sourceKey, relation.targetKey]) {
+        if (part.entityKeys.has(key) || [...addedMentions.values()].some((m) => m.entityKey === key))
+          continue;
+        const mention = firstMention.get(key) as GraphMention;
+        addedMentions.set(mentionId(mention), mention);
+      }
+    }
+    const addedEntities = new Set(
+      [...addedMentions.values()]
+        .map((mention) => mention.entityKey)
+        .filter((key) => !part.entityKeys.has(key)),
+    );
+    const rows = addedMentions.size + relations.length + addedEntities.size;
+    if (part.rows > 0 && part.rows + rows > maxRows) {
+      parts.push(finish(part));
+      part = newPart();
+      // The new part has no entities yet: recompute what this chunk needs from scratch.
+      for (const relation of relations) {
+        for (const key of [relation.sourceKey, relation.targetKey]) {
+          if ([...addedMentions.values()].some((m) => m.entityKey === key)) continue;
+          const mention = firstMention.get(key) as GraphMention;
+          addedMentions.set(mentionId(mention), mention);
+        }
+      }
+    }
+    for (const mention of addedMentions.values()) {
+      if (!part.mentions.has(mentionId(mention))) part.mentions.set(mentionId(mention), mention);
+      part.entityKeys.add(mention.entityKey);
+    }
+    part.relations.push(...relations);
+    part.rows = part.mentions.size + part.relations.length + part.entityKeys.size;
+  }
+  if (part.rows > 0) parts.push(finish(part));
+  return parts;
+
+  function finish(done: ReturnType<typeof newPart>): GraphBatch {
+    return {
+      entities: [...done.entityKeys].map((key) => entityByKey.get(key) as GraphEntity),
+      mentions: [...done.mentions.values()],
+      relations: done.relations,
+    };
+  }
+}
+
+function newPart() {
+  return {
+    entityKeys: new Set<string>(),
+    mentions: new Map<string, GraphMention>(),
+    relations: [] as GraphRelation[],
+    rows: 0,
+  };
+}
+
+function mentionId(mention: GraphMention): string {
+  return `${mention.chunkId}\u0000${mention.entityKey}`;
+}

@@ -1,7 +1,7 @@
 import type { GraphEntity, GraphStore } from '@aegis/core';
 import { AegisError, isAegisError } from '@aegis/core';
 import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
-import { prepareGraphBatch } from './graph-batch.ts';
+import { partitionGraphBatch, prepareGraphBatch } from './graph-batch.ts';
 import { MAX_DESCRIPTION_LENGTH } from './merge-descriptions.ts';
 import {
   COUNT_ALL_ENTITIES,
@@ -35,7 +35,7 @@ export interface Neo4jGraphStoreOptions {
   password: string;
   /** Database name. Default `neo4j`. */
   database?: string | undefined;
-  /** Rows per UNWIND statement, and nodes/edges per delete transaction. Default 500. */
+  /** Rows per UNWIND statement, per entity-write transaction (split at chunk boundaries), and nodes/edges per delete transaction. Default 500. */
   batchSize?: number | undefined;
   /** Replaces the driver built from uri/user/password; `close()` still closes it. */
   driver?: Neo4jDriverLike | undefined;
@@ -148,28 +148,33 @@ export function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): GraphSto
     async upsertEntities(document, entities, mentions, relations) {
       const batch = prepareGraphBatch(entities, mentions, relations);
       const base = { documentId: document.documentId, version: neo4j.int(document.version) };
-      // Keys in a fixed order: concurrent writers then lock shared entities in the same order (no deadlock).
-      const sortedEntities = [...batch.entities].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       const maxLength = neo4j.int(MAX_DESCRIPTION_LENGTH);
-      // One transaction per call (a call is one chunk batch of the graph stage): an entity is never
-      // visible without its mentions, so a concurrent delete's orphan sweep cannot take it in between.
-      await write('upsertEntities', async (tx) => {
-        for (let start = 0; start < sortedEntities.length; start += batchSize) {
-          await tx.run(MERGE_ENTITIES, { rows: sortedEntities.slice(start, start + batchSize), maxLength });
-        }
-        for (const [statement, rows] of [
-          [MERGE_MENTIONS, batch.mentions],
-          [MERGE_RELATIONS, batch.relations],
-        ] as const) {
-          for (let start = 0; start < rows.length; start += batchSize) {
-            const slice = rows.slice(start, start + batchSize);
-            const result = await tx.run(statement, { ...base, rows: slice });
-            const written = Number(result.records[0]?.get('written') ?? 0);
-            // Throwing inside executeWrite rolls the call back; a chunk never written is a caller bug.
-            if (written < slice.length) throw missingChunks(document, slice.length - written);
+      // Bounded transactions along chunk boundaries (a whole book in one transaction holds its locks and
+      // memory for minutes). Each part carries its entities with their mentions, so an entity is never
+      // visible without a mention and a concurrent delete's orphan sweep cannot take it in between.
+      for (const part of partitionGraphBatch(batch, batchSize)) {
+        // Keys in a fixed order: concurrent writers then lock shared entities in the same order (no deadlock).
+        const sortedEntities = [...part.entities].sort((a, b) =>
+          a.key < b.key ? -1 : a.key > b.key ? 1 : 0,
+        );
+        await write('upsertEntities', async (tx) => {
+          for (let start = 0; start < sortedEntities.length; start += batchSize) {
+            await tx.run(MERGE_ENTITIES, { rows: sortedEntities.slice(start, start + batchSize), maxLength });
           }
-        }
-      });
+          for (const [statement, rows] of [
+            [MERGE_MENTIONS, part.mentions],
+            [MERGE_RELATIONS, part.relations],
+          ] as const) {
+            for (let start = 0; start < rows.length; start += batchSize) {
+              const slice = rows.slice(start, start + batchSize);
+              const result = await tx.run(statement, { ...base, rows: slice });
+              const written = Number(result.records[0]?.get('written') ?? 0);
+              // Throwing inside executeWrite rolls the part back; a chunk never written is a caller bug.
+              if (written < slice.length) throw missingChunks(document, slice.length - written);
+            }
+          }
+        });
+      }
     },
 
     async entitiesOfChunks(chunkIds) {

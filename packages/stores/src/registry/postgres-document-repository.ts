@@ -1,6 +1,7 @@
 import { documentIdFor } from '@aegis/core';
 import type { DocumentRepository, StageRunRecord, VersionPlan, VersionRecord } from '@aegis/pipeline';
 import type pg from 'pg';
+import { createKnowledgeBaseQueries } from './knowledge-bases.ts';
 import { createPostgresArtifactQueries } from './postgres-artifact-queries.ts';
 import { inTransaction, STAGE_ORDER_SQL } from './sql-helpers.ts';
 
@@ -56,6 +57,7 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
 
   return {
     ...createPostgresArtifactQueries(pool),
+    ...createKnowledgeBaseQueries(pool),
     async register(request) {
       return inTransaction(pool, async (client) => {
         // One registration per content at a time: 200 concurrent uploads of the same file give one document.
@@ -324,14 +326,6 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
         [documentIds],
       );
       return new Map(rows.map((row) => [row.id, row.active_version]));
-    },
-
-    async activeEmbeddingModel() {
-      const { rows } = await pool.query<{ model: string }>(
-        `SELECT b.model FROM embed_batches b JOIN documents d ON d.id = b.document_id AND d.active_version = b.version
-          GROUP BY b.model ORDER BY count(*) DESC, b.model LIMIT 1`,
-      );
-      return rows[0]?.model;
     },
   };
 }

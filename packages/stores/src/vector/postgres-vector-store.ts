@@ -1,4 +1,12 @@
-import type { ChunkPayload, VectorFilter, VectorHit, VectorPoint, VectorStore } from '@aegis/core';
+import type {
+  ChunkPayload,
+  EmbeddingSpace,
+  VectorFilter,
+  VectorHit,
+  VectorPoint,
+  VectorStore,
+} from '@aegis/core';
+import { collectionNameFor } from '@aegis/core';
 import type pg from 'pg';
 import { toStoreError } from './store-error.ts';
 import {
@@ -13,7 +21,7 @@ import {
 export interface PostgresVectorStoreOptions {
   /** Owned by the caller: `close()` does not end it. Its search_path must reach the migrated tables. */
   pool: pg.Pool;
-  /** Collection name (a row of `vector_collections`); one embedding model's vectors per collection. */
+  /** Prefix of the collection names (`<collection>__<space>`); one embedding space per collection. */
   collection: string;
   /** Rows per multi-row upsert statement. Default 256. */
   upsertBatchSize?: number | undefined;
@@ -35,20 +43,20 @@ interface PointRow {
 }
 
 /**
- * The lite VectorStore: points in `vector_points`, exact cosine search without Qdrant.
+ * The lite VectorStore: points in `vector_points`, one `vector_collections` row per embedding space.
  *
  * Vectors are L2-normalised on upsert, so a score is the dot product with the normalised query.
  * Search scans the candidate rows in keyset pages and scores them in JavaScript from the binary array
- * form (`array_send`): on 10k x 1024 this measured faster than computing `sum(a*b)` over `unnest` in SQL
- * (see the stores report / ADR), and it moves the CPU work from the shared database to the worker.
+ * form (`array_send`), keeping only the best `offset + limit`: memory stays bounded by one page.
  * Every method is idempotent; `wait` is accepted and ignored because a committed row is already visible.
  */
 export function createPostgresVectorStore(options: PostgresVectorStoreOptions): VectorStore {
-  const { pool, collection } = options;
+  const { pool } = options;
+  const base = options.collection;
   const upsertBatchSize = options.upsertBatchSize ?? 256;
   const searchPageSize = options.searchPageSize ?? 1000;
-  // A collection's size never changes once created, so one lookup per process is enough.
-  let knownDimensions: number | undefined;
+  // A collection's size never changes once created, so one lookup per collection and process is enough.
+  const knownDimensions = new Map<string, number>();
 
   async function run<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -58,48 +66,77 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     }
   }
 
-  async function readDimensions(): Promise<number | undefined> {
-    if (knownDimensions !== undefined) return knownDimensions;
+  function collectionOf(space: EmbeddingSpace): string {
+    return collectionNameFor(base, space);
+  }
+
+  async function readDimensions(collection: string): Promise<number | undefined> {
+    const known = knownDimensions.get(collection);
+    if (known !== undefined) return known;
     const result = await pool.query<{ dimensions: number }>(
       'SELECT dimensions FROM vector_collections WHERE name = $1',
       [collection],
     );
-    knownDimensions = result.rows[0]?.dimensions;
-    return knownDimensions;
-  }
-
-  async function requireDimensions(): Promise<number> {
-    const dimensions = await readDimensions();
-    if (dimensions === undefined) throw collectionMissing(collection);
+    const dimensions = result.rows[0]?.dimensions;
+    if (dimensions !== undefined) knownDimensions.set(collection, dimensions);
     return dimensions;
   }
 
+  /**
+   * Names of this store's collections (`<base>__<space>`). Deletes and counts name them with `= ANY`, so
+   * the `(collection, document_id, version)` index serves them; the list is a handful of rows.
+   */
+  async function ownCollections(): Promise<string[]> {
+    const result = await pool.query<{ name: string }>(
+      'SELECT name FROM vector_collections WHERE left(name, length($1) + 2) = $1 || $2',
+      [base, '__'],
+    );
+    return result.rows.map((row) => row.name);
+  }
+  const inOwn = 'collection = ANY($1::text[])';
+
   return {
     kind: 'postgres',
+    collectionOf,
 
-    ensureCollection(dimensions) {
-      return run('ensureCollection', async () => {
-        assertValidDimensions(dimensions);
+    ensureSpace(space) {
+      return run('ensureSpace', async () => {
+        assertValidDimensions(space.dimensions);
+        const collection = collectionOf(space);
         await pool.query(
-          'INSERT INTO vector_collections (name, dimensions) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING',
-          [collection, dimensions],
+          `INSERT INTO vector_collections (name, dimensions, provider, model, normalisation)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (name) DO NOTHING`,
+          [collection, space.dimensions, space.provider, space.model, space.normalisation],
         );
-        knownDimensions = undefined;
-        const existing = await readDimensions();
-        if (existing !== undefined && existing !== dimensions) {
-          throw dimensionMismatch(collection, existing, dimensions);
+        knownDimensions.delete(collection);
+        const existing = await readDimensions(collection);
+        if (existing !== undefined && existing !== space.dimensions) {
+          throw dimensionMismatch(collection, existing, space.dimensions);
         }
       });
     },
 
-    dimensions() {
-      return run('dimensions', readDimensions);
+    collections() {
+      return run('collections', async () => {
+        const result = await pool.query<{ name: string; dimensions: number; points: string }>(
+          `SELECT c.name, c.dimensions, (SELECT count(*) FROM vector_points p WHERE p.collection = c.name) AS points
+             FROM vector_collections c WHERE c.name = ANY($1::text[]) ORDER BY c.name`,
+          [await ownCollections()],
+        );
+        return result.rows.map((row) => ({
+          name: row.name,
+          dimensions: row.dimensions,
+          points: Number(row.points),
+        }));
+      });
     },
 
-    upsert(points) {
+    upsert(space, points) {
       return run('upsert', async () => {
         if (points.length === 0) return;
-        const dimensions = await requireDimensions();
+        const collection = collectionOf(space);
+        const dimensions = await readDimensions(collection);
+        if (dimensions === undefined) throw collectionMissing(collection);
         assertDimensions(
           points.map((point) => point.vector),
           dimensions,
@@ -115,26 +152,28 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
 
     deleteVersion(documentId, version) {
       return run('deleteVersion', async () => {
-        await pool.query(
-          'DELETE FROM vector_points WHERE collection = $1 AND document_id = $2 AND version = $3',
-          [collection, documentId, version],
-        );
+        await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version = $3`, [
+          await ownCollections(),
+          documentId,
+          version,
+        ]);
       });
     },
 
     deleteOtherVersions(documentId, keepVersion) {
       return run('deleteOtherVersions', async () => {
-        await pool.query(
-          'DELETE FROM vector_points WHERE collection = $1 AND document_id = $2 AND version <> $3',
-          [collection, documentId, keepVersion],
-        );
+        await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version <> $3`, [
+          await ownCollections(),
+          documentId,
+          keepVersion,
+        ]);
       });
     },
 
     deleteDocument(documentId) {
       return run('deleteDocument', async () => {
-        await pool.query('DELETE FROM vector_points WHERE collection = $1 AND document_id = $2', [
-          collection,
+        await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2`, [
+          await ownCollections(),
           documentId,
         ]);
       });
@@ -144,22 +183,23 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
       return run('count', async () => {
         const where = filterClause(filter, 2);
         const result = await pool.query<{ count: string }>(
-          `SELECT count(*) AS count FROM vector_points WHERE collection = $1${where.sql}`,
-          [collection, ...where.values],
+          `SELECT count(*) AS count FROM vector_points WHERE ${inOwn}${where.sql}`,
+          [await ownCollections(), ...where.values],
         );
         return Number(result.rows[0]?.count ?? 0);
       });
     },
 
-    search(vector, { limit, filter }) {
+    search(space, vector, { limit, offset = 0, filter }) {
       return run('search', async () => {
         if (limit <= 0) return [];
-        const dimensions = await readDimensions();
+        const collection = collectionOf(space);
+        const dimensions = await readDimensions(collection);
         if (dimensions === undefined) return [];
         assertDimensions([vector], dimensions, collection);
         const query = l2Normalise(vector);
-        const best = await scanTopK(query, limit, filter);
-        return hydrate(best);
+        const best = await scanTopK(collection, query, offset + limit, filter);
+        return hydrate(collection, best.slice(offset));
       });
     },
 
@@ -168,13 +208,14 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     },
   };
 
-  /** Scores every candidate row, one keyset page at a time, keeping only the best `limit`. */
+  /** Scores every candidate row, one keyset page at a time, keeping only the best `keep`. */
   async function scanTopK(
+    collection: string,
     query: readonly number[],
-    limit: number,
+    keep: number,
     filter: VectorFilter | undefined,
   ): Promise<{ score: number; item: string }[]> {
-    const top = new TopK<string>(limit);
+    const top = new TopK<string>(keep);
     const where = filterClause(filter, 4);
     let after = NIL_UUID;
     for (;;) {
@@ -192,7 +233,7 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     return top.results();
   }
 
-  async function hydrate(best: { score: number; item: string }[]): Promise<VectorHit[]> {
+  async function hydrate(collection: string, best: { score: number; item: string }[]): Promise<VectorHit[]> {
     if (best.length === 0) return [];
     const result = await pool.query<PointRow>(
       `SELECT id, document_id, version, chunk_index, payload FROM vector_points
@@ -224,7 +265,7 @@ async function upsertBatch(pool: pg.Pool, collection: string, points: readonly V
     versions.push(version);
     chunkIndexes.push(chunkIndex);
     // Array literal text: node-postgres has no binary parameters, and one text[] keeps it one statement.
-    vectors.push(`{${l2Normalise(point.vector).join(',')}}`);
+    vectors.push(`{${l2Normalise(point.vector).map(toFloat32).join(',')}}`);
     payloads.push(JSON.stringify(rest));
   }
   await pool.query(
@@ -240,6 +281,14 @@ async function upsertBatch(pool: pg.Pool, collection: string, points: readonly V
        payload = EXCLUDED.payload`,
     [collection, ids, documentIds, versions, chunkIndexes, vectors, payloads],
   );
+}
+
+/** Smallest positive normal float32; Postgres refuses smaller magnitudes for `real` as out of range. */
+const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
+
+/** The float32 a component is stored as; magnitudes below float32's normal range become 0. */
+function toFloat32(value: number): number {
+  return Math.abs(value) < FLOAT32_MIN_NORMAL ? 0 : Math.fround(value);
 }
 
 /** Dot product of the query with `array_send(real[])` output: a header, then (length int4, float4) per element, big-endian. */

@@ -1,4 +1,4 @@
-import type { VectorPoint } from '@aegis/core';
+import type { EmbeddingSpace, VectorPoint } from '@aegis/core';
 import { describe, expect, it } from 'vitest';
 import { createQdrantVectorStore, type QdrantApi } from './qdrant-vector-store.ts';
 
@@ -24,16 +24,19 @@ function fakeClient(
   const client = {
     collectionExists: record('collectionExists', () => ({ exists: state.exists })),
     getCollection: record('getCollection', () => ({
-      config: { params: { vectors: { size: state.size ?? 4, distance: 'Cosine' } } },
+      config: { params: { vectors: { dense: { size: state.size ?? 4, distance: 'Cosine' } } } },
       payload_schema: Object.fromEntries(
         (state.indexed ?? []).map((field) => [field, { data_type: 'keyword' }]),
       ),
     })),
     createCollection: record('createCollection', (_name, config) => {
       state.exists = true;
-      state.size = (config as { vectors: { size: number } }).vectors.size;
+      state.size = (config as { vectors: { dense: { size: number } } }).vectors.dense.size;
       return true;
     }),
+    getCollections: record('getCollections', () => ({
+      collections: state.exists ? [{ name: COLLECTION }, { name: 'unrelated' }] : [],
+    })),
     createPayloadIndex: record('createPayloadIndex', () => ({ status: 'completed' })),
     upsert: record('upsert', () => ({ status: 'acknowledged' })),
     delete: record('delete', () => ({ status: 'completed' })),
@@ -81,14 +84,19 @@ function points(count: number): VectorPoint[] {
 }
 
 const base = { url: 'http://qdrant.invalid:6333', collection: 'docs' };
+const S4: EmbeddingSpace = { provider: 'sim', model: 'm', dimensions: 4, normalisation: 'l2' };
+const COLLECTION = createQdrantVectorStore(base).collectionOf(S4);
 
 describe('createQdrantVectorStore', () => {
   it('creates a missing collection with cosine distance and both payload indexes', async () => {
     const { client, calls } = fakeClient({ exists: false });
-    await createQdrantVectorStore({ ...base, client }).ensureCollection(4);
+    await createQdrantVectorStore({ ...base, client }).ensureSpace(S4);
     expect(calls.find((call) => call.method === 'createCollection')?.args).toEqual([
-      'docs',
-      { vectors: { size: 4, distance: 'Cosine' } },
+      COLLECTION,
+      {
+        vectors: { dense: { size: 4, distance: 'Cosine' } },
+        sparse_vectors: { text: { modifier: 'idf' } },
+      },
     ]);
     expect(calls.filter((call) => call.method === 'createPayloadIndex').map((call) => call.args[1])).toEqual([
       { field_name: 'documentId', field_schema: 'keyword', wait: true },
@@ -98,7 +106,7 @@ describe('createQdrantVectorStore', () => {
 
   it('leaves an existing collection and its indexes alone', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 4, indexed: ['documentId', 'version'] });
-    await createQdrantVectorStore({ ...base, client }).ensureCollection(4);
+    await createQdrantVectorStore({ ...base, client }).ensureSpace(S4);
     expect(calls.map((call) => call.method)).toEqual(['collectionExists', 'getCollection']);
   });
 
@@ -110,12 +118,14 @@ describe('createQdrantVectorStore', () => {
         throw Object.assign(new Error('Conflict'), { status: 409 });
       },
     });
-    await expect(createQdrantVectorStore({ ...base, client }).ensureCollection(4)).resolves.toBeUndefined();
+    await expect(createQdrantVectorStore({ ...base, client }).ensureSpace(S4)).resolves.toBeUndefined();
   });
 
   it('fails with VECTOR_DIM_MISMATCH on an existing collection of another size', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 1024 });
-    await expect(createQdrantVectorStore({ ...base, client }).ensureCollection(768)).rejects.toMatchObject({
+    await expect(
+      createQdrantVectorStore({ ...base, client }).ensureSpace({ ...S4, dimensions: 768 }),
+    ).rejects.toMatchObject({
       code: 'VECTOR_DIM_MISMATCH',
       details: { expected: 1024, actual: 768 },
     });
@@ -125,16 +135,17 @@ describe('createQdrantVectorStore', () => {
   it('upserts in batches with wait only on the last one', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 4 });
     const store = createQdrantVectorStore({ ...base, client, batchSize: 128 });
-    await store.upsert(points(300));
+    await store.upsert(S4, points(300));
     const upserts = calls.filter((call) => call.method === 'upsert').map((call) => call.args[1]);
     expect(upserts.map((args) => (args as { wait: boolean }).wait)).toEqual([false, false, true]);
     expect(upserts.map((args) => (args as { points: unknown[] }).points.length)).toEqual([128, 128, 44]);
-    const [first] = (upserts[0] as { points: { id: string; vector: number[]; payload: unknown }[] }).points;
+    const [first] = (upserts[0] as { points: { id: string; vector: unknown; payload: unknown }[] }).points;
     expect(first?.id).toBe('00000000-0000-0000-0000-000000000000');
     expect(first?.payload).toMatchObject({ documentId: 'd', version: 1, chunkIndex: 0 });
+    expect(first?.vector).toEqual({ dense: [1, 0, 0, 1].map((value) => value / Math.SQRT2) });
 
     calls.length = 0;
-    await store.upsert(points(10), { wait: false });
+    await store.upsert(S4, points(10), { wait: false });
     expect(
       calls
         .filter((call) => call.method === 'upsert')
@@ -169,14 +180,23 @@ describe('createQdrantVectorStore', () => {
         ],
       },
     });
-    const hits = await store.search([1, 0, 0, 0], { limit: 3, filter: { documentId: 'd' } });
-    expect(calls.find((call) => call.method === 'query')?.args[1]).toEqual({
-      query: [1, 0, 0, 0],
-      limit: 3,
-      with_payload: true,
-      with_vector: false,
-      filter: { must: [{ key: 'documentId', match: { value: 'd' } }] },
-    });
+    // Deletes and counts go to every collection of the prefix, and to nothing else.
+    expect(
+      calls.filter((call) => call.method === 'delete' || call.method === 'count').map((call) => call.args[0]),
+    ).toEqual([COLLECTION, COLLECTION]);
+    const hits = await store.search(S4, [1, 0, 0, 0], { limit: 3, offset: 6, filter: { documentId: 'd' } });
+    expect(calls.find((call) => call.method === 'query')?.args).toEqual([
+      COLLECTION,
+      {
+        query: [1, 0, 0, 0],
+        using: 'dense',
+        limit: 3,
+        offset: 6,
+        with_payload: true,
+        with_vector: false,
+        filter: { must: [{ key: 'documentId', match: { value: 'd' } }] },
+      },
+    ]);
     expect(hits).toEqual([
       {
         id: 'p1',
@@ -199,12 +219,12 @@ describe('createQdrantVectorStore', () => {
   it('treats a missing collection as empty for reads and deletes', async () => {
     const { client, calls } = fakeClient({ exists: false });
     const store = createQdrantVectorStore({ ...base, client });
-    expect(await store.dimensions()).toBeUndefined();
+    expect(await store.collections()).toEqual([]);
     expect(await store.count()).toBe(0);
-    expect(await store.search([1, 0, 0, 0], { limit: 3 })).toEqual([]);
+    expect(await store.search(S4, [1, 0, 0, 0], { limit: 3 })).toEqual([]);
     await store.deleteDocument('d');
-    expect(calls.every((call) => call.method === 'collectionExists')).toBe(true);
-    await expect(store.upsert(points(1))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+    expect(calls.every((call) => ['collectionExists', 'getCollections'].includes(call.method))).toBe(true);
+    await expect(store.upsert(S4, points(1))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('maps a 400 answer to VALIDATION_FAILED and a network failure to STORE_UNAVAILABLE', async () => {
@@ -222,7 +242,7 @@ describe('createQdrantVectorStore', () => {
     const down = fakeClient(
       { exists: true },
       {
-        collectionExists: () => {
+        getCollections: () => {
           throw new TypeError('fetch failed');
         },
       },

@@ -1,5 +1,5 @@
-import type { ChunkPayload, VectorFilter, VectorHit, VectorStore } from '@aegis/core';
-import { AegisError, isAegisError } from '@aegis/core';
+import type { ChunkPayload, EmbeddingSpace, VectorFilter, VectorHit, VectorStore } from '@aegis/core';
+import { AegisError, collectionNameFor, isAegisError } from '@aegis/core';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
 import {
   assertDimensions,
@@ -14,6 +14,7 @@ export type QdrantApi = Pick<
   QdrantClient,
   | 'collectionExists'
   | 'getCollection'
+  | 'getCollections'
   | 'createCollection'
   | 'createPayloadIndex'
   | 'upsert'
@@ -27,6 +28,7 @@ export interface QdrantVectorStoreOptions {
   url: string;
   /** Sent as the `api-key` header; empty or undefined for an unauthenticated Qdrant. */
   apiKey?: string | undefined;
+  /** Prefix of the collection names (`<collection>__<space>`); one embedding space per collection. */
   collection: string;
   /** Points per upsert request, 64..256 (issue 3). Default 128. */
   batchSize?: number | undefined;
@@ -36,23 +38,29 @@ export interface QdrantVectorStoreOptions {
   client?: QdrantApi | undefined;
 }
 
-/** Payload fields the store filters on; both get a payload index so filtered search and delete stay fast. */
+/** Payload fields the store filters on; each gets a payload index so filtered search and delete stay fast. */
 const PAYLOAD_INDEXES = [
   { field: 'documentId', schema: 'keyword' },
   { field: 'version', schema: 'integer' },
 ] as const satisfies readonly { field: keyof ChunkPayload; schema: Schemas['PayloadSchemaType'] }[];
 
+/** The dense vector's name in every collection (a named vector, so a sparse text vector can sit beside it). */
+export const DENSE_VECTOR = 'dense';
+/** The sparse BM25-style text vector (Qdrant applies the IDF side with `modifier: idf`). */
+export const TEXT_VECTOR = 'text';
+
 const STORE = 'qdrant vector store';
 
 /**
- * VectorStore on Qdrant. One collection, one unnamed vector per point with cosine distance, the
- * ChunkPayload as the point payload. Upserts are split into `batchSize` requests sent with `wait: false`
- * (Qdrant acknowledges once the operation is in its write-ahead log) and the last one with `wait: true`,
- * so the call returns when its writes are searchable without paying a round trip of indexing per batch.
- * Deletes and counts go by payload filter (`documentId`, `version`), counts with `exact: true`.
+ * VectorStore on Qdrant. One collection per embedding space (`<prefix>__<space>`), each with a named dense
+ * vector (cosine) and a sparse text vector, the ChunkPayload as the point payload. Upserts are split into
+ * `batchSize` requests sent with `wait: false` (Qdrant acknowledges once the operation is in its
+ * write-ahead log) and the last one with `wait: true`, so the call returns when its writes are searchable
+ * without paying a round trip of indexing per batch. Deletes and counts go by payload filter
+ * (`documentId`, `version`) over every collection of the prefix, counts with `exact: true`.
  */
 export function createQdrantVectorStore(options: QdrantVectorStoreOptions): VectorStore {
-  const { collection } = options;
+  const base = options.collection;
   const batchSize = options.batchSize ?? 128;
   if (!Number.isInteger(batchSize) || batchSize < 64 || batchSize > 256) {
     throw new AegisError(
@@ -72,8 +80,8 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
       // The check is a fire-and-forget request that only console.warns; readiness is checked by callers.
       checkCompatibility: false,
     });
-  // A collection's vector size never changes, so one lookup per process is enough.
-  let knownDimensions: number | undefined;
+  // A collection's vector size never changes, so one lookup per collection and process is enough.
+  const knownDimensions = new Map<string, number>();
 
   async function run<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -83,24 +91,45 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
     }
   }
 
-  async function readDimensions(): Promise<number | undefined> {
-    if (knownDimensions !== undefined) return knownDimensions;
+  function collectionOf(space: EmbeddingSpace): string {
+    return collectionNameFor(base, space);
+  }
+
+  async function readDimensions(collection: string): Promise<number | undefined> {
+    const known = knownDimensions.get(collection);
+    if (known !== undefined) return known;
     const { exists } = await client.collectionExists(collection);
     if (!exists) return undefined;
-    knownDimensions = vectorSizeOf(await client.getCollection(collection), collection);
-    return knownDimensions;
+    const size = vectorSizeOf(await client.getCollection(collection), collection);
+    knownDimensions.set(collection, size);
+    return size;
+  }
+
+  /** This store's collections (`<base>__...`); a new space's collection appears here once created. */
+  async function ownCollections(): Promise<string[]> {
+    const { collections } = await client.getCollections();
+    return collections.map((entry) => entry.name).filter((name) => name.startsWith(`${base}__`));
+  }
+
+  async function deleteWhere(filter: Schemas['Filter']): Promise<void> {
+    for (const collection of await ownCollections()) await client.delete(collection, { wait: true, filter });
   }
 
   return {
     kind: 'qdrant',
+    collectionOf,
 
-    ensureCollection(dimensions) {
-      return run('ensureCollection', async () => {
-        assertValidDimensions(dimensions);
+    ensureSpace(space) {
+      return run('ensureSpace', async () => {
+        assertValidDimensions(space.dimensions);
+        const collection = collectionOf(space);
         const { exists } = await client.collectionExists(collection);
         if (!exists) {
           try {
-            await client.createCollection(collection, { vectors: { size: dimensions, distance: 'Cosine' } });
+            await client.createCollection(collection, {
+              vectors: { [DENSE_VECTOR]: { size: space.dimensions, distance: 'Cosine' } },
+              sparse_vectors: { [TEXT_VECTOR]: { modifier: 'idf' } },
+            });
           } catch (error) {
             // Another worker may have created it between our check and our create: that is success.
             if (!(await client.collectionExists(collection)).exists) throw error;
@@ -108,8 +137,8 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
         }
         const info = await client.getCollection(collection);
         const size = vectorSizeOf(info, collection);
-        if (size !== dimensions) throw dimensionMismatch(collection, size, dimensions);
-        knownDimensions = size;
+        if (size !== space.dimensions) throw dimensionMismatch(collection, size, space.dimensions);
+        knownDimensions.set(collection, size);
         for (const { field, schema } of PAYLOAD_INDEXES) {
           if (info.payload_schema[field] !== undefined) continue;
           await client.createPayloadIndex(collection, {
@@ -121,14 +150,24 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
       });
     },
 
-    dimensions() {
-      return run('dimensions', readDimensions);
+    collections() {
+      return run('collections', async () => {
+        const infos = [];
+        for (const name of await ownCollections()) {
+          const dimensions = await readDimensions(name);
+          if (dimensions === undefined) continue;
+          const { count } = await client.count(name, { exact: true });
+          infos.push({ name, dimensions, points: count });
+        }
+        return infos;
+      });
     },
 
-    upsert(points, upsertOptions) {
+    upsert(space, points, upsertOptions) {
       return run('upsert', async () => {
         if (points.length === 0) return;
-        const dimensions = await readDimensions();
+        const collection = collectionOf(space);
+        const dimensions = await readDimensions(collection);
         if (dimensions === undefined) throw collectionMissing(collection);
         assertDimensions(
           points.map((point) => point.vector),
@@ -144,7 +183,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
             points: batch.map((point) => ({
               id: point.id,
               // Qdrant normalises for cosine itself; doing it here too refuses zero vectors like the lite store.
-              vector: l2Normalise(point.vector),
+              vector: { [DENSE_VECTOR]: l2Normalise(point.vector) },
               payload: { ...point.payload },
             })),
           });
@@ -170,26 +209,32 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
 
     count(filter) {
       return run('count', async () => {
-        if ((await readDimensions()) === undefined) return 0;
         const qdrantFilter = toQdrantFilter(filter);
-        const result = await client.count(collection, {
-          exact: true,
-          ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
-        });
-        return result.count;
+        let total = 0;
+        for (const collection of await ownCollections()) {
+          const result = await client.count(collection, {
+            exact: true,
+            ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
+          });
+          total += result.count;
+        }
+        return total;
       });
     },
 
-    search(vector, { limit, filter }) {
+    search(space, vector, { limit, offset = 0, filter }) {
       return run('search', async () => {
         if (limit <= 0) return [];
-        const dimensions = await readDimensions();
+        const collection = collectionOf(space);
+        const dimensions = await readDimensions(collection);
         if (dimensions === undefined) return [];
         assertDimensions([vector], dimensions, collection);
         const qdrantFilter = toQdrantFilter(filter);
         const response = await client.query(collection, {
           query: l2Normalise(vector),
+          using: DENSE_VECTOR,
           limit,
+          ...(offset > 0 ? { offset } : {}),
           with_payload: true,
           with_vector: false,
           ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
@@ -202,12 +247,6 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
       // The REST client keeps no connection that needs closing (fetch with keep-alive).
     },
   };
-
-  async function deleteWhere(filter: Schemas['Filter']): Promise<void> {
-    // Deleting from a collection that was never created is a no-op, not a 404.
-    if ((await readDimensions()) === undefined) return;
-    await client.delete(collection, { wait: true, filter });
-  }
 }
 
 function matchDocument(documentId: string): Schemas['FieldCondition'] {
@@ -226,14 +265,15 @@ function toQdrantFilter(filter: VectorFilter | undefined): Schemas['Filter'] | u
 }
 
 function vectorSizeOf(info: Schemas['CollectionInfo'], collection: string): number {
-  const vectors = info.config.params.vectors;
-  if (vectors !== undefined && vectors !== null && typeof vectors === 'object' && 'size' in vectors) {
-    return Number(vectors.size);
+  const vectors = info.config.params.vectors as Record<string, unknown> | undefined | null;
+  const dense = vectors?.[DENSE_VECTOR];
+  if (dense !== undefined && dense !== null && typeof dense === 'object' && 'size' in dense) {
+    return Number((dense as { size: unknown }).size);
   }
-  // A collection with named vectors was not made by this store; writing an unnamed vector would fail.
+  // A collection without our named dense vector was not made by this store; writing to it would fail.
   throw new AegisError(
     'VALIDATION_FAILED',
-    `Qdrant collection "${collection}" has named or no vectors; this store needs one unnamed cosine vector`,
+    `Qdrant collection "${collection}" has no "${DENSE_VECTOR}" vector; this store needs a named cosine vector`,
     { details: { collection } },
   );
 }

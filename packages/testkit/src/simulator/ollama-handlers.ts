@@ -113,7 +113,7 @@ async function embed(exchange: Exchange): Promise<void> {
   const promptCount = texts.reduce((sum, text) => sum + tokenCount(text), 0);
   await exchange.respond.json(200, {
     model,
-    embeddings: texts.map((text) => hashingEmbedding(text, dim)),
+    embeddings: texts.map((text) => hashingEmbedding(text, dim, model)),
     total_duration: LOAD_NS + promptCount * PROMPT_NS_PER_TOKEN,
     load_duration: LOAD_NS,
     ...(usageMissing(exchange) ? {} : { prompt_eval_count: promptCount }),

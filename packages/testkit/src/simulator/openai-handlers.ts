@@ -39,7 +39,7 @@ async function embeddings(exchange: Exchange): Promise<void> {
     {
       object: 'list',
       data: texts.map((text, index) => {
-        const vector = hashingEmbedding(text, dim);
+        const vector = hashingEmbedding(text, dim, model);
         return { object: 'embedding', index, embedding: base64 ? embeddingToBase64(vector) : vector };
       }),
       model,
