@@ -94,10 +94,10 @@ describe('search returns exactly limit hits of active versions when that many ex
           const hits = await activeNearest({ vectors, repository }, SPACE, query, limit, undefined);
           expect(hits.length).toBe(Math.min(limit, expected.length));
           // Scores, not ids: equal scores may come in any order (vectors are stored as float32).
-        hits.forEach((hit, rank) => {
-          expect(Math.abs(hit.score - (expected[rank]?.score ?? Number.NaN))).toBeLessThan(1e-4);
-        });
-        for (const hit of hits) expect(expected.some((entry) => entry.id === hit.id)).toBe(true);
+          hits.forEach((hit, rank) => {
+            expect(Math.abs(hit.score - (expected[rank]?.score ?? Number.NaN))).toBeLessThan(1e-4);
+          });
+          for (const hit of hits) expect(expected.some((entry) => entry.id === hit.id)).toBe(true);
         },
       ),
       { numRuns: 40, seed: 10 },
