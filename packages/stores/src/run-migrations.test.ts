@@ -77,6 +77,14 @@ describe('runMigrations', () => {
     expect(second.applied).toEqual([]);
   });
 
+  it("migrates the schema of the URL's search_path when no schema is given", async () => {
+    const schema = freshSchema();
+    const url = new URL(databaseUrl);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    expect((await runMigrations({ databaseUrl: url.toString() })).applied).toEqual(ALL_MIGRATIONS);
+    expect(await tablesIn(schema)).toContain('knowledge_bases');
+  });
+
   it('lets concurrent runs on one schema succeed, applying each migration exactly once', async () => {
     const schema = freshSchema();
     const results = await Promise.all([1, 2, 3].map(() => runMigrations({ databaseUrl, schema })));

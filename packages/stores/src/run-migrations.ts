@@ -14,7 +14,10 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 export interface RunMigrationsOptions {
   /** `postgres://user@host:port/db`. */
   databaseUrl: string;
-  /** Schema the tables (and the migrations table) go into; created when missing. Default `public`. */
+  /**
+   * Schema the tables (and the migrations table) go into; created when missing. Default: the first schema of a
+   * `search_path` the URL sets (`?options=-c search_path=...`), so the app and its migrations agree; else `public`.
+   */
   schema?: string | undefined;
   /** Receives node-pg-migrate's progress lines. Default: silent. */
   log?: ((message: string) => void) | undefined;
@@ -37,7 +40,7 @@ export interface RunMigrationsResult {
  * @throws AegisError `VALIDATION_FAILED` for a bad schema name, `MIGRATION_FAILED` for everything else.
  */
 export async function runMigrations(options: RunMigrationsOptions): Promise<RunMigrationsResult> {
-  const schema = options.schema ?? 'public';
+  const schema = options.schema ?? searchPathSchema(options.databaseUrl) ?? 'public';
   if (!SCHEMA_NAME.test(schema)) {
     throw new AegisError('VALIDATION_FAILED', `schema name "${schema}" must match ${SCHEMA_NAME}`, {
       details: { schema },
@@ -89,4 +92,16 @@ function migrationLockValue(schema: string): number {
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** The first schema of `-c search_path=...` in the URL's `options` parameter, if any. */
+function searchPathSchema(databaseUrl: string): string | undefined {
+  let options: string | null;
+  try {
+    options = new URL(databaseUrl).searchParams.get('options');
+  } catch {
+    return undefined;
+  }
+  const match = /(?:^|\s)-c\s*search_path=([^\s,]+)/.exec(options ?? '');
+  return match?.[1]?.replace(/^"|"$/g, '');
 }
