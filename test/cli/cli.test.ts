@@ -70,10 +70,22 @@ describe('the aegis command', { timeout: 180_000 }, () => {
     expect(await harness.waitForVersion(documentId, 1, ['completed'])).toBe('completed');
 
     const bad = await aegis(['retry', documentId, '--stage', 'nope']);
-    expect(bad.code).toBe(1);
-    expect(bad.stderr).toMatch(/VALIDATION_FAILED/);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--stage/);
     const unknown = await aegis(['frobnicate']);
     expect(unknown.code).toBe(2);
+
+    // Named by a unique id prefix or by file name; a final version refuses cancel with a code (exit 6).
+    const byPrefix = await aegis(['status', documentId.slice(0, 8), '--json']);
+    expect(JSON.parse(byPrefix.stdout)).toMatchObject({ documentId });
+    const byName = await aegis(['status', 'turing.md', '--json']);
+    expect(JSON.parse(byName.stdout)).toMatchObject({ documentId });
+    const missing = await aegis(['status', 'no-such-file.pdf']);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toMatch(/^DOCUMENT_NOT_FOUND/);
+    const cancel = await aegis(['cancel', 'turing.md', '--json']);
+    expect(cancel.code).toBe(6);
+    expect(JSON.parse(cancel.stderr)).toMatchObject({ error: { code: 'DOCUMENT_FINAL' } });
   });
 
   it('npm run demo ingests a corpus through the watcher and says plainly that the models are simulated', async () => {

@@ -66,6 +66,10 @@ describe('cancel', { timeout: 180_000 }, () => {
         (await pipeline.repository.getVersion(registration.documentId, registration.version))?.status,
       ).toBe('cancelled');
       expect(await harness.runtime.queues.state({ ...registration, run: 1 }, 'memory-check')).toBe('missing');
+      // A final version refuses a second cancel with a code instead of pretending to cancel it.
+      await expect(producer.cancel(registration.documentId, registration.version)).rejects.toMatchObject({
+        code: 'DOCUMENT_FINAL',
+      });
     } finally {
       await harness.runtime.queues.queue('memory-check').resume();
     }

@@ -1,25 +1,36 @@
 #!/usr/bin/env node
-import { loadConfig, secretKeyNames } from '@aegis/config';
+import { secretKeyNames } from '@aegis/config';
 import { isAegisError } from '@aegis/core';
 import { createLogger, exitOnSignals } from '@aegis/observability';
-import { startWorkerRuntime } from '@aegis/worker';
+import { prepareEntryPoint, startWorkerRuntime } from '@aegis/worker';
+import { Command, InvalidArgumentError } from 'commander';
 import { buildApp } from './app.ts';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  // Production without its secrets (or any invalid setting) ends here, with every problem listed at once.
-  console.error(error instanceof Error ? error.message : String(error));
-  process.exit(1);
+function port(raw: string): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65_535)
+    throw new InvalidArgumentError('a port from 0 to 65535');
+  return value;
 }
+
+const program = new Command('aegis-api')
+  .description(
+    'Serves the HTTP API, the web UI, Bull Board and /metrics until SIGTERM or SIGINT, then finishes in-flight requests. Configuration comes from the environment and ./.env (see .env.example).',
+  )
+  .option('--host <host>', 'listen on this address instead of API_HOST (default 127.0.0.1)')
+  .option('--port <port>', 'listen on this port instead of API_PORT (default 8080)', port);
+
+const { options, config } = prepareEntryPoint<{ host?: string; port?: number; envFile?: string }>(
+  program,
+  process.argv,
+);
 const logger = createLogger({ level: config.logLevel, name: 'aegis-api', secretKeys: secretKeyNames() });
 
 try {
   // A producer-only runtime: the API registers and enqueues; separate worker processes run the stages.
   const runtime = await startWorkerRuntime({ config, logger, stages: [] });
   const app = await buildApp({ config, runtime, logger });
-  await app.listen({ host: config.api.host, port: config.api.port });
+  await app.listen({ host: options.host ?? config.api.host, port: options.port ?? config.api.port });
   // app.close() stops accepting, waits for in-flight requests and audit writes; then the runtime closes.
   exitOnSignals({
     logger,

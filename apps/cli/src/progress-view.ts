@@ -2,6 +2,7 @@ import path from 'node:path';
 import { STAGES, type Stage } from '@aegis/core';
 import type { ProgressEvent } from '@aegis/queue';
 import cliProgress from 'cli-progress';
+import { FINAL_STATUSES } from './wait-for-documents.ts';
 
 interface Tracked {
   file: string;
@@ -45,10 +46,10 @@ export function createProgressView(options: { interactive: boolean }) {
       const entry = tracked.get(`${event.documentId}/${event.version}`);
       if (!entry) return undefined;
       if (event.type === 'version') {
-        if (!['completed', 'failed', 'cancelled'].includes(event.status)) return undefined;
+        if (!FINAL_STATUSES.has(event.status)) return undefined;
         const label = `${event.status}${event.errorCode ? ` (${event.errorCode})` : ''}`;
         if (entry.bar)
-          entry.bar.update(event.status === 'completed' ? 600 : entry.bar.getProgress() * 600, {
+          entry.bar.update(event.status.startsWith('completed') ? 600 : entry.bar.getProgress() * 600, {
             stage: '',
             state: label,
           });

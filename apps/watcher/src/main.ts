@@ -1,11 +1,18 @@
 #!/usr/bin/env node
-import { loadConfig, secretKeyNames } from '@aegis/config';
+import { secretKeyNames } from '@aegis/config';
 import { isAegisError } from '@aegis/core';
 import { createLogger, exitOnSignals } from '@aegis/observability';
-import { startWorkerRuntime } from '@aegis/worker';
+import { prepareEntryPoint, startWorkerRuntime } from '@aegis/worker';
+import { Command } from 'commander';
 import { startWatcher } from './watcher.ts';
 
-const config = loadConfig(process.env);
+const program = new Command('aegis-watcher')
+  .description(
+    'Ingests every file fully written into INBOX_DIR (default ./inbox) and files it under processed/ or failed/ once its document is final. Runs until SIGTERM or SIGINT. Configuration comes from the environment and ./.env (see .env.example).',
+  )
+  .option('--inbox <folder>', 'watch this folder instead of INBOX_DIR');
+
+const { options, config } = prepareEntryPoint<{ inbox?: string; envFile?: string }>(program, process.argv);
 const logger = createLogger({ level: config.logLevel, name: 'aegis-watcher', secretKeys: secretKeyNames() });
 
 try {
@@ -14,7 +21,7 @@ try {
   const runtime = await startWorkerRuntime({ config, logger, stages: [], metricsServer: true });
   const watcher = startWatcher({
     runtime,
-    inboxDir: config.watcher.inboxDir,
+    inboxDir: options.inbox ?? config.watcher.inboxDir,
     stableMs: config.watcher.stableMs,
     logger,
   });

@@ -1,3 +1,4 @@
+export { prepareEntryPoint } from './entry-point.ts';
 export type { WorkerRuntime, WorkerRuntimeOptions } from './runtime.ts';
 export { pipelineOptions, startWorkerRuntime } from './runtime.ts';
 export { storesFromConfig } from './stores-from-config.ts';

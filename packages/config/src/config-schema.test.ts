@@ -55,7 +55,7 @@ describe('loadConfig defaults', () => {
     expect(config.llm.providers.groq.monthlyBudgetUsd).toBe('5');
     expect(config.llm.providers.openrouter.baseUrl).toBe('https://openrouter.ai/api/v1');
     expect(config.api).toEqual({
-      host: '0.0.0.0',
+      host: '127.0.0.1',
       port: 8080,
       uploadMaxBytes: 104_857_600,
       allowedOrigins: [],

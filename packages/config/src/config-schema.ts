@@ -352,8 +352,9 @@ export const configSchema = z.object({
   // --- HTTP API and metrics
   API_HOST: envVar({
     group: 'HTTP API and metrics',
-    default: '0.0.0.0',
-    description: 'Interface the API listens on.',
+    default: '127.0.0.1',
+    description:
+      'Interface the API listens on; loopback by default, so nothing is exposed by accident (containers set 0.0.0.0 and publish the port on the host).',
     schema: text(),
   }),
   API_PORT: envVar({

@@ -20,6 +20,7 @@ export {
 } from './config-schema.ts';
 export type { EnvVarDescription } from './describe-env.ts';
 export { describeEnv, envKeys, SECRET_ENV_KEYS } from './describe-env.ts';
+export { loadDotEnv } from './dot-env.ts';
 export type { EnvGroup, EnvVarMeta } from './env-var.ts';
 export { configProblems, loadConfig, normalizeEnv } from './load-config.ts';
 export {

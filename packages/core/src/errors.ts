@@ -54,6 +54,14 @@ export const ERROR_CODES = {
   REQUEST_TIMEOUT: { category: 'user', retryable: true },
   // More than one file part in one upload request.
   TOO_MANY_FILES: { category: 'user', retryable: false },
+  // A document named by an id prefix or file name that fits several documents (details.candidates).
+  DOCUMENT_AMBIGUOUS: { category: 'user', retryable: false },
+  // An action a final version refuses (cancel of a completed, failed or cancelled version).
+  DOCUMENT_FINAL: { category: 'user', retryable: false },
+  // The CLI stopped waiting (`ingest --wait --timeout`); the documents go on in the background.
+  WAIT_TIMEOUT: { category: 'system', retryable: true },
+  // The remote API (`--url`) did not answer at the network level.
+  API_UNREACHABLE: { category: 'system', retryable: true },
   // infrastructure
   DATABASE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_UNAVAILABLE: { category: 'system', retryable: true },

@@ -130,7 +130,14 @@ export function createProducer(deps: {
           'DOCUMENT_NOT_FOUND',
           `document ${documentId} version ${version} does not exist`,
         );
-      if (record.status !== 'queued' && record.status !== 'processing') return;
+      // Cancelling twice is fine; cancelling what already ended is a mistake the caller should hear about.
+      if (record.status === 'cancelling') return;
+      if (record.status !== 'queued' && record.status !== 'processing')
+        throw new AegisError(
+          'DOCUMENT_FINAL',
+          `document ${documentId} version ${version} is already ${record.status}; there is nothing to cancel`,
+          { details: { status: record.status } },
+        );
       await repository.setVersionStatus(documentId, version, 'cancelling');
       const runs = await repository.stageRuns(documentId, version);
       await deps.queues.removeVersion(documentId, version, new Map(runs.map((run) => [run.stage, run.run])));

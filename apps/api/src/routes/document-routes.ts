@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { AegisError, isStage, STAGES, type Stage, type VersionStatus } from '@aegis/core';
+import { AegisError, isStage, STAGES, type Stage, VERSION_STATUSES, type VersionStatus } from '@aegis/core';
 import { detectKind } from '@aegis/pipeline';
 import { getDocumentStatus, listDocuments } from '@aegis/stores';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -16,16 +16,6 @@ import {
 } from '../http/schemas.ts';
 import { receiveUpload } from '../uploads/receive-upload.ts';
 import { openIngestPath } from '../uploads/resolve-ingest-path.ts';
-
-const VERSION_STATUSES: VersionStatus[] = [
-  'queued',
-  'processing',
-  'completed',
-  'failed',
-  'cancelling',
-  'cancelled',
-  'superseded',
-];
 
 interface PathBody {
   path: string;
@@ -183,7 +173,7 @@ export function documentRoutes(context: ApiContext) {
             properties: {
               status: {
                 type: 'string',
-                enum: VERSION_STATUSES,
+                enum: [...VERSION_STATUSES],
                 description: 'Status of the latest version.',
               },
               q: { type: 'string', maxLength: 200, description: 'Substring of the display name.' },

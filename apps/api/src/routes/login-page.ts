@@ -40,7 +40,7 @@ export function loginPage(options: { next: string; error?: string | undefined })
     <input type="hidden" name="next" value="${escapeHtml(options.next)}">
     <button id="login-submit" type="submit">Sign in</button>
   </form>
-  <p class="hint">Create a key with <code>aegis keys create --role admin</code>. The session lasts 8 hours.</p>
+  <p class="hint">Create one with <code>npm run aegis -- keys create &lt;name&gt; --roles admin</code>. The session lasts 8 hours.</p>
 </main>
 </body>
 </html>`;

@@ -1,37 +1,17 @@
-import { loadConfig } from '@aegis/config';
 import { AegisError } from '@aegis/core';
-import { runMigrations } from '@aegis/stores';
-import pg from 'pg';
+import type { Command } from 'commander';
+import { type CliCommand, outputFor } from '../cli/cli-command.ts';
 
-/** Creates the configured database when it does not exist yet (Postgres error 3D000), so a fresh setup needs no manual step. */
-export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  const target = new URL(databaseUrl);
-  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
-  const probe = new pg.Client({ connectionString: databaseUrl });
-  try {
-    await probe.connect();
-    return false;
-  } catch (error) {
-    if ((error as { code?: string }).code !== '3D000') throw error;
-  } finally {
-    await probe.end().catch(() => {});
-  }
-  const admin = new URL(databaseUrl);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-    return true;
-  } finally {
-    await client.end();
-  }
-}
-
-export async function runMigrate(): Promise<void> {
+async function migrate(command: Command): Promise<void> {
+  const out = outputFor(command);
+  const [{ loadConfig }, { ensureDatabase, runMigrations }] = await Promise.all([
+    import('@aegis/config'),
+    import('@aegis/stores'),
+  ]);
   const config = loadConfig(process.env);
+  let created: boolean;
   try {
-    if (await ensureDatabase(config.database.url)) console.log('Created the database.');
+    created = await ensureDatabase(config.database.url);
   } catch (error) {
     throw new AegisError(
       'DATABASE_UNAVAILABLE',
@@ -40,9 +20,24 @@ export async function runMigrate(): Promise<void> {
     );
   }
   const { applied } = await runMigrations({ databaseUrl: config.database.url });
-  console.log(
-    applied.length === 0
-      ? 'Database schema is up to date.'
-      : `Applied ${applied.length} migration(s):\n${applied.map((file) => `  - ${file}`).join('\n')}`,
-  );
+  out.result({ createdDatabase: created, applied }, () => {
+    if (created) console.log('Created the database.');
+    console.log(
+      applied.length === 0
+        ? 'Database schema is up to date.'
+        : `Applied ${applied.length} migration(s):\n${applied.map((file) => `  - ${file}`).join('\n')}`,
+    );
+  });
 }
+
+export const migrateCommand: CliCommand = {
+  register(program) {
+    program
+      .command('migrate')
+      .description(
+        'create the database if it does not exist and apply pending migrations (idempotent, safe to run concurrently)',
+      )
+      .addHelpText('after', '\nLocal only: needs DATABASE_URL (it is never run through --url).')
+      .action(async (_options, command: Command) => migrate(command));
+  },
+};

@@ -12,6 +12,23 @@ export type VersionStatus =
   | 'cancelled'
   | 'superseded';
 
+/** Every version status, for lists, filters and metrics that must show a status with no documents as 0. */
+export const VERSION_STATUSES = [
+  'queued',
+  'processing',
+  'completed',
+  'failed',
+  'cancelling',
+  'cancelled',
+  'superseded',
+] as const satisfies readonly VersionStatus[];
+
+// Fails to compile when a status is added to VersionStatus but not to VERSION_STATUSES.
+const everyStatusListed: Exclude<VersionStatus, (typeof VERSION_STATUSES)[number]> extends never
+  ? true
+  : never = true;
+void everyStatusListed;
+
 export function nextStage(stage: Stage): Stage | undefined {
   return STAGES[STAGES.indexOf(stage) + 1];
 }

@@ -1,4 +1,4 @@
-import { type GraphStore, STAGES, type Stage, type VectorStore } from '@aegis/core';
+import { type GraphStore, STAGES, type Stage, VERSION_STATUSES, type VectorStore } from '@aegis/core';
 import { type Gauge, gauge, histogram, type Registry } from '@aegis/observability';
 import { collectDefaultMetrics } from 'prom-client';
 import type { StageProcessorDeps } from '../stage-processor.ts';
@@ -48,15 +48,7 @@ export const STAGE_DURATION_BUCKETS = [
 ];
 
 /** Every document version status (migration 20260105), so a status with no documents shows 0, not nothing. */
-export const DOCUMENT_STATUSES = [
-  'queued',
-  'processing',
-  'completed',
-  'failed',
-  'cancelling',
-  'cancelled',
-  'superseded',
-] as const;
+export const DOCUMENT_STATUSES = VERSION_STATUSES;
 
 /**
  * BullMQ job states counted per queue (`Queue.getJobCounts`); `waiting-children` included. BullMQ 6 has no

@@ -1,0 +1,1 @@
+export { formatBytes, formatCount, formatDuration, formatUsd, sumUsd, trimUsd } from './format.ts';
