@@ -5,12 +5,12 @@
  *
  * The work is not equal: the libraries only concatenate pdf.js text items, while we also rebuild lines,
  * columns, paragraphs and headings (`ours-text`), and in `ours-full` decode every image and encode it as PNG.
- * `ours-full`/`ours-text` run in a pool of one reused pdf.js worker thread, as production does (the safety
- * boundary for hostile PDFs: timeouts that always fire, a heap limit), and include copying the document to the
- * thread. `ours-text-new-thread` starts a fresh thread per document (the design before the pool): the
- * difference to `ours-text` is the start-up cost a pool saves. `ours-text-inline`, `unpdf` and `pdf-parse`
- * each run in their own long-lived thread with no hand-off: `ours-text-inline` vs `unpdf` is the like-for-like
- * text comparison, `ours-text` vs `ours-text-inline` shows the cost of the thread boundary.
+ * `ours-full`/`ours-text` run in a parsing sandbox of one reused process, as production does (the safety
+ * boundary for hostile input: timeouts that always fire, heap and memory caps), and include copying the
+ * document to the process and the result back. `ours-text-new-process` starts a fresh sandbox process per
+ * document: the difference to `ours-text` is the start-up cost the pool saves. `ours-text-inline`, `unpdf`
+ * and `pdf-parse` each run in their own long-lived thread with no hand-off: `ours-text-inline` vs `unpdf` is
+ * the like-for-like text comparison, `ours-text` vs `ours-text-inline` shows the cost of the sandbox boundary.
  *
  * Run: `npm run bench:extraction` (or `npx node bench/extraction/run.ts`). Flags: --reps N (default 5),
  * --out FILE. Needs the corpus in ../shared/corpus/real beside the repository.
@@ -23,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker } from 'node:worker_threads';
 // The pipeline package has no public index yet; the benchmark reaches the extract module directly.
-import { createPdfThreadPool, extractDocument } from '../../packages/pipeline/src/extract/index.ts';
+import { extractDocument } from '../../packages/pipeline/src/extract/index.ts';
+import { createSandboxPool } from '../../packages/pipeline/src/sandbox/index.ts';
 import type { VariantOutcome } from './variant-thread.ts';
 
 const { values: flags } = parseArgs({
@@ -61,21 +62,21 @@ function inThread(name: string): Variant {
     });
 }
 
-const pool = createPdfThreadPool({ size: 1 });
+const sandbox = createSandboxPool({ size: 1 });
 
 const VARIANTS: Record<string, Variant> = {
   'ours-full': async (data) => {
-    const doc = await extractDocument({ data }, { pool });
+    const doc = await extractDocument({ data }, { sandbox });
     return { pages: doc.pages.length, chars: countChars(doc.pages) };
   },
   'ours-text': async (data) => {
-    const doc = await extractDocument({ data }, { images: false, pool });
+    const doc = await extractDocument({ data }, { images: false, sandbox });
     return { pages: doc.pages.length, chars: countChars(doc.pages) };
   },
-  'ours-text-new-thread': async (data) => {
-    const once = createPdfThreadPool({ size: 1 });
+  'ours-text-new-process': async (data) => {
+    const once = createSandboxPool({ size: 1 });
     try {
-      const doc = await extractDocument({ data }, { images: false, pool: once });
+      const doc = await extractDocument({ data }, { images: false, sandbox: once });
       return { pages: doc.pages.length, chars: countChars(doc.pages) };
     } finally {
       await once.close();
@@ -155,7 +156,7 @@ const result = {
   },
   repetitions: reps,
   files: FILES,
-  note: 'ours-* also rebuild reading order/paragraphs/headings; ours-full decodes and PNG-encodes every image; ours-full/ours-text run on a pool of one reused worker thread; ours-text-new-thread starts one worker thread per document (the design before the pool).',
+  note: 'ours-* also rebuild reading order/paragraphs/headings; ours-full decodes and PNG-encodes every image; ours-full/ours-text run in a parsing sandbox of one reused process; ours-text-new-process starts one sandbox process per document.',
   totals: totals.map((t) => ({ ...t, ratioToUnpdf: Number((t.pagesPerSecond / baseline).toFixed(2)) })),
   perFile,
 };
@@ -170,4 +171,4 @@ const out = flags.out ?? join(here, `../results/extraction-${result.date.slice(0
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
 console.log(`results: ${out}`);
-await Promise.all([...threads.map((t) => t.terminate()), pool.close()]);
+await Promise.all([...threads.map((t) => t.terminate()), sandbox.close()]);

@@ -1,8 +1,8 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from '@aegis/config';
-import { isStage, JOB_CATALOG, type Stage } from '@aegis/core';
+import { isStage, type Stage } from '@aegis/core';
 import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
-import { createPdfThreadPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
+import { createSandboxPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
   assertNoEviction,
   createProducer,
@@ -108,15 +108,23 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
 
   const publishRedis = redis.duplicate();
   const publish = createProgressPublisher(publishRedis, prefix);
-  // pdf.js threads are reused across documents; one per concurrent extract job of this process.
-  const pdfThreads = createPdfThreadPool({
-    size: stages.includes('extract') ? JOB_CATALOG.extract.concurrency : 1,
-    // An idle pdf.js thread holds 100-200 MiB; letting it go soon after extraction keeps that memory from
-    // stacking on the later stages' peaks (bench/worker-rss).
-    idleTimeoutMs: 5_000,
+  // Every parser of document bytes runs in these processes (own heap and memory cap, time limits, recycled).
+  const { sandbox: limits } = config.pipeline;
+  const sandbox = createSandboxPool({
+    size: limits.processes,
+    memoryLimitMb: limits.memoryLimitMb,
+    heapLimitMb: limits.heapLimitMb,
+    recycleRssMb: limits.recycleRssMb,
+    maxTasksPerProcess: limits.maxTasksPerProcess,
+    idleTimeoutMs: limits.idleTimeoutMs,
+    taskTimeoutMs: limits.taskTimeoutMs,
+    onEvent: (event) => {
+      if (event.type === 'exited' && (event.reason === 'killed' || event.reason === 'died'))
+        logger.warn(event, 'parsing sandbox process ended on a limit or a crash; replaced on demand');
+    },
   });
   const pipeline: PipelineDeps = {
-    pdfThreads,
+    sandbox,
     repository: createPostgresDocumentRepository({ pool }),
     blobs: createFileBlobStore({ root: config.pipeline.blobDir }),
     router,
@@ -187,8 +195,8 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       await metricsServer?.close();
       stopReconciler();
       await workers.close();
-      // Only after the workers finished their active jobs: a closed pool cancels the extraction it runs.
-      await pdfThreads.close();
+      // Only after the workers finished their active jobs: a closed sandbox cancels the parsing it runs.
+      await sandbox.close();
       await stopCapacity();
       await router
         .close()

@@ -117,6 +117,16 @@ export interface AppConfig {
     modelConcurrency: number;
     chunk: { targetTokens: number; overlapTokens: number; maxTokens: number };
     extract: { maxImagePixels: number; pageTimeoutMs: number; pagesPerRange: number };
+    /** The parsing sandbox: processes per worker and the limits of each (MiB, ms). */
+    sandbox: {
+      processes: number;
+      memoryLimitMb: number;
+      heapLimitMb: number;
+      recycleRssMb: number;
+      maxTasksPerProcess: number;
+      idleTimeoutMs: number;
+      taskTimeoutMs: number;
+    };
   };
   metrics: {
     /** Workers' and the watcher's /metrics port. Default 9464. */
@@ -230,6 +240,15 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         maxImagePixels: flat.EXTRACT_MAX_IMAGE_PIXELS,
         pageTimeoutMs: flat.EXTRACT_PAGE_TIMEOUT_MS,
         pagesPerRange: flat.EXTRACT_PAGES_PER_RANGE,
+      },
+      sandbox: {
+        processes: flat.SANDBOX_PROCESSES,
+        memoryLimitMb: flat.SANDBOX_MEMORY_LIMIT_MB,
+        heapLimitMb: flat.SANDBOX_HEAP_LIMIT_MB,
+        recycleRssMb: flat.SANDBOX_RECYCLE_RSS_MB,
+        maxTasksPerProcess: flat.SANDBOX_MAX_TASKS,
+        idleTimeoutMs: flat.SANDBOX_IDLE_MS,
+        taskTimeoutMs: flat.SANDBOX_TASK_TIMEOUT_MS,
       },
     },
     metrics: { port: flat.METRICS_PORT, host: flat.METRICS_HOST, token: flat.METRICS_TOKEN },

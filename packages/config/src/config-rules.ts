@@ -52,6 +52,36 @@ export function crossFieldProblems(env: RawEnv): ConfigProblem[] {
       message: 'must not exceed API_REQUEST_TIMEOUT_MS; lower it or raise the request timeout',
     });
   }
+  const sandboxMemory = asInt(env.SANDBOX_MEMORY_LIMIT_MB ?? '768');
+  const sandboxHeap = asInt(env.SANDBOX_HEAP_LIMIT_MB ?? '512');
+  const recycle = asInt(env.SANDBOX_RECYCLE_RSS_MB ?? '384');
+  const processes = asInt(env.SANDBOX_PROCESSES ?? '2');
+  const workerMemory = asInt(env.WORKER_MEMORY_LIMIT_MB ?? '2048');
+  if (sandboxMemory !== undefined && sandboxHeap !== undefined && sandboxHeap >= sandboxMemory) {
+    problems.push({
+      key: 'SANDBOX_HEAP_LIMIT_MB',
+      message:
+        'must be below SANDBOX_MEMORY_LIMIT_MB (the process needs memory beyond its V8 heap); lower it',
+    });
+  }
+  if (sandboxMemory !== undefined && recycle !== undefined && recycle > sandboxMemory) {
+    problems.push({
+      key: 'SANDBOX_RECYCLE_RSS_MB',
+      message: 'must be at most SANDBOX_MEMORY_LIMIT_MB; lower it',
+    });
+  }
+  if (
+    sandboxMemory !== undefined &&
+    processes !== undefined &&
+    workerMemory !== undefined &&
+    processes * sandboxMemory >= workerMemory
+  ) {
+    problems.push({
+      key: 'WORKER_MEMORY_LIMIT_MB',
+      message:
+        'must exceed SANDBOX_PROCESSES x SANDBOX_MEMORY_LIMIT_MB (it covers the worker and its sandbox processes); raise it or lower those',
+    });
+  }
   return problems;
 }
 

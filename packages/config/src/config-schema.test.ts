@@ -182,6 +182,19 @@ describe('loadConfig errors', () => {
     ]);
   });
 
+  it('keeps the sandbox limits consistent: heap below memory, recycle at most memory, all sandboxes within the worker', () => {
+    expect(configProblems({ SANDBOX_MEMORY_LIMIT_MB: '512', SANDBOX_HEAP_LIMIT_MB: '512' })).toEqual([
+      expect.stringMatching(/^SANDBOX_HEAP_LIMIT_MB: /),
+    ]);
+    expect(configProblems({ SANDBOX_RECYCLE_RSS_MB: '1000' })).toEqual([
+      expect.stringMatching(/^SANDBOX_RECYCLE_RSS_MB: /),
+    ]);
+    expect(configProblems({ SANDBOX_PROCESSES: '3' })).toEqual([
+      expect.stringMatching(/^WORKER_MEMORY_LIMIT_MB: /),
+    ]);
+    expect(configProblems({ SANDBOX_PROCESSES: '3', WORKER_MEMORY_LIMIT_MB: '4096' })).toEqual([]);
+  });
+
   it('accepts * in ALLOWED_ORIGINS outside production', () => {
     expect(loadConfig({ ALLOWED_ORIGINS: '*' }).api.allowedOrigins).toEqual(['*']);
   });

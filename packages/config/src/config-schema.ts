@@ -290,7 +290,7 @@ export const configSchema = z.object({
     group: 'Pipeline workers',
     default: '2048',
     description:
-      'Memory one worker process may use, in MiB; the memory check plans and delays documents against it.',
+      'Memory one worker may use with its parsing sandbox processes, in MiB; the memory check plans and delays documents against it.',
     schema: integer(128, 1_048_576),
   }),
   WORKER_LOCK_DURATION_MS: envVar({
@@ -347,6 +347,52 @@ export const configSchema = z.object({
     default: '50',
     description: 'Most PDF pages a worker extracts at once (the memory check may choose fewer).',
     schema: integer(1, 10_000),
+  }),
+  SANDBOX_PROCESSES: envVar({
+    group: 'Pipeline workers',
+    default: '2',
+    description:
+      'Parsing sandbox processes per worker (every parser of document bytes runs in one; started on demand).',
+    schema: integer(1, 64),
+  }),
+  SANDBOX_MEMORY_LIMIT_MB: envVar({
+    group: 'Pipeline workers',
+    default: '768',
+    description:
+      'Resident memory one sandbox process may reach, in MiB (native memory included); past it the document fails with RESOURCE_LIMIT_EXCEEDED.',
+    schema: integer(128, 1_048_576),
+  }),
+  SANDBOX_HEAP_LIMIT_MB: envVar({
+    group: 'Pipeline workers',
+    default: '512',
+    description: 'V8 heap cap of one sandbox process, in MiB; below SANDBOX_MEMORY_LIMIT_MB.',
+    schema: integer(64, 1_048_576),
+  }),
+  SANDBOX_RECYCLE_RSS_MB: envVar({
+    group: 'Pipeline workers',
+    default: '384',
+    description:
+      'A sandbox process left above this resident memory by a task is replaced, so the memory goes back to the OS, in MiB.',
+    schema: integer(64, 1_048_576),
+  }),
+  SANDBOX_MAX_TASKS: envVar({
+    group: 'Pipeline workers',
+    default: '50',
+    description: 'Parsing tasks one sandbox process runs before it is replaced.',
+    schema: integer(1, 1_000_000),
+  }),
+  SANDBOX_IDLE_MS: envVar({
+    group: 'Pipeline workers',
+    default: '5000',
+    description: 'An idle sandbox process ends after this many milliseconds.',
+    schema: integer(100, MS_PER_DAY),
+  }),
+  SANDBOX_TASK_TIMEOUT_MS: envVar({
+    group: 'Pipeline workers',
+    default: '600000',
+    description:
+      'Wall-clock limit of one parsing task (a document or page range) in milliseconds; each page also has EXTRACT_PAGE_TIMEOUT_MS.',
+    schema: integer(1_000, MS_PER_DAY),
   }),
 
   // --- HTTP API and metrics

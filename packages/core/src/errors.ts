@@ -38,6 +38,14 @@ export const ERROR_CODES = {
   IMAGE_INVALID: { category: 'user', retryable: false },
   // A page over the time limit is pathological (e.g. a content-stream cycle): it would time out again.
   EXTRACTION_TIMEOUT: { category: 'user', retryable: false },
+  // A parser of the document's bytes hit a sandbox limit (memory, archive size or ratio, XML depth): a bomb or
+  // a document too big to parse; it would hit the same limit again.
+  RESOURCE_LIMIT_EXCEEDED: { category: 'user', retryable: false },
+  // The sandbox process parsing the document died (a native crash in a decoder on these bytes).
+  PARSER_CRASHED: { category: 'user', retryable: false },
+  // No parsing sandbox could be started (fork failed, the host is out of processes or memory): not the
+  // document's fault, so it is retried.
+  SANDBOX_UNAVAILABLE: { category: 'system', retryable: true },
   DOCUMENT_NOT_FOUND: { category: 'user', retryable: false },
   DOCUMENT_CANCELLED: { category: 'user', retryable: false },
   VECTOR_DIM_MISMATCH: { category: 'system', retryable: false },

@@ -16,6 +16,7 @@ export type {
   VersionPlan,
   VersionRecord,
 } from './ports/document-repository.ts';
+export * from './sandbox/index.ts';
 export { forEachLimited, stopIfCancelled } from './stages/cancellation.ts';
 export { runChunk } from './stages/chunk.ts';
 export { runEmbed } from './stages/embed.ts';

@@ -1,15 +1,9 @@
-import { AegisError } from '@aegis/core';
-import { cleanExtractedDocument } from './clean-text.ts';
-import { detectKindDetailed, type ExtractInput } from './detect-kind.ts';
-import { extractDocx } from './docx-extract.ts';
+import { defaultSandbox } from '../sandbox/default-sandbox.ts';
+import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
+import type { ExtractInput } from './detect-kind.ts';
 import type { ExtractedDocument, ExtractionLimits } from './extracted-document.ts';
-import { extractHtml } from './html-extract.ts';
-import { extractImage } from './image-extract.ts';
 import { resolveLimits } from './limits.ts';
-import { extractMarkdown } from './markdown-extract.ts';
 import type { PageRange, PdfInfo } from './pdf-extract.ts';
-import { createPdfThreadPool, type PdfThreadPool } from './pdf-thread-pool.ts';
-import { decodeText, extractPlainText } from './text-extract.ts';
 
 /** Options of {@link extractDocument}. */
 export interface ExtractOptions {
@@ -23,107 +17,66 @@ export interface ExtractOptions {
    */
   images?: boolean | undefined;
   /**
-   * Threads that run pdf.js (heap limit, size, idle time are pool options). Default: a pool of one thread
-   * shared by every caller that passes none; see {@link closeDefaultPdfThreadPool}.
+   * The parsing sandbox the work runs in (the worker owns one). Default: a shared sandbox with default limits,
+   * created on first use; see `closeDefaultSandbox`.
    */
-  pool?: PdfThreadPool | undefined;
-  /** Stops the extraction: a queued PDF request is dropped, a running one's thread is terminated (`CANCELLED`). */
+  sandbox?: SandboxPool | undefined;
+  /** Stops the extraction: a queued request is dropped, a running one's process is killed (`CANCELLED`). */
   signal?: AbortSignal | undefined;
 }
 
 /** Options of {@link inspectPdfDocument}. */
 export interface InspectOptions {
-  /** As {@link ExtractOptions.pool}. */
-  pool?: PdfThreadPool | undefined;
+  /** As {@link ExtractOptions.sandbox}. */
+  sandbox?: SandboxPool | undefined;
   /** As {@link ExtractOptions.signal}. */
   signal?: AbortSignal | undefined;
 }
 
-// The one module-level pool, a deliberate exception to "no module singletons": extraction is called from deep
-// inside the stages, which do not carry a pool yet. The worker runtime is to create its own pool and pass it
-// through PipelineOptions; until then callers without a pool share this one, created on first use. It holds
-// nothing across documents but warm threads, and idle threads neither keep the process alive nor outlive
-// their idle timeout, so closing it is optional (tests and shutdown may call closeDefaultPdfThreadPool).
-let defaultPool: PdfThreadPool | undefined;
-
-function poolOf(options: { pool?: PdfThreadPool | undefined }): PdfThreadPool {
-  if (options.pool !== undefined) return options.pool;
-  defaultPool ??= createPdfThreadPool();
-  return defaultPool;
-}
-
-/** Closes the pool used by calls that pass no `pool` (a later call creates a new one). */
-export async function closeDefaultPdfThreadPool(): Promise<void> {
-  const pool = defaultPool;
-  defaultPool = undefined;
-  await pool?.close();
-}
-
 /**
- * Extracts text, headings and images of one document (or one PDF page range). The kind is sniffed from the
- * bytes (see `detectKind`).
+ * Extracts text, headings and images of one document (or one PDF page range) in the parsing sandbox: the
+ * kind is sniffed from the bytes (see `detectKind`) and its parser runs in a sandbox process (see
+ * parse-document.ts), never in the calling process.
  *
  * @throws AegisError `UNSUPPORTED_TYPE`, `PDF_ENCRYPTED`, `PDF_INVALID`, `EMPTY_DOCUMENT`, `IMAGE_INVALID`,
- *   `EXTRACTION_TIMEOUT`, `VALIDATION_FAILED` (bad page range), `CANCELLED` (signal, or the pool closed).
+ *   `EXTRACTION_TIMEOUT` (a page or step over `pageTimeoutMs`), `RESOURCE_LIMIT_EXCEEDED` (a bomb: memory,
+ *   archive or XML limits), `PARSER_CRASHED`, `VALIDATION_FAILED` (bad page range), `CANCELLED`,
+ *   `SANDBOX_UNAVAILABLE` (retryable: no sandbox process could start).
  */
-export async function extractDocument(
+export function extractDocument(
   input: ExtractInput,
   options: ExtractOptions = {},
 ): Promise<ExtractedDocument> {
-  return cleanExtractedDocument(await extractRaw(input, options));
-}
-
-async function extractRaw(input: ExtractInput, options: ExtractOptions): Promise<ExtractedDocument> {
   const limits = resolveLimits(options.limits);
-  const detected = detectKindDetailed(input);
-  let doc: ExtractedDocument;
-  switch (detected.kind) {
-    case 'pdf':
-      return poolOf(options).run(
-        {
-          op: 'extract',
-          data: input.data,
-          limits,
-          pageRange: options.pageRange,
-          images: options.images !== false,
-        },
-        { signal: options.signal },
-      );
-    case 'image':
-      return extractImage(input.data, detected.imageFormat ?? 'png', limits.maxImagePixels);
-    case 'text':
-      doc = extractPlainText(input.data);
-      break;
-    case 'markdown':
-      doc = extractMarkdown(input.data);
-      break;
-    case 'html':
-      doc = extractHtml(decodeText(input.data));
-      break;
-    case 'docx':
-      doc = await extractDocx(input.data);
-      break;
-  }
-  if (doc.pages.every((p) => p.paragraphs.length === 0)) {
-    throw new AegisError('EMPTY_DOCUMENT', `The ${detected.kind} document contains no text.`, {
-      details: { kind: detected.kind },
-    });
-  }
-  return doc;
+  return (options.sandbox ?? defaultSandbox()).run(
+    'extract',
+    {
+      data: input.data,
+      filename: input.filename,
+      mimeType: input.mimeType,
+      limits,
+      pageRange: options.pageRange,
+      images: options.images !== false,
+    },
+    { stepTimeoutMs: limits.pageTimeoutMs, signal: options.signal },
+  );
 }
 
 /**
- * Page count, title and outline of a PDF without reading page content, to plan page ranges.
+ * Page count, title and outline of a PDF without reading page content, to plan page ranges; in the sandbox.
  *
- * @throws AegisError `PDF_ENCRYPTED`, `PDF_INVALID`, `EXTRACTION_TIMEOUT`, `CANCELLED`.
+ * @throws AegisError `PDF_ENCRYPTED`, `PDF_INVALID`, `EXTRACTION_TIMEOUT`, `RESOURCE_LIMIT_EXCEEDED`,
+ *   `PARSER_CRASHED`, `CANCELLED`, `SANDBOX_UNAVAILABLE`.
  */
 export function inspectPdfDocument(
   data: Uint8Array,
   limits?: Partial<ExtractionLimits>,
   options: InspectOptions = {},
 ): Promise<PdfInfo> {
-  return poolOf(options).run(
-    { op: 'inspect', data, limits: resolveLimits(limits) },
-    { signal: options.signal },
+  const resolved = resolveLimits(limits);
+  return (options.sandbox ?? defaultSandbox()).run(
+    'inspect-pdf',
+    { data, limits: resolved },
+    { stepTimeoutMs: resolved.pageTimeoutMs, signal: options.signal },
   );
 }

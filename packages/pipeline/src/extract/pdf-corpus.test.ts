@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAegisError } from '@aegis/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeDefaultPdfThreadPool, extractDocument, inspectPdfDocument } from './extract-document.ts';
+import { closeDefaultSandbox } from '../sandbox/default-sandbox.ts';
+import { extractDocument, inspectPdfDocument } from './extract-document.ts';
 import type { ExtractedDocument, ExtractedPage } from './extracted-document.ts';
 
 // Corpus of real pdf.js test files, shared beside the repository (absent in a user's clone).
@@ -37,7 +38,7 @@ function expectInsidePage(page: ExtractedPage): void {
 describe.skipIf(!exists)('PDF extraction on the real corpus', () => {
   afterAll(async () => {
     console.warn(`extraction times (the default pool's one reused thread):\n  ${timings.join('\n  ')}`);
-    await closeDefaultPdfThreadPool();
+    await closeDefaultSandbox();
   });
 
   it('tracemonkey.pdf: two columns in reading order, whole sentences, figures with boxes', async () => {

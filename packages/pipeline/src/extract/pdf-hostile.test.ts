@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAegisError } from '@aegis/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeDefaultPdfThreadPool, extractDocument } from './extract-document.ts';
+import { closeDefaultSandbox } from '../sandbox/default-sandbox.ts';
+import { extractDocument } from './extract-document.ts';
 
 const hostile = new URL('../../../../../shared/corpus/hostile/', import.meta.url);
 const exists = existsSync(hostile);
@@ -23,7 +24,7 @@ const EXPECTED: Record<string, string> = {
 };
 
 describe.skipIf(!exists)('hostile PDFs end with their code or complete safely, in bounded time', () => {
-  afterAll(closeDefaultPdfThreadPool);
+  afterAll(closeDefaultSandbox);
 
   it.each(Object.entries(EXPECTED))('%s -> %s', async (file, expected) => {
     const data = new Uint8Array(readFileSync(new URL(file, hostile)));

@@ -21,7 +21,7 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
   const limits = deps.options.extractionLimits;
 
   if (version.kind !== 'pdf') {
-    const extracted = await extractDocument(input, { limits, pool: deps.pdfThreads, signal: run.signal });
+    const extracted = await extractDocument(input, { limits, sandbox: deps.sandbox, signal: run.signal });
     await store(deps, run, extracted);
     await run.progress(1, 1);
     assertNotEmpty(extracted.pages.some(hasContent), version.displayName);
@@ -49,7 +49,7 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
       extracted = await extractDocument(input, {
         limits,
         pageRange: range,
-        pool: deps.pdfThreads,
+        sandbox: deps.sandbox,
         signal: run.signal,
       });
     } catch (error) {

@@ -45,7 +45,7 @@ export async function runMemoryCheck(deps: PipelineDeps, run: StageRun): Promise
   let pageCount = 1;
   if (version.kind === 'pdf') {
     const data = await deps.blobs.get(version.blobPath);
-    pageCount = (await inspectPdf(data, deps.options.extractionLimits, { pool: deps.pdfThreads })).pageCount;
+    pageCount = (await inspectPdf(data, deps.options.extractionLimits, { sandbox: deps.sandbox })).pageCount;
   }
   const capacity = await deps.capacity();
   const rangeSize = Math.max(1, Math.min(deps.options.maxPagesPerRange, pageCount));

@@ -2,9 +2,9 @@ import type { GraphStore, VectorStore } from '@aegis/core';
 import type { Logger, Router } from '@aegis/llm-router';
 import type { ChunkOptions } from '../chunk/chunk.ts';
 import type { ExtractionLimits } from '../extract/extracted-document.ts';
-import type { PdfThreadPool } from '../extract/index.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { DocumentRepository } from '../ports/document-repository.ts';
+import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 
 /** What workers report about themselves, for the memory check. */
 export interface WorkerCapacity {
@@ -43,8 +43,8 @@ export interface PipelineDeps {
   graph: GraphStore;
   logger: Logger;
   options: PipelineOptions;
-  /** Reusable pdf.js threads (the worker owns and closes them); extraction uses a default pool without one. */
-  pdfThreads?: PdfThreadPool | undefined;
+  /** The parsing sandbox every parser of document bytes runs in (the worker owns and closes it); default: a shared one. */
+  sandbox?: SandboxPool | undefined;
   capacity(): Promise<WorkerCapacity>;
 }
 
