@@ -2,9 +2,12 @@ import type { ChildProcess } from 'node:child_process';
 import { limitDataSegment, readProcessMemory } from './process-memory.ts';
 import type { SandboxChildMessage } from './sandbox-protocol.ts';
 
+/** Share of a process's remaining room (cap minus resident set at start) that RLIMIT_DATA grants. */
+const DATA_LIMIT_SHARE = 0.9;
+
 /**
  * Waits for a new sandbox process to load its parsers, then caps its data segment at its footprint now plus
- * what is left of `memoryLimitBytes` after its resident set: `VmData + (limit - VmRSS)`. VmData counts
+ * 90% of what is left of `memoryLimitBytes` after its resident set: `VmData + 0.9 (limit - VmRSS)`. VmData counts
  * reservations V8 and native libraries made at start-up but have not touched, so a fixed limit would either
  * refuse to start Node or leave hundreds of MiB of slack; measured this way, the first allocation that would
  * take the process past its cap fails at once. Resolves with the limit set, or undefined where none could be
@@ -26,7 +29,10 @@ export function startSandboxProcess(
         resolve(undefined);
         return;
       }
-      const limit = memory.dataBytes + Math.max(0, memoryLimitBytes - memory.rssBytes);
+      // 10% of the room is kept back for what RLIMIT_DATA cannot see: code pages mapped later, and
+      // reservations made before the limit that are touched afterwards (the watchdog covers the rest).
+      const room = Math.max(0, memoryLimitBytes - memory.rssBytes) * DATA_LIMIT_SHARE;
+      const limit = memory.dataBytes + room;
       void limitDataSegment(pid, limit).then((applied) => resolve(applied ? limit : undefined));
     };
     child.on('message', onMessage);
