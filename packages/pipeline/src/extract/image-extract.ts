@@ -16,7 +16,8 @@ const MIME: Record<ImageFormat, string> = {
  * PNG because vision models rarely accept it. sharp reads the header first and refuses images over the pixel
  * limit before decoding them.
  *
- * @throws AegisError `IMAGE_INVALID` for unreadable images or images over `maxImagePixels`.
+ * @throws AegisError `IMAGE_INVALID` for unreadable images, `RESOURCE_LIMIT_EXCEEDED` for images over
+ *   `maxImagePixels` (refused from the header, before any pixel is decoded).
  */
 export async function extractImage(
   data: Uint8Array,
@@ -35,7 +36,7 @@ export async function extractImage(
     if (!(width > 0 && height > 0)) throw new Error('no image size');
     if (width * height > maxImagePixels) {
       throw new AegisError(
-        'IMAGE_INVALID',
+        'RESOURCE_LIMIT_EXCEEDED',
         `The image is ${width}x${height} pixels, over the limit of ${maxImagePixels} pixels. Downscale it and upload again.`,
         { details: { width, height, maxImagePixels } },
       );
@@ -48,6 +49,14 @@ export async function extractImage(
     }
   } catch (error) {
     if (error instanceof AegisError) throw error;
+    // sharp refuses from the header when a format declares more pixels than the limit.
+    if (/pixel limit/i.test((error as Error).message)) {
+      throw new AegisError(
+        'RESOURCE_LIMIT_EXCEEDED',
+        `The ${format.toUpperCase()} image declares more than ${maxImagePixels} pixels; it was not decoded. Downscale it and upload again.`,
+        { cause: error, details: { maxImagePixels } },
+      );
+    }
     throw new AegisError(
       'IMAGE_INVALID',
       `The ${format.toUpperCase()} image could not be decoded (${(error as Error).message}).`,

@@ -144,11 +144,11 @@ describe('extractDocument: standalone images', () => {
     expect((await sharp(image?.data).metadata()).format).toBe('png');
   });
 
-  it('invalid or over-limit images fail with IMAGE_INVALID', async () => {
+  it('invalid images fail with IMAGE_INVALID, over-limit ones with RESOURCE_LIMIT_EXCEEDED', async () => {
     const png = new Uint8Array(await sharp(pixels, raw).png().toBuffer());
     expect(await codeOf(extractDocument({ data: png.subarray(0, 60) }))).toBe('IMAGE_INVALID');
     expect(await codeOf(extractDocument({ data: png }, { limits: { maxImagePixels: 100 } }))).toBe(
-      'IMAGE_INVALID',
+      'RESOURCE_LIMIT_EXCEEDED',
     );
   });
 });

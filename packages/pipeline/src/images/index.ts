@@ -1,11 +1,10 @@
-export type { ColourProfile } from './colour-profile.ts';
-export { colourProfile, hasFewColours } from './colour-profile.ts';
-export type { RawImage } from './dhash.ts';
-export { differenceHash, hammingDistance } from './dhash.ts';
+export type { ImageAnalysis, ImageAnalysisRequest } from './analyse-image.ts';
+export { hammingDistance } from './hamming-distance.ts';
 export type {
   ImageInput,
   ImagePreparation,
   ImagePreparer,
+  ImagePreparerContext,
   ImageSkipReason,
   PreparedImage,
   PrepareImagesOptions,

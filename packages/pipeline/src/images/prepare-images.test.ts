@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { differenceHash, hammingDistance } from './dhash.ts';
+import { differenceHash } from './dhash.ts';
+import { hammingDistance } from './hamming-distance.ts';
 import { createImagePreparer, type ImagePreparation, prepareImages } from './prepare-images.ts';
 
 type Channels = 3 | 4;

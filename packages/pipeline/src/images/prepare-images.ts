@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { AegisError } from '@aegis/core';
-import sharp from 'sharp';
-import { colourProfile, hasFewColours } from './colour-profile.ts';
-import { differenceHash, hammingDistance, type RawImage } from './dhash.ts';
+import { AegisError, isAegisError } from '@aegis/core';
+import { defaultSandbox } from '../sandbox/default-sandbox.ts';
+import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
+import type { ImageAnalysis } from './analyse-image.ts';
+import { hammingDistance } from './hamming-distance.ts';
 
 export interface ImageInput {
   id: string;
@@ -11,7 +12,14 @@ export interface ImageInput {
   mimeType: string;
 }
 
-export type ImageSkipReason = 'tiny' | 'near-uniform' | 'duplicate' | 'undecodable' | 'over-pixel-limit';
+export type ImageSkipReason =
+  | 'tiny'
+  | 'near-uniform'
+  | 'duplicate'
+  | 'undecodable'
+  | 'over-pixel-limit'
+  /** Decoding went over the sandbox's memory limit. */
+  | 'resource-limit';
 
 export interface PreparedImage {
   /** PNG or JPEG bytes, EXIF orientation applied, longest side <= `maxSide`. */
@@ -63,30 +71,42 @@ export const DEFAULT_PREPARE_IMAGES_OPTIONS: Readonly<PrepareImagesOptions> = Ob
   jpegQuality: 85,
 });
 
-/** Raster formats accepted; SVG and PDF would be rendered, which is work and attack surface we do not need. */
-const RASTER_FORMATS = new Set(['jpeg', 'png', 'webp', 'tiff', 'gif', 'avif', 'heif']);
-
 interface KeptImage {
   id: string;
   hash: bigint;
 }
 
+/** Where and how images are decoded: the sandbox (default: the shared one) and a signal to stop. */
+export interface ImagePreparerContext {
+  /** The parsing sandbox the images are decoded in. Default: the shared sandbox. */
+  sandbox?: SandboxPool | undefined;
+  /** Stops the preparation (`CANCELLED`). */
+  signal?: AbortSignal | undefined;
+  /** Wall-clock limit of one image, ms. Default 30,000. */
+  timeoutMs?: number | undefined;
+}
+
 /** Prepares one document's images one by one, remembering kept ones so later duplicates are found. */
 export interface ImagePreparer {
-  /** Never rejects because of the image: a failure becomes an `undecodable` (or `over-pixel-limit`) entry. */
+  /**
+   * Never rejects because of the image: a failure becomes an `undecodable`, `over-pixel-limit` or
+   * `resource-limit` entry. Rejects only when the sandbox cannot run (`CANCELLED`, `SANDBOX_UNAVAILABLE`).
+   */
   prepare(image: ImageInput): Promise<ImagePreparation>;
 }
 
 /**
  * Filters and prepares a document's images for the vision model, in input order, one image at a time so
- * memory stays bounded by one image (sharp's thread pool is process-wide and left alone).
+ * memory stays bounded by one image. Every decode runs in the parsing sandbox (the images may be the
+ * uploaded bytes themselves), with its memory and time limits.
  *
  * Rules, in order: not a raster image or not decodable -> `undecodable`; over `maxInputPixels` ->
  * `over-pixel-limit` (checked from the header, before decoding); a side under `minSide` or area under
  * `minArea` -> `tiny`; the same bytes as a kept image (sha256) or a picture within `duplicateDistance` bits of
  * one (dHash) -> `duplicate` with `duplicateOf` naming the first kept occurrence; every channel's standard
- * deviation under `uniformStdev` -> `near-uniform`. Kept images are EXIF-rotated, shrunk so the longest side is
- * at most `maxSide`, and encoded as PNG when they have transparency or few colours, JPEG otherwise.
+ * deviation under `uniformStdev` -> `near-uniform`; decoding over the sandbox's memory or time limits ->
+ * `resource-limit`. Kept images are EXIF-rotated, shrunk so the longest side is at most `maxSide`, and
+ * encoded as PNG when they have transparency or few colours, JPEG otherwise.
  *
  * Never rejects because of one image.
  *
@@ -94,7 +114,7 @@ export interface ImagePreparer {
  */
 export async function prepareImages(
   images: ImageInput[],
-  options: Partial<PrepareImagesOptions> = {},
+  options: Partial<PrepareImagesOptions> & ImagePreparerContext = {},
 ): Promise<ImagePreparation[]> {
   const preparer = createImagePreparer(options);
   const results: ImagePreparation[] = [];
@@ -108,90 +128,52 @@ export async function prepareImages(
  *
  * @throws AegisError `CONFIG_INVALID` for out-of-range options.
  */
-export function createImagePreparer(options: Partial<PrepareImagesOptions> = {}): ImagePreparer {
-  const resolved = resolvePrepareImagesOptions(options);
+export function createImagePreparer(
+  options: Partial<PrepareImagesOptions> & ImagePreparerContext = {},
+): ImagePreparer {
+  const { sandbox, signal, timeoutMs, ...rules } = options;
+  const resolved = resolvePrepareImagesOptions(rules);
   const keptBySha = new Map<string, string>();
   const kept: KeptImage[] = [];
-  return {
-    async prepare(image) {
-      try {
-        return await prepareOne(image, resolved, keptBySha, kept);
-      } catch (error) {
-        // Corrupt or truncated data fails inside libvips; the cause is not actionable beyond this reason.
-        // sharp's own pixel-limit guard can still fire for formats whose header under-reports the size.
-        const overLimit = error instanceof Error && /pixel limit/i.test(error.message);
-        return { id: image.id, status: 'skip', reason: overLimit ? 'over-pixel-limit' : 'undecodable' };
+  const analyse = async (data: Uint8Array, headerOnly: boolean): Promise<ImageAnalysis> => {
+    try {
+      return await (sandbox ?? defaultSandbox()).run(
+        'prepare-image',
+        { data, options: resolved, headerOnly },
+        { stepTimeoutMs: timeoutMs ?? 30_000, signal },
+      );
+    } catch (error) {
+      if (isAegisError(error, 'RESOURCE_LIMIT_EXCEEDED'))
+        return { outcome: 'skip', reason: 'resource-limit' };
+      if (isAegisError(error, 'PARSER_CRASHED') || isAegisError(error, 'EXTRACTION_TIMEOUT')) {
+        return { outcome: 'skip', reason: 'undecodable' };
       }
+      throw error;
+    }
+  };
+  return {
+    async prepare({ id, data }) {
+      // Exact copies skip decoding: only the header checks run.
+      const sha = createHash('sha256').update(data).digest('hex');
+      const sameBytes = keptBySha.get(sha);
+      const analysis = await analyse(data, sameBytes !== undefined);
+      const size =
+        analysis.width === undefined || analysis.height === undefined
+          ? {}
+          : { width: analysis.width, height: analysis.height };
+      if (analysis.outcome === 'skip') return { id, status: 'skip', reason: analysis.reason, ...size };
+      if (analysis.outcome === 'header' || sameBytes !== undefined) {
+        return { id, status: 'skip', reason: 'duplicate', duplicateOf: sameBytes, ...size };
+      }
+      const { hash } = analysis;
+      const similar = kept.find((k) => hammingDistance(k.hash, hash) <= resolved.duplicateDistance);
+      if (similar !== undefined)
+        return { id, status: 'skip', reason: 'duplicate', duplicateOf: similar.id, ...size };
+      keptBySha.set(sha, id);
+      kept.push({ id, hash });
+      return { id, status: 'keep', prepared: analysis.prepared, ...size };
     },
   };
-}
-
-async function prepareOne(
-  image: ImageInput,
-  options: PrepareImagesOptions,
-  keptBySha: Map<string, string>,
-  kept: KeptImage[],
-): Promise<ImagePreparation> {
-  const { id } = image;
-  const input = { limitInputPixels: options.maxInputPixels, failOn: 'error' as const };
-  // Header only, no pixels decoded: read without the limit so an oversized image still reports its size.
-  const meta = await sharp(image.data, { limitInputPixels: false }).metadata();
-  if (meta.format === undefined || !RASTER_FORMATS.has(meta.format)) {
-    return { id, status: 'skip', reason: 'undecodable' };
-  }
-  const width = meta.autoOrient?.width ?? meta.width;
-  const height = meta.autoOrient?.height ?? meta.height;
-  if (width === undefined || height === undefined || width < 1 || height < 1) {
-    return { id, status: 'skip', reason: 'undecodable' };
-  }
-  const size = { width, height };
-  if (width * height > options.maxInputPixels)
-    return { id, status: 'skip', reason: 'over-pixel-limit', ...size };
-  if (width < options.minSide || height < options.minSide || width * height < options.minArea) {
-    return { id, status: 'skip', reason: 'tiny', ...size };
-  }
-
-  // Exact copies skip decoding entirely.
-  const sha = createHash('sha256').update(image.data).digest('hex');
-  const sameBytes = keptBySha.get(sha);
-  if (sameBytes !== undefined)
-    return { id, status: 'skip', reason: 'duplicate', duplicateOf: sameBytes, ...size };
-
-  // Decode once, already shrunk to the output size: stats, hash and encoding all work on this buffer, so a
-  // 40 MP photo costs one decode (with JPEG shrink-on-load) and at most 1536 x 1536 x 4 bytes held.
-  const { data, info } = await sharp(image.data, input)
-    .autoOrient()
-    .resize({ width: options.maxSide, height: options.maxSide, fit: 'inside', withoutEnlargement: true })
-    .raw({ depth: 'uchar' })
-    .toBuffer({ resolveWithObject: true });
-  const raw: RawImage = { data, width: info.width, height: info.height, channels: info.channels };
-  const rawInput = { raw: { width: raw.width, height: raw.height, channels: raw.channels } };
-
-  const stats = await sharp(raw.data, rawInput).stats();
-  if (stats.channels.every((channel) => channel.stdev < options.uniformStdev)) {
-    return { id, status: 'skip', reason: 'near-uniform', ...size };
-  }
-
-  const hash = await differenceHash(raw);
-  const similar = kept.find((k) => hammingDistance(k.hash, hash) <= options.duplicateDistance);
-  if (similar !== undefined)
-    return { id, status: 'skip', reason: 'duplicate', duplicateOf: similar.id, ...size };
-
-  const hasAlpha = (raw.channels === 2 || raw.channels === 4) && !stats.isOpaque;
-  const encoder = sharp(raw.data, rawInput);
-  let prepared: PreparedImage;
-  if (hasAlpha || hasFewColours(colourProfile(raw))) {
-    const png = await encoder.png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer();
-    prepared = { data: png, mimeType: 'image/png', width: raw.width, height: raw.height };
-  } else {
-    // An alpha channel that is fully opaque carries nothing; JPEG cannot hold it anyway.
-    const jpeg = await encoder.removeAlpha().jpeg({ quality: options.jpegQuality }).toBuffer();
-    prepared = { data: jpeg, mimeType: 'image/jpeg', width: raw.width, height: raw.height };
-  }
-
-  keptBySha.set(sha, id);
-  kept.push({ id, hash });
-  return { id, status: 'keep', prepared, ...size };
 }
 
 /** Fills in defaults and rejects values no image could satisfy. */

@@ -4,6 +4,7 @@ import type { ExtractedDocument, ExtractionLimits } from '../extract/extracted-d
 import { type ParseRequest, parseDocument } from '../extract/parse-document.ts';
 import { inspectPdf, type PdfInfo } from '../extract/pdf-extract.ts';
 import { loadPdfjs } from '../extract/pdfjs.ts';
+import { analyseImage, type ImageAnalysis, type ImageAnalysisRequest } from '../images/analyse-image.ts';
 import type { SandboxTaskContext } from './sandbox-task-context.ts';
 
 /** `inspect-pdf`: page count, title and outline only, for the memory check. */
@@ -27,6 +28,8 @@ export interface InspectPdfRequest {
 export interface SandboxOperations {
   extract: { request: ParseRequest; result: ExtractedDocument };
   'inspect-pdf': { request: InspectPdfRequest; result: PdfInfo };
+  /** Decode, check and re-encode one image for the vision model (enrich-images). */
+  'prepare-image': { request: ImageAnalysisRequest; result: ImageAnalysis };
 }
 
 export type SandboxOperation = keyof SandboxOperations;
@@ -44,6 +47,7 @@ type Handlers = {
 export const SANDBOX_OPERATIONS: Handlers = {
   extract: (request, context) => parseDocument(request, context),
   'inspect-pdf': (request) => inspectPdf(request.data, request.limits),
+  'prepare-image': (request) => analyseImage(request),
 };
 
 /**

@@ -19,7 +19,7 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
   await run.progress(done, total);
   if (total === 0) return;
 
-  const preparer = createImagePreparer();
+  const preparer = createImagePreparer({ sandbox: deps.sandbox, signal: run.signal });
   const warnings: string[] = [];
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
