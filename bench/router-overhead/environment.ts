@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import {
   type Accounting,
   type CircuitBreaker,
+  createBudgetCaps,
   createOpenAiCompatibleProvider,
   createPostgresAccounting,
   createRedisCircuitBreaker,
@@ -96,6 +97,11 @@ export async function startEnvironment(): Promise<Environment> {
     createTestDatabase(),
   ]);
   const redis = createTestRedis();
+  // Set once, as an operator would; no router start writes a cap.
+  await createBudgetCaps({ pool: db.pool }).applyConfigured(
+    { openai: BUDGET_USD },
+    { source: 'cli', name: 'bench' },
+  );
   const routers: BenchRouter[] = [];
   const breakerClients: Redis[] = [];
   const openaiBaseUrl = `${sim.ready}/openai/v1`;
@@ -118,7 +124,6 @@ export async function startEnvironment(): Promise<Environment> {
       accounting: wrappers.accounting ? wrappers.accounting(accounting) : accounting,
       breaker: wrappers.breaker ? wrappers.breaker(breaker) : breaker,
       registry: new Registry(),
-      budgets: { openai: BUDGET_USD },
       reaperIntervalMs: 0,
     });
     await router.start();

@@ -3,7 +3,7 @@
  * from the rest. `npx node bench/router-overhead/pieces.ts`. Prints a table; writes nothing.
  */
 import { randomUUID } from 'node:crypto';
-import { createPostgresAccounting, createRedisCircuitBreaker } from '@aegis/llm-router';
+import { createBudgetCaps, createPostgresAccounting, createRedisCircuitBreaker } from '@aegis/llm-router';
 import { createTestDatabase, createTestRedis } from '@aegis/testkit';
 import pg from 'pg';
 import { type Call, runBlock } from './load.ts';
@@ -38,7 +38,10 @@ try {
   const accounting = createPostgresAccounting({ pool: db.pool });
   const accounting32 = createPostgresAccounting({ pool: pool32 });
   const accountingAsync = createPostgresAccounting({ pool: poolAsync });
-  await accounting.setLimits({ openai: '100000000' });
+  await createBudgetCaps({ pool: db.pool }).applyConfigured(
+    { openai: '100000000' },
+    { source: 'cli', name: 'bench' },
+  );
   const breaker = createRedisCircuitBreaker({ redis: breakerClient, prefix: redis.prefix });
   const reserve =
     (target: typeof accounting): Call =>

@@ -1,4 +1,5 @@
 import { isAegisError } from '@aegis/core';
+import { createBudgetCaps } from '@aegis/llm-router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   createRouterHarness,
@@ -27,9 +28,13 @@ describe('monthly budgets under concurrency', () => {
     // so $0.0125 covers about 10 reservations at a time.
     const limit = 0.0125;
     const events: string[] = [];
+    await createBudgetCaps({ pool: harness.db.pool }).set({
+      provider: 'dashscope',
+      limitUsd: '0.0125',
+      actor: { source: 'cli', name: 'test' },
+    });
     const { router } = harness.makeRouter({
       routing: dashscopeOnly,
-      budgets: { dashscope: '0.0125' },
       onEvent: (event) => events.push(event.type),
     });
     await router.start();

@@ -42,7 +42,7 @@ describe('createRouterFromConfig', () => {
       ...extra,
     });
 
-  it('wires providers, budgets and the routing file from configuration', async () => {
+  it('wires providers and the routing file from configuration, and writes no budget cap', async () => {
     const routingFile = join(dir, 'routing.json');
     await writeFile(
       routingFile,
@@ -59,7 +59,13 @@ describe('createRouterFromConfig', () => {
       }),
     );
     const { router, providers } = await createRouterFromConfig(
-      env({ LLM_ROUTING_FILE: routingFile, LLM_ROUTING_MODE: 'cloud-only' }),
+      env({
+        LLM_ROUTING_FILE: routingFile,
+        LLM_ROUTING_MODE: 'cloud-only',
+        // Only `aegis migrate` applies these; a process start must leave the stored caps alone.
+        BUDGET_DASHSCOPE_MONTHLY_USD: '1.5',
+        BUDGET_OPENAI_MONTHLY_USD: 'unlimited',
+      }),
       {
         pool: db.pool,
         redis: redis.redis,

@@ -17,8 +17,11 @@ export interface CloudProviderConfig {
   apiKey: string | undefined;
   /** OpenAI-compatible base URL, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
-  /** Calendar-month cap in USD as an exact decimal string (e.g. `"20"`, `"12.5"`); `null` = unlimited. */
-  monthlyBudgetUsd: string | null;
+  /**
+   * Calendar-month cap in USD as an exact decimal string (e.g. `"20"`, `"12.5"`); `null` = unlimited;
+   * `undefined` = not configured here (the stored cap stays). Applied only by `aegis migrate`, audited.
+   */
+  monthlyBudgetUsd: string | null | undefined;
 }
 
 /** The typed, nested configuration every app receives. Built only by `loadConfig`. */

@@ -49,10 +49,11 @@ describe('loadConfig defaults', () => {
       enabled: false,
       apiKey: undefined,
       baseUrl: 'https://api.openai.com/v1',
-      monthlyBudgetUsd: '20',
+      monthlyBudgetUsd: undefined,
     });
-    expect(config.llm.providers.dashscope.monthlyBudgetUsd).toBe('10');
-    expect(config.llm.providers.groq.monthlyBudgetUsd).toBe('5');
+    // Unset caps are "not configured here": only an explicit value may change a stored cap.
+    expect(config.llm.providers.dashscope.monthlyBudgetUsd).toBeUndefined();
+    expect(config.llm.providers.groq.monthlyBudgetUsd).toBeUndefined();
     expect(config.llm.providers.openrouter.baseUrl).toBe('https://openrouter.ai/api/v1');
     expect(config.api).toEqual({
       host: '127.0.0.1',
@@ -93,7 +94,7 @@ describe('loadConfig defaults', () => {
     expect(config.api.port).toBe(8080);
     expect(config.logLevel).toBe('info');
     expect(config.llm.providers.openai.enabled).toBe(false);
-    expect(config.llm.providers.groq.monthlyBudgetUsd).toBe('5');
+    expect(config.llm.providers.groq.monthlyBudgetUsd).toBeUndefined();
   });
 
   it('builds typed values from set variables', () => {

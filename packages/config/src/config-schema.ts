@@ -570,10 +570,10 @@ function providerVars<P extends string>(
       description: `${label} API base URL (OpenAI-compatible).`,
       schema: urlWithScheme(HTTP),
     }),
-    [`BUDGET_${prefix}_MONTHLY_USD`]: envVar({
+    [`BUDGET_${prefix}_MONTHLY_USD`]: optionalEnvVar({
       group,
-      default: budgetUsd,
-      description: `${label} spending cap per calendar month, in USD (decimal, at most 6 decimals; "unlimited" removes the cap).`,
+      example: budgetUsd,
+      description: `${label} spending cap per calendar month, in USD (at most 6 decimals; "unlimited" removes the cap). Only \`aegis migrate\` applies it (audited); no other process start changes a cap. Unset: the stored cap stays (a fresh database starts at ${budgetUsd}); \`aegis budgets set\` changes it too.`,
       schema: usdBudget(),
     }),
   } as {
@@ -581,6 +581,6 @@ function providerVars<P extends string>(
   } & {
     [K in `${P}_BASE_URL`]: ReturnType<typeof envVar<ReturnType<typeof urlWithScheme>>>;
   } & {
-    [K in `BUDGET_${P}_MONTHLY_USD`]: ReturnType<typeof envVar<ReturnType<typeof usdBudget>>>;
+    [K in `BUDGET_${P}_MONTHLY_USD`]: ReturnType<typeof optionalEnvVar<ReturnType<typeof usdBudget>>>;
   };
 }

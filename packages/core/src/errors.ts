@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   CIRCUIT_OPEN: { category: 'provider', retryable: true },
   BUDGET_EXHAUSTED: { category: 'provider', retryable: false },
   BUDGET_UNAVAILABLE: { category: 'system', retryable: true },
+  // No cap was ever stored for the provider (fail closed): an operator sets one with `aegis budgets set`.
+  BUDGET_NOT_SET: { category: 'user', retryable: false },
   LLM_JSON_INVALID: { category: 'provider', retryable: false },
   CANCELLED: { category: 'user', retryable: false },
   // documents and the pipeline

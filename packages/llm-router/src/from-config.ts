@@ -17,6 +17,16 @@ import { createRouter } from './router.ts';
 import type { Router, RouterEvent } from './router-types.ts';
 import { DEFAULT_ROUTING_CONFIG, parseRoutingConfig, type RoutingConfig } from './routing-config.ts';
 
+/**
+ * The caps configuration asks for, per paid provider: a USD string, `null` (unlimited), or `undefined` (not
+ * configured here, so the stored cap stays). Only `aegis migrate` applies them (budget-caps.ts).
+ */
+export function configuredCaps(config: AppConfig): Record<string, string | null | undefined> {
+  return Object.fromEntries(
+    Object.entries(config.llm.providers).map(([name, provider]) => [name, provider.monthlyBudgetUsd]),
+  );
+}
+
 export interface RouterConnections {
   pool: pg.Pool;
   redis: Redis;
@@ -53,7 +63,8 @@ async function readJsonFile(path: string, what: string): Promise<unknown> {
 /**
  * Builds the router exactly as every app runs it: providers from config (a cloud provider without a key is
  * disabled), routing and prices from their files or the built-in defaults, Postgres accounting, the Redis
- * breaker. The caller owns `pool` and `redis`; call `router.start()` to apply budgets and start the reaper.
+ * breaker. The caller owns `pool` and `redis`; call `router.start()` to publish budget gauges and start the reaper. Budget caps are read from Postgres,
+ * never written here (see budget-caps.ts).
  */
 export async function createRouterFromConfig(
   config: AppConfig,
@@ -74,7 +85,6 @@ export async function createRouterFromConfig(
   const providers: ProviderAdapter[] = [
     createOllamaProvider({ baseUrl: llm.ollama.url, fetch: connections.fetch }),
   ];
-  const budgets: Record<string, string | null> = {};
   for (const [name, provider] of Object.entries(llm.providers)) {
     providers.push(
       createOpenAiCompatibleProvider({
@@ -84,7 +94,6 @@ export async function createRouterFromConfig(
         fetch: connections.fetch,
       }),
     );
-    budgets[name] = provider.monthlyBudgetUsd;
   }
   const accounting = createPostgresAccounting({
     pool: connections.pool,
@@ -110,7 +119,6 @@ export async function createRouterFromConfig(
     registry: connections.registry,
     logger: connections.logger,
     onEvent: connections.onEvent,
-    budgets,
     budgetWarnRatio: llm.budget.warnRatio,
     requestTimeoutMs: llm.requestTimeoutMs,
     maxOutputTokens: llm.maxOutputTokens,

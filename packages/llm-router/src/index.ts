@@ -1,7 +1,14 @@
 export { csvField, csvRecord } from './accounting/csv.ts';
 export type {
   Accounting,
+  BudgetCap,
+  BudgetCaps,
+  BudgetCapsOptions,
   BudgetStatus,
+  CapActor,
+  CapChange,
+  CapChangeResult,
+  CapLogger,
   CostGroup,
   CostTotals,
   DocumentCost,
@@ -19,10 +26,13 @@ export type {
   ReserveResult,
 } from './accounting/index.ts';
 export {
+  createBudgetCaps,
   createPostgresAccounting,
   documentCost,
   exportLedger,
+  formatCap,
   monthlyCosts,
+  parseCapUsd,
   utcMonth,
 } from './accounting/index.ts';
 export type {
@@ -42,7 +52,7 @@ export type {
 export { createRedisCircuitBreaker } from './breaker/redis-circuit-breaker.ts';
 export { DEFAULT_PRICE_TABLE } from './default-prices.ts';
 export type { ConfiguredRouter, RouterConnections } from './from-config.ts';
-export { createRouterFromConfig } from './from-config.ts';
+export { configuredCaps, createRouterFromConfig } from './from-config.ts';
 export { extractJson } from './json-reply.ts';
 export { createLocalHealth } from './local-health.ts';
 export type { RouterMetrics } from './metrics.ts';

@@ -100,7 +100,11 @@ export function newCallState(): CallState {
 }
 
 /** Codes that mean "this entry cannot be used now", as opposed to "the provider failed". */
-const BUDGET_CODES: ReadonlySet<ErrorCode> = new Set(['BUDGET_EXHAUSTED', 'BUDGET_UNAVAILABLE']);
+const BUDGET_CODES: ReadonlySet<ErrorCode> = new Set([
+  'BUDGET_EXHAUSTED',
+  'BUDGET_NOT_SET',
+  'BUDGET_UNAVAILABLE',
+]);
 
 /**
  * Walks a chain: for each entry checks that it is enabled, that local entries fit and are healthy, asks the
@@ -141,7 +145,10 @@ export async function executeRoute<T>(deps: ExecutorDeps, input: ExecuteInput<T>
     }
     const onlyBudget = passCodes.every((code) => BUDGET_CODES.has(code) || code === 'PROVIDER_DISABLED');
     if (onlyBudget && passCodes.some((code) => BUDGET_CODES.has(code))) {
-      const code = passCodes.includes('BUDGET_EXHAUSTED') ? 'BUDGET_EXHAUSTED' : 'BUDGET_UNAVAILABLE';
+      const code =
+        (['BUDGET_EXHAUSTED', 'BUDGET_NOT_SET'] as const).find((candidate) =>
+          passCodes.includes(candidate),
+        ) ?? 'BUDGET_UNAVAILABLE';
       throw new AegisError(code, budgetMessage(code, input.operation.task), {
         details: { attempts: input.state.attempts },
       });
@@ -171,9 +178,11 @@ export async function executeRoute<T>(deps: ExecutorDeps, input: ExecuteInput<T>
 }
 
 function budgetMessage(code: ErrorCode, task: TaskType): string {
-  return code === 'BUDGET_EXHAUSTED'
-    ? `every provider that could serve the ${task} call is over its monthly budget; raise BUDGET_<PROVIDER>_MONTHLY_USD or wait for next month`
-    : `budgets cannot be checked because Postgres is unreachable, so paid providers are refused for the ${task} call`;
+  if (code === 'BUDGET_EXHAUSTED')
+    return `every provider that could serve the ${task} call is over its monthly budget; raise a cap with \`aegis budgets set <provider> <usd>\` or wait for next month`;
+  if (code === 'BUDGET_NOT_SET')
+    return `no budget cap is set for the paid providers that could serve the ${task} call, so they may spend nothing; set one with \`aegis budgets set <provider> <usd>\``;
+  return `budgets cannot be checked because Postgres is unreachable, so paid providers are refused for the ${task} call`;
 }
 
 function nextPassWait(deps: ExecutorDeps, pass: number, earliestRetryAt: number): number | undefined {
@@ -257,6 +266,12 @@ async function tryEntry<T>(
       });
       if (!reserved.ok) {
         await releasePermit(deps, adapter, permit);
+        if (reserved.reason === 'not-set') {
+          return skip(
+            'BUDGET_NOT_SET',
+            `no budget cap is set for ${entry.provider}, so it may spend nothing (\`aegis budgets set ${entry.provider} <usd>\`)`,
+          );
+        }
         return skip(
           'BUDGET_EXHAUSTED',
           `${entry.provider} has spent ${reserved.status.spentUsd} (+${reserved.status.reservedUsd} reserved) of ${reserved.status.limitUsd} USD this month; this call may cost up to ${picoToUsd(worst)}`,

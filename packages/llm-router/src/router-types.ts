@@ -17,8 +17,6 @@ export interface RouterOptions {
   /** Registry for the router's metrics; a private one when omitted. */
   registry?: Registry | undefined;
   logger?: Logger | undefined;
-  /** Monthly USD limits per provider (decimal strings; null = unlimited), applied by `start()`. */
-  budgets?: Readonly<Record<string, string | null>> | undefined;
   /** Fraction of a budget at which a `budget.warning` event fires. Default 0.8. */
   budgetWarnRatio?: number | undefined;
   /** Per-attempt timeout in ms unless the chain entry sets one. Default 120000. */
@@ -106,7 +104,10 @@ export interface Router {
   embed(request: EmbedRequest): Promise<EmbedResult>;
   describeImage(request: DescribeImageRequest): Promise<DescribeImageResult>;
   providers(): ProviderStatus[];
-  /** Applies budgets, publishes budget gauges, starts the reservation reaper. */
+  /**
+   * Publishes budget gauges and starts the reservation reaper. It never writes a budget cap: caps change only
+   * through budget-caps.ts (an operator's audited act), and every process enforces the caps in Postgres.
+   */
   start(): Promise<void>;
   /** Writes every queued ledger row now (e.g. before reporting a document's cost as final). */
   flush(): Promise<void>;

@@ -341,7 +341,6 @@ export function createRouter(options: RouterOptions): Router {
     },
 
     async start() {
-      if (options.budgets) await options.accounting.setLimits(options.budgets);
       for (const status of await options.accounting.status()) metrics.recordBudget(status);
       const interval = options.reaperIntervalMs ?? 60_000;
       if (interval > 0 && !reaper) {

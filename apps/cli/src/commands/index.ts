@@ -1,4 +1,5 @@
 import type { CliCommand } from '../cli/cli-command.ts';
+import { budgetsCommand } from './budgets.ts';
 import { completionCommand } from './completion.ts';
 import { costsCommand } from './costs.ts';
 import { demoCommand } from './demo.ts';
@@ -28,6 +29,7 @@ export const COMMANDS: readonly CliCommand[] = [
   searchCommand,
   costsCommand,
   keysCommand,
+  budgetsCommand,
   doctorCommand,
   migrateCommand,
   demoCommand,

@@ -1,6 +1,8 @@
+import type { AppConfig } from '@aegis/config';
 import { AegisError } from '@aegis/core';
 import type { Command } from 'commander';
 import { type CliCommand, outputFor } from '../cli/cli-command.ts';
+import { cliActor } from './budgets.ts';
 
 async function migrate(command: Command): Promise<void> {
   const out = outputFor(command);
@@ -20,14 +22,46 @@ async function migrate(command: Command): Promise<void> {
     );
   }
   const { applied } = await runMigrations({ databaseUrl: config.database.url });
-  out.result({ createdDatabase: created, applied }, () => {
+  const caps = await applyConfiguredCaps(config);
+  out.result({ createdDatabase: created, applied, budgetCaps: caps }, () => {
     if (created) console.log('Created the database.');
     console.log(
       applied.length === 0
         ? 'Database schema is up to date.'
         : `Applied ${applied.length} migration(s):\n${applied.map((file) => `  - ${file}`).join('\n')}`,
     );
+    for (const change of caps.filter((cap) => cap.changed)) {
+      console.log(
+        `Budget cap of ${change.provider}: ${change.fromText} -> ${change.toText} (from BUDGET_${change.provider.toUpperCase()}_MONTHLY_USD, audited).`,
+      );
+    }
   });
+}
+
+/**
+ * `aegis migrate` is the one process start that applies budget caps from configuration, and only the
+ * BUDGET_<P>_MONTHLY_USD variables that are set: an unset one leaves the stored cap alone, so a shell without
+ * the operator's variables changes nothing. Each change is audited like `aegis budgets set`.
+ */
+async function applyConfiguredCaps(config: AppConfig) {
+  const [{ configuredCaps, createBudgetCaps, formatCap }, { createLogger }, { createPostgresPool }] =
+    await Promise.all([import('@aegis/llm-router'), import('@aegis/observability'), import('@aegis/stores')]);
+  const pool = createPostgresPool({ url: config.database.url, max: 1, applicationName: 'aegis-migrate' });
+  try {
+    const caps = createBudgetCaps({
+      pool,
+      providers: Object.keys(config.llm.providers),
+      logger: createLogger({ level: 'warn', name: 'aegis-migrate' }),
+    });
+    const results = await caps.applyConfigured(configuredCaps(config), cliActor('migrate'));
+    return results.map((result) => ({
+      ...result,
+      fromText: formatCap(result.from, result.wasSet),
+      toText: formatCap(result.to, true),
+    }));
+  } finally {
+    await pool.end();
+  }
 }
 
 export const migrateCommand: CliCommand = {
@@ -35,7 +69,7 @@ export const migrateCommand: CliCommand = {
     program
       .command('migrate')
       .description(
-        'create the database if it does not exist and apply pending migrations (idempotent, safe to run concurrently)',
+        'create the database if it does not exist, apply pending migrations (idempotent, safe to run concurrently) and the budget caps that BUDGET_<P>_MONTHLY_USD sets (audited; unset ones keep the stored cap)',
       )
       .addHelpText('after', '\nLocal only: needs DATABASE_URL (it is never run through --url).')
       .action(async (_options, command: Command) => migrate(command));

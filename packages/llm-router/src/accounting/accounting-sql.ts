@@ -6,6 +6,11 @@ import type { LedgerRow } from './accounting.ts';
  * Tables are unqualified: they resolve through the connection's `search_path`.
  */
 
+/** The cap a new month row starts with: the stored cap, or 0 when none was ever stored (fail closed). */
+function storedCapSql(provider: string): string {
+  return `(SELECT CASE WHEN count(*) = 0 THEN 0 ELSE max(limit_usd) END FROM llm_budget_limits WHERE provider = ${provider})`;
+}
+
 /** Columns every budget-status statement returns. */
 export interface BudgetStatusRow {
   provider: string;
@@ -48,13 +53,17 @@ SELECT false AS ok, provider, month, limit_usd, spent_usd, reserved_usd
   FROM llm_budget_months
  WHERE provider = $1 AND month = $2 AND NOT EXISTS (SELECT 1 FROM reserved)`;
 
+/** Whether an operator ever stored a cap for the provider (a refusal without one says so). $1 provider. */
+export const CAP_SET_SQL = 'SELECT EXISTS (SELECT 1 FROM llm_budget_limits WHERE provider = $1) AS set';
+
 /**
- * Creates a provider's month row, copying the configured limit (no limits row = unlimited).
- * Racing creators are fine: ON CONFLICT DO NOTHING. $1 provider, $2 month.
+ * Creates a provider's month row with the stored cap. A provider without a stored cap gets limit 0: nothing
+ * may be spent until an operator sets one (fail closed). Racing creators are fine: ON CONFLICT DO NOTHING.
+ * $1 provider, $2 month.
  */
 export const ENSURE_MONTH_SQL = `
 INSERT INTO llm_budget_months (provider, month, limit_usd)
-SELECT $1, $2, (SELECT limit_usd FROM llm_budget_limits WHERE provider = $1)
+SELECT $1, $2, ${storedCapSql('$1')}
 ON CONFLICT (provider, month) DO NOTHING`;
 
 /**
@@ -134,7 +143,7 @@ WITH input AS (
    GROUP BY provider, month
 )
 INSERT INTO llm_budget_months AS m (provider, month, limit_usd, spent_usd)
-SELECT d.provider, d.month, (SELECT l.limit_usd FROM llm_budget_limits l WHERE l.provider = d.provider), d.spent
+SELECT d.provider, d.month, ${storedCapSql('d.provider')}, d.spent
   FROM deltas d
  ORDER BY d.provider, d.month
 ON CONFLICT (provider, month) DO UPDATE
@@ -232,23 +241,6 @@ UPDATE llm_budget_months m
   FROM deltas d
  WHERE m.provider = d.provider AND m.month = d.month
 RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd, d.reaped::int AS reaped`;
-
-/**
- * Upserts the configured limits and applies them to the current month's rows (creating them).
- * $1 providers, $2 limits (NULL = unlimited), $3 month.
- */
-export const SET_LIMITS_SQL = `
-WITH input AS (
-  SELECT * FROM unnest($1::text[], $2::numeric[]) AS t(provider, limit_usd)
-), limits AS (
-  INSERT INTO llm_budget_limits (provider, limit_usd, updated_at)
-  SELECT provider, limit_usd, now() FROM input
-  ON CONFLICT (provider) DO UPDATE SET limit_usd = excluded.limit_usd, updated_at = now()
-)
-INSERT INTO llm_budget_months AS m (provider, month, limit_usd)
-SELECT provider, $3, limit_usd FROM input ORDER BY provider
-ON CONFLICT (provider, month) DO UPDATE SET limit_usd = excluded.limit_usd, updated_at = now()
-RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd`;
 
 /**
  * Every provider's current month: month rows, plus providers with a configured limit and no month row

@@ -34,7 +34,10 @@ export interface LedgerRow {
   queryHash?: string | undefined;
 }
 
-/** A provider's calendar month (UTC) as the budget tables see it. `limitUsd` null = no limit. */
+/**
+ * A provider's calendar month (UTC) as the budget tables see it. `limitUsd` null = no limit (set so on
+ * purpose); a provider no cap was ever stored for shows limit 0. Caps change only through budget-caps.ts.
+ */
 export interface BudgetStatus {
   provider: string;
   /** `YYYY-MM`, UTC. */
@@ -53,7 +56,12 @@ export interface Reservation {
 
 export type ReserveResult =
   | { ok: true; reservation: Reservation; status: BudgetStatus }
-  | { ok: false; status: BudgetStatus };
+  | {
+      ok: false;
+      status: BudgetStatus;
+      /** `not-set`: no cap was ever stored for the provider, so it may spend nothing until one is set. */
+      reason: 'exhausted' | 'not-set';
+    };
 
 export interface ReserveRequest {
   provider: string;
@@ -100,8 +108,6 @@ export interface Accounting {
   close(): Promise<void>;
   /** Settles reservations older than their ttl at their full amount and writes a `reaped` ledger row each. */
   reapExpired(): Promise<number>;
-  /** Makes the configured limits the current month's limits (null = unlimited). Idempotent. */
-  setLimits(limits: Readonly<Record<string, string | null>>): Promise<void>;
   status(): Promise<BudgetStatus[]>;
   /** Called after every settle/reserve that changed a provider's totals (for gauges and the 80% warning). */
   onStatus(listener: (status: BudgetStatus) => void): void;

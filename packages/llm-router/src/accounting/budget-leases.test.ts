@@ -4,11 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { picoToUsd, usdToPico } from '../money.ts';
 import type { LedgerRow } from './accounting.ts';
 import { FLUSH_SQL, flushParams } from './accounting-sql.ts';
+import { createBudgetCaps } from './budget-caps.ts';
 import { createLeaseBook, newLease } from './budget-leases.ts';
 import { createPostgresAccounting, type PostgresAccountingOptions } from './postgres-accounting.ts';
 import { utcMonth } from './utc-month.ts';
 
 const usd = (value: string) => usdToPico(value);
+
+/** Sets caps the way an operator does (audited), in the month of `now`. */
+const setCaps = (pool: TestDatabase['pool'], caps: Record<string, string | null>, now = new Date()) =>
+  createBudgetCaps({ pool, now: () => now }).applyConfigured(caps, { source: 'cli', name: 'test' });
 
 describe('lease book', () => {
   const policy = { maxLeasePico: usd('1'), freeFraction: 0.1, maxAgeMs: 60_000, idleMs: 2_000 };
@@ -102,7 +107,7 @@ describe('budget leases in Postgres', () => {
   it('serves many concurrent calls of two processes from a few leases, never over the limit, exact after close', async () => {
     const provider = `p-${randomUUID()}`;
     const [a, b] = [accounting(), accounting()];
-    await a.setLimits({ [provider]: '10' }); // 2,560 calls at ~$0.00123 spend ~$3.16
+    await setCaps(db.pool, { [provider]: '10' }); // 2,560 calls at ~$0.00123 spend ~$3.16
     let maxCommitted = 0;
     let running = true;
     const watcher = (async () => {
@@ -152,7 +157,7 @@ describe('budget leases in Postgres', () => {
   it('settles a lease-drawn row once when its flush is replayed', async () => {
     const provider = `p-${randomUUID()}`;
     const acc = accounting({ flushIntervalMs: 60_000 });
-    await acc.setLimits({ [provider]: '10' });
+    await setCaps(db.pool, { [provider]: '10' });
     const reserved = await acc.reserve({ provider, amountUsd: '0.5', holder: 'test', ttlMs: 60_000 });
     if (!reserved.ok) throw new Error('refused');
     const charged = row(provider, '0.25');
@@ -187,7 +192,7 @@ describe('budget leases in Postgres', () => {
     try {
       let clock = new Date();
       const crashed = createPostgresAccounting({ pool: own.pool, flushIntervalMs: 60_000, now: () => clock });
-      await crashed.setLimits({ openai: '10' });
+      await setCaps(own.pool, { openai: '10' }, clock);
       const reserved = await crashed.reserve({
         provider: 'openai',
         amountUsd: '0.5',
@@ -214,7 +219,7 @@ describe('budget leases in Postgres', () => {
   it('falls back to one reservation per call near the limit', async () => {
     const provider = `p-${randomUUID()}`;
     const acc = accounting({ flushIntervalMs: 60_000 });
-    await acc.setLimits({ [provider]: '0.05' });
+    await setCaps(db.pool, { [provider]: '0.05' });
     await acc.status();
     const first = await acc.reserve({ provider, amountUsd: '0.02', holder: 'test', ttlMs: 60_000 });
     const second = await acc.reserve({ provider, amountUsd: '0.02', holder: 'test', ttlMs: 60_000 });

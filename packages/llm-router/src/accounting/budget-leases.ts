@@ -55,6 +55,8 @@ export interface LeaseBook {
   retireStale(now: number, month: string): Lease[];
   /** Retires every lease (shutdown); returns those that can be released now. */
   retireAll(): Lease[];
+  /** Retires the provider's current lease (e.g. its cap was lowered below what is committed). */
+  retireProvider(provider: string): Lease[];
   /** How big a new lease should be, given the amount needed now and the budget still free (undefined = unknown). */
   sizeFor(amountPico: bigint, freePico: bigint | undefined): bigint;
 }
@@ -153,6 +155,12 @@ export function createLeaseBook(policy: LeasePolicy): LeaseBook {
         if (released) releasable.push(released);
       }
       return releasable;
+    },
+
+    retireProvider(provider) {
+      const lease = current.get(provider);
+      const released = lease ? retire(lease) : undefined;
+      return released ? [released] : [];
     },
 
     sizeFor(amountPico, freePico) {

@@ -9,6 +9,16 @@ export type {
   ReserveResult,
 } from './accounting.ts';
 export type {
+  BudgetCap,
+  BudgetCaps,
+  BudgetCapsOptions,
+  CapActor,
+  CapChange,
+  CapChangeResult,
+  CapLogger,
+} from './budget-caps.ts';
+export { createBudgetCaps, formatCap, parseCapUsd } from './budget-caps.ts';
+export type {
   CostGroup,
   CostTotals,
   DocumentCost,

@@ -4,6 +4,7 @@ import { createTestDatabase, type TestDatabase } from '@aegis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { picoToUsd, usdToPico } from '../money.ts';
 import type { BudgetStatus, LedgerRow } from './accounting.ts';
+import { createBudgetCaps } from './budget-caps.ts';
 import { createPostgresAccounting, type PostgresAccountingOptions } from './postgres-accounting.ts';
 
 let db: TestDatabase;
@@ -77,11 +78,15 @@ async function ledgerCount(where: string, values: unknown[]): Promise<number> {
   return rows[0]?.n ?? 0;
 }
 
+/** Sets caps the way an operator does (audited), in the month of `now`. */
+const setCaps = (pool: TestDatabase['pool'], caps: Record<string, string | null>, now = new Date()) =>
+  createBudgetCaps({ pool, now: () => now }).applyConfigured(caps, { source: 'cli', name: 'test' });
+
 describe('reserve', () => {
   it('lets exactly as many concurrent reserves through as the limit covers, never overspending', async () => {
     const acc = accounting();
     const provider = `p-${randomUUID()}`;
-    await acc.setLimits({ [provider]: '1.000000000000' });
+    await setCaps(db.pool, { [provider]: '1' });
     let worstPico = 0n;
     acc.onStatus((status) => {
       if (status.provider !== provider) return;
@@ -110,13 +115,15 @@ describe('reserve', () => {
     expect(refused?.status.limitUsd).toBe('1.000000000000');
   });
 
-  it('treats a provider without a configured limit as unlimited and creates its month row lazily', async () => {
+  it('refuses a provider no cap was ever stored for (not-set, fail closed), with its month row at limit 0', async () => {
     const acc = accounting();
     const provider = `p-${randomUUID()}`;
-    const result = await acc.reserve({ provider, amountUsd: '123.45', holder: 'test', ttlMs: 60_000 });
-    expect(result.ok).toBe(true);
-    expect(result.status).toMatchObject({ limitUsd: null, reservedUsd: '123.450000000000' });
-    if (result.ok) expect(result.reservation.amountUsd).toBe('123.450000000000');
+    const result = await acc.reserve({ provider, amountUsd: '0.000001', holder: 'test', ttlMs: 60_000 });
+    expect(result).toMatchObject({ ok: false, reason: 'not-set', status: { limitUsd: '0.000000000000' } });
+    await setCaps(db.pool, { [provider]: null });
+    const unlimited = await acc.reserve({ provider, amountUsd: '123.45', holder: 'test', ttlMs: 60_000 });
+    expect(unlimited.ok).toBe(true);
+    expect(unlimited.status).toMatchObject({ limitUsd: null, reservedUsd: '123.450000000000' });
   });
 
   it('rejects a non-positive amount as VALIDATION_FAILED', async () => {
@@ -132,7 +139,7 @@ describe('record and flush', () => {
   it('settles a reservation exactly once when the same batch is flushed again (retry after an ambiguous failure)', async () => {
     const provider = `p-${randomUUID()}`;
     const first = accounting();
-    await first.setLimits({ [provider]: '10' });
+    await setCaps(db.pool, { [provider]: '10' });
     const reserved = await first.reserve({ provider, amountUsd: '0.5', holder: 'test', ttlMs: 60_000 });
     if (!reserved.ok) throw new Error('reserve refused');
     const settled = row(provider, '0.123456789012');
@@ -218,7 +225,7 @@ describe('reapExpired', () => {
     const acc = createPostgresAccounting({ pool: own.pool, now: () => clock, leases: false });
     const provider = `p-${randomUUID()}`;
     const requestGroup = randomUUID();
-    await acc.setLimits({ [provider]: '5' });
+    await setCaps(own.pool, { [provider]: '5' }, clock);
     const reserved = await acc.reserve({
       provider,
       amountUsd: '0.75',
@@ -286,13 +293,13 @@ describe('reapExpired', () => {
   });
 });
 
-describe('setLimits and status', () => {
-  it('applies limits to the current month, idempotently, and lists configured providers without spend', async () => {
+describe('status', () => {
+  it("lists every provider with a stored cap, without spend, in the current month's terms", async () => {
     const clock = new Date('2032-02-01T00:00:00Z');
     const acc = accounting({ now: () => clock });
     const [limited, unlimited] = [`p-${randomUUID()}`, `p-${randomUUID()}`];
-    await acc.setLimits({ [limited]: '10', [unlimited]: null });
-    await acc.setLimits({ [limited]: '20', [unlimited]: null });
+    await setCaps(db.pool, { [limited]: '10', [unlimited]: null }, clock);
+    await setCaps(db.pool, { [limited]: '20' }, clock);
     const statuses = await acc.status();
     expect(statuses).toContainEqual({
       provider: limited,

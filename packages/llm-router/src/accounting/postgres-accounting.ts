@@ -6,6 +6,7 @@ import { picoToUsd, usdToPico } from '../money.ts';
 import type { Accounting, BudgetStatus, LedgerRow, ReserveRequest, ReserveResult } from './accounting.ts';
 import {
   type BudgetStatusRow,
+  CAP_SET_SQL,
   ENSURE_MONTH_SQL,
   FLUSH_SQL,
   flushParams,
@@ -13,7 +14,6 @@ import {
   REAP_SQL,
   RELEASE_LEASES_SQL,
   RESERVE_SQL,
-  SET_LIMITS_SQL,
   STATUS_SQL,
 } from './accounting-sql.ts';
 import { createLeaseBook, type LeasePolicy, newLease } from './budget-leases.ts';
@@ -164,6 +164,9 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
     for (const row of rows) {
       const status = toStatus(row);
       lastStatus.set(status.provider, status);
+      // An operator lowered the cap below what is committed: stop drawing on this process's lease, so its
+      // unused part goes back and later calls are checked against the new cap in Postgres.
+      if (overCommitted(status)) queueReleases(leases.retireProvider(status.provider));
       for (const listener of listeners) {
         try {
           listener(status);
@@ -305,7 +308,7 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       context.userId ?? null,
       kind,
     ];
-    const rows = await withSession(pool, timeouts, async (query) => {
+    const { rows, capSet } = await withSession(pool, timeouts, async (query) => {
       let result = await query<BudgetStatusRow & { ok: boolean }>(
         RESERVE_SQL,
         values,
@@ -320,14 +323,19 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
           'aegis_budget_reserve_v1',
         );
       }
-      return result.rows;
+      // Only a refusal asks whether a cap was ever set, to tell "over the cap" from "no cap set".
+      const refused = result.rows[0]?.ok === false;
+      const set = refused
+        ? (await query<{ set: boolean }>(CAP_SET_SQL, [request.provider])).rows[0]?.set
+        : true;
+      return { rows: result.rows, capSet: set !== false };
     });
     const row = rows[0];
     if (row === undefined) {
       throw new AegisError('BUDGET_UNAVAILABLE', `budget row for ${request.provider} ${month} vanished`);
     }
     const status = toStatus(row);
-    if (!row.ok) return { ok: false, status };
+    if (!row.ok) return { ok: false, status, reason: capSet ? 'exhausted' : 'not-set' };
     emit([row]);
     return {
       ok: true,
@@ -490,24 +498,6 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       }
     },
 
-    async setLimits(limits) {
-      const providers = Object.keys(limits);
-      if (providers.length === 0) return;
-      const values = providers.map((provider) => {
-        const limit = limits[provider];
-        return limit === null || limit === undefined ? null : picoToUsd(usdToPico(limit));
-      });
-      try {
-        const rows = await withSession(pool, timeouts, async (query) => {
-          const result = await query<BudgetStatusRow>(SET_LIMITS_SQL, [providers, values, utcMonth(now())]);
-          return result.rows;
-        });
-        emit(rows);
-      } catch (error) {
-        throw toAegisError(error, 'DATABASE_UNAVAILABLE', 'setting budget limits failed');
-      }
-    },
-
     async status() {
       try {
         return await withSession(pool, timeouts, async (query) => {
@@ -526,6 +516,11 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
     pendingRows: () => queue.length + inFlight,
     droppedRows: () => dropped,
   };
+}
+
+function overCommitted(status: BudgetStatus): boolean {
+  if (status.limitUsd === null) return false;
+  return usdToPico(status.spentUsd) + usdToPico(status.reservedUsd) > usdToPico(status.limitUsd);
 }
 
 function toStatus(row: BudgetStatusRow): BudgetStatus {

@@ -4,6 +4,7 @@ import { createTestDatabase, startTcpProxy, type TcpProxy, type TestDatabase } f
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { LedgerRow } from './accounting.ts';
+import { createBudgetCaps } from './budget-caps.ts';
 import { createPostgresAccounting } from './postgres-accounting.ts';
 
 let db: TestDatabase;
@@ -59,6 +60,10 @@ describe('write-behind while Postgres is unreachable', () => {
   it('keeps rows during an outage and writes them exactly once when Postgres returns', async () => {
     const acc = createPostgresAccounting({ pool: viaProxy, flushIntervalMs: 60_000, connectTimeoutMs: 500 });
     const provider = `p-${randomUUID()}`;
+    await createBudgetCaps({ pool: db.pool }).applyConfigured(
+      { [provider]: '10' },
+      { source: 'cli', name: 'test' },
+    );
     const reserved = await acc.reserve({ provider, amountUsd: '1', holder: 'test', ttlMs: 60_000 });
     if (!reserved.ok) throw new Error('reserve refused');
 
