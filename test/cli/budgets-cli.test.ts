@@ -84,7 +84,11 @@ describe('aegis budgets and aegis migrate on a fresh database', { timeout: 240_0
     expect(await dashscopeCap()).toEqual({ cap: '1.600000000000', changes: 1 });
 
     // The shell: no operator variables, or a stale value, running a read command that starts the runtime.
-    for (const env of [{}, { BUDGET_DASHSCOPE_MONTHLY_USD: '10', DASHSCOPE_API_KEY: 'sk-sim' }]) {
+    const shells: Array<Record<string, string>> = [
+      {},
+      { BUDGET_DASHSCOPE_MONTHLY_USD: '10', DASHSCOPE_API_KEY: 'sk-sim' },
+    ];
+    for (const env of shells) {
       const search = await aegis(['search', 'anything', '--json'], env);
       expect(search.code, search.stderr).toBe(0);
       expect(await dashscopeCap()).toEqual({ cap: '1.600000000000', changes: 1 });
