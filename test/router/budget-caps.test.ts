@@ -164,7 +164,7 @@ describe('budget caps change only on purpose', { timeout: 240_000 }, () => {
     );
   });
 
-  it('a fresh database starts at the documented caps (seeded and audited); a provider without a stored cap spends nothing', async () => {
+  it('a fresh database starts at the documented caps (seeded by the migration); a provider without a stored cap spends nothing', async () => {
     const db = await createTestDatabase();
     try {
       const caps = createBudgetCaps({ pool: db.pool });
@@ -172,10 +172,10 @@ describe('budget caps change only on purpose', { timeout: 240_000 }, () => {
       expect(Object.fromEntries(listed.map((cap) => [cap.provider, cap.limitUsd]))).toEqual(
         documentedDefaults(),
       );
-      const seeded = await db.pool.query<{ target: string; details: { to: string } }>(
-        "SELECT target, details FROM audit_log WHERE action = 'budget.seed' ORDER BY target",
+      const seeded = await db.pool.query<{ provider: string }>(
+        "SELECT provider FROM llm_budget_limits WHERE updated_by = 'migration' ORDER BY provider",
       );
-      expect(seeded.rows.map((row) => row.target)).toEqual([...PROVIDERS].sort());
+      expect(seeded.rows.map((row) => row.provider)).toEqual([...PROVIDERS].sort());
 
       // An upgraded database that never had a dashscope cap: the router refuses it until one is set.
       await db.pool.query("DELETE FROM llm_budget_limits WHERE provider = 'dashscope'");

@@ -7,24 +7,16 @@ ALTER TABLE llm_budget_limits ADD COLUMN updated_by text;
 ALTER TABLE llm_budget_limits ADD COLUMN reason text;
 
 -- A fresh database starts with bounded caps, never unlimited ones: the documented defaults for the cloud
--- providers the system knows. A provider without a row here may spend nothing until an operator sets a cap
--- (its month row gets limit 0). Existing rows (an upgraded database) are left as they are.
-WITH seeded AS (
-  INSERT INTO llm_budget_limits (provider, limit_usd, updated_at, updated_by, reason)
-  VALUES ('openai', 20, now(), 'migration', 'default cap of a fresh database'),
-         ('dashscope', 10, now(), 'migration', 'default cap of a fresh database'),
-         ('groq', 5, now(), 'migration', 'default cap of a fresh database'),
-         ('openrouter', 5, now(), 'migration', 'default cap of a fresh database')
-  ON CONFLICT (provider) DO NOTHING
-  RETURNING provider, limit_usd
-)
-INSERT INTO audit_log (key_id, key_name, action, target, ip, user_agent, status, details)
-SELECT NULL, 'migration', 'budget.seed', provider, NULL, 'aegis-migrate', 200,
-       jsonb_build_object('from', NULL, 'to', limit_usd::text, 'source', 'migration',
-                          'reason', 'default cap of a fresh database')
-  FROM seeded;
+-- providers the system knows (updated_by 'migration' says where they came from). A provider without a row here
+-- may spend nothing until an operator sets a cap (its month row gets limit 0). Existing rows (an upgraded
+-- database) are left as they are.
+INSERT INTO llm_budget_limits (provider, limit_usd, updated_at, updated_by, reason)
+VALUES ('openai', 20, now(), 'migration', 'default cap of a fresh database'),
+       ('dashscope', 10, now(), 'migration', 'default cap of a fresh database'),
+       ('groq', 5, now(), 'migration', 'default cap of a fresh database'),
+       ('openrouter', 5, now(), 'migration', 'default cap of a fresh database')
+ON CONFLICT (provider) DO NOTHING;
 
 -- Down Migration
-DELETE FROM audit_log WHERE action = 'budget.seed' AND key_name = 'migration';
 ALTER TABLE llm_budget_limits DROP COLUMN reason;
 ALTER TABLE llm_budget_limits DROP COLUMN updated_by;
