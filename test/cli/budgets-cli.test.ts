@@ -111,7 +111,7 @@ describe('aegis budgets and aegis migrate on a fresh database', { timeout: 240_0
     });
 
     const bad = await aegis(['budgets', 'set', 'dashscope', 'lots']);
-    expect(bad.code).toBe(1);
+    expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/VALIDATION_FAILED/);
     expect(await dashscopeCap()).toEqual({ cap: '2.000000000000', changes: 2 });
   });
