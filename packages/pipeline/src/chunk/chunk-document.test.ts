@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { prng } from '../test-support/book-pdf.ts';
 import { buildCanonicalDocument, canonicalText } from './canonical-text.ts';
 import type { Chunk, ChunkInputPage, ChunkOptions } from './chunk.ts';
 import { chunkDocument } from './chunk-document.ts';
 import { tokenCount } from './tokenizer.ts';
-
-/** mulberry32: a tiny seeded PRNG so generated documents are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { isWordBoundary } from './word-boundaries.ts';
 
 const WORDS =
   'trace tree compiler loop guard type hot path record interpreter native code side exit nested bytecode recorder'.split(
@@ -78,6 +68,17 @@ interface Checked {
   canonical: string;
 }
 
+const words = new Intl.Segmenter('en', { granularity: 'word' });
+
+/** The run of letters and digits around `at`. */
+function wordAround(text: string, at: number): string {
+  let start = at;
+  let end = at;
+  while (start > 0 && /[\p{L}\p{N}]/u.test(text.charAt(start - 1))) start--;
+  while (end < text.length && /[\p{L}\p{N}]/u.test(text.charAt(end))) end++;
+  return text.slice(start, end);
+}
+
 /** Asserts every structural invariant of a chunking and returns it for further checks. */
 function checkInvariants(pages: ChunkInputPage[], options: ChunkOptions): Checked {
   const chunks = chunkDocument(pages, options);
@@ -122,6 +123,11 @@ function checkInvariants(pages: ChunkInputPage[], options: ChunkOptions): Checke
       expect(chunk.charStart).toBe(doc.blocks[0]?.start);
     }
     expect(chunk.headingPath).toEqual(blockAt(ownStart)?.headingPath);
+    // Never inside a word, unless the word itself is longer than a chunk may be.
+    for (const at of [chunk.charStart, chunk.charEnd]) {
+      if (!isWordBoundary(canonical, at, words))
+        expect(tokenCount(wordAround(canonical, at))).toBeGreaterThan(options.maxTokens / 2);
+    }
     covered = chunk.charEnd;
   });
   // The chunks' own parts tile the text: every block is inside some chunk.
@@ -149,7 +155,9 @@ describe('chunkDocument invariants over generated documents', () => {
           if (!nextStartsSection) {
             sized++;
             if (chunk.tokenCount >= options.targetTokens * 0.6) nearTarget++;
-            if (options.overlapTokens > 0) {
+            // Inside a word longer than a chunk (a giant URL) there is no word start to begin an overlap at.
+            const tail = canonical.slice(Math.max(0, chunk.charEnd - 80), chunk.charEnd);
+            if (options.overlapTokens > 0 && !/^[\p{L}\p{N}]+$/u.test(tail)) {
               overlapCandidates++;
               if (next.charStart < chunk.charEnd) overlapped++;
             }

@@ -3,7 +3,9 @@ import { buildCanonicalDocument, type CanonicalDocument } from './canonical-text
 import type { Chunk, ChunkInputPage, ChunkOptions } from './chunk.ts';
 import { overlapStart } from './overlap.ts';
 import { buildPackingUnits, type PackingUnit } from './packing-units.ts';
+import { splitLongTables } from './table-parts.ts';
 import { tokenCount } from './tokenizer.ts';
+import { createSegmenters, type Segmenters } from './word-boundaries.ts';
 
 /** Defaults from {@link ChunkOptions}: 512 target, 64 overlap, 1,024 max tokens. */
 export const DEFAULT_CHUNK_OPTIONS: Readonly<ChunkOptions> = Object.freeze({
@@ -22,8 +24,10 @@ const HEADING_BREAK_FILL = 0.5;
  * Splits a document into token-bounded chunks.
  *
  * - Text: `canonicalText(pages)`; every chunk's `text` is exactly `canonical.slice(charStart, charEnd)`.
- * - Packing: blocks (paragraphs, figure descriptions) are packed greedily up to `targetTokens`; a block over the
- *   target is split into sentences, a sentence over `maxTokens` into token runs of `targetTokens`.
+ * - Packing: blocks (paragraphs, tables, figure descriptions) are packed greedily up to `targetTokens`; a block
+ *   over the target is split into sentences, a sentence over `maxTokens` into runs of about `targetTokens`
+ *   tokens cut between words. A table over the target is first rewritten as several tables of whole rows, each
+ *   under its header row, and a table block is only ever split between rows.
  * - Sections: at a heading, a chunk that is at least half full ends, and a chunk never ends on a heading.
  * - Overlap: every chunk after the first starts with about the last `overlapTokens` tokens of the previous
  *   chunk (cut at a sentence or word start), included in `text`, `charStart` and `tokenCount`, but never reaching
@@ -40,11 +44,10 @@ const HEADING_BREAK_FILL = 0.5;
  */
 export function chunkDocument(pages: ChunkInputPage[], options: Partial<ChunkOptions> = {}): Chunk[] {
   const resolved = resolveChunkOptions(options);
-  const doc = buildCanonicalDocument(pages);
-  // A fixed locale: the default would follow the machine's locale and break determinism across workers.
-  const sentences = new Intl.Segmenter('en', { granularity: 'sentence' });
-  const units = buildPackingUnits(doc, resolved, sentences);
-  const spans = packUnits(doc, units, resolved, sentences);
+  const doc = buildCanonicalDocument(splitLongTables(pages, resolved.targetTokens));
+  const segmenters = createSegmenters();
+  const units = buildPackingUnits(doc, resolved, segmenters);
+  const spans = packUnits(doc, units, resolved, segmenters);
   return spans.map((span, index) => toChunk(doc, units, span, index));
 }
 
@@ -91,7 +94,7 @@ function packUnits(
   doc: CanonicalDocument,
   units: PackingUnit[],
   options: ChunkOptions,
-  sentences: Intl.Segmenter,
+  segmenters: Segmenters,
 ): ChunkSpan[] {
   const { targetTokens, overlapTokens, maxTokens } = options;
   const sectionStarts = sectionStartOfBlocks(doc);
@@ -104,7 +107,9 @@ function packUnits(
     let start = first.start;
     let overlap = 0;
     const overlapBudget = Math.min(overlapTokens, maxTokens - first.tokens - first.gapTokens);
-    if (previous !== undefined && overlapBudget > 0) {
+    // A chunk that opens on a table's first row needs no overlap: the header names its columns.
+    const opensTable = first.firstOfBlock && doc.blocks[first.block]?.isTable === true;
+    if (previous !== undefined && overlapBudget > 0 && !opensTable) {
       start = overlapStart({
         text: doc.text,
         previousStart: previous.start,
@@ -113,8 +118,10 @@ function packUnits(
         floor: sectionStarts[first.block] ?? 0,
         tokens: overlapBudget,
         blockStarts,
-        sentences,
+        sentences: segmenters.sentences,
+        words: segmenters.words,
       });
+      start = rowStart(doc, start, first.start);
       // The overlap's own tokens plus the gap to the first unit; a boundary-snapped overlap is short to count.
       if (start < first.start) overlap = tokenCount(doc.text.slice(start, previous.end)) + first.gapTokens;
     }
@@ -152,6 +159,15 @@ function packUnits(
   return spans;
 }
 
+/** An overlap that starts inside a table starts at its next row instead (or is dropped when there is none). */
+function rowStart(doc: CanonicalDocument, start: number, ownStart: number): number {
+  const block = doc.blocks[blockAt(doc, start)];
+  if (block === undefined || !block.isTable || start <= block.start || start >= block.end) return start;
+  if (doc.text.charAt(start - 1) === '\n') return start;
+  const next = doc.text.indexOf('\n', start);
+  return next < 0 || next + 1 >= Math.min(block.end, ownStart) ? ownStart : next + 1;
+}
+
 function startsSection(doc: CanonicalDocument, unit: PackingUnit): boolean {
   return unit.firstOfBlock && doc.blocks[unit.block]?.isHeading === true;
 }
@@ -176,7 +192,7 @@ function toChunk(doc: CanonicalDocument, units: PackingUnit[], span: ChunkSpan, 
     if (block === undefined || block.start >= span.end) break;
     if (block.end <= span.start) continue;
     pageStart = Math.min(pageStart, block.pageNumber);
-    pageEnd = Math.max(pageEnd, block.pageNumber);
+    pageEnd = Math.max(pageEnd, block.pageEnd);
     if (block.imageId !== undefined && !imageIds.includes(block.imageId)) imageIds.push(block.imageId);
   }
   return {

@@ -32,8 +32,22 @@ export interface ChunkFigure {
   description: string;
 }
 
+/** One block of a page as the chunker reads it (the extractor's `Paragraph`, or the part of it that matters here). */
+export interface ChunkInputParagraph {
+  text: string;
+  headingLevel?: number | undefined;
+  /** `furniture` and `junk` blocks are left out; `table` blocks are never split mid-row. Default body. */
+  role?: 'body' | 'heading' | 'table' | 'furniture' | 'junk' | undefined;
+  /** Merge into the previous indexed block (across a page break too): `hyphen` drops its trailing hyphen. */
+  joinPrevious?: 'hyphen' | 'space' | undefined;
+  /** Headings that stand just before this block without being printed (outline-only titles). */
+  outlineHeadings?: Array<{ title: string; level: number }> | undefined;
+  /** Cells of a table block, so a long table is split between rows with its header repeated. */
+  table?: { rows: string[][]; headerRows: number } | undefined;
+}
+
 export interface ChunkInputPage {
   pageNumber: number;
-  paragraphs: Array<{ text: string; headingLevel?: number | undefined }>;
+  paragraphs: ChunkInputParagraph[];
   figures: ChunkFigure[];
 }

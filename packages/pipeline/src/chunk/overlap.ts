@@ -1,6 +1,7 @@
 import { decode } from 'gpt-tokenizer/encoding/o200k_base';
 import { encodeText, tokenCount } from './tokenizer.ts';
 import { isSpace } from './whitespace.ts';
+import { snapToWordBoundary } from './word-boundaries.ts';
 
 export interface OverlapRequest {
   text: string;
@@ -16,6 +17,8 @@ export interface OverlapRequest {
   /** Offsets where a block starts (always a sentence boundary); sorted. */
   blockStarts: readonly number[];
   sentences: Intl.Segmenter;
+  /** Word boundaries, for text without spaces. */
+  words: Intl.Segmenter;
 }
 
 /** Characters per token assumed when sizing the window to tokenize; widened when too small. */
@@ -25,8 +28,9 @@ const CHARS_PER_TOKEN_GUESS = 6;
  * Where the overlap prefix of a new chunk starts: about the last `tokens` tokens of the previous chunk, moved
  * forward to a sentence start, or failing that a word start, so chunks do not begin mid-word. Moving forward
  * only shortens the overlap, so it stays within the budget (give or take the one token that tokenizing a
- * suffix on its own can differ by). A boundary is only taken while it keeps at least half the budget; text
- * without spaces (CJK, Thai, a URL) keeps the exact token position. Returns `ownStart` for no overlap.
+ * suffix on its own can differ by). A boundary is only taken while it keeps at least half the budget; in text
+ * without spaces (CJK, Thai) the word segmenter's boundary is taken; with none at all the overlap is dropped
+ * rather than started inside a word. Returns `ownStart` for no overlap.
  */
 export function overlapStart(request: OverlapRequest): number {
   const { text, previousEnd, ownStart, tokens: budget } = request;
@@ -43,7 +47,12 @@ export function overlapStart(request: OverlapRequest): number {
   if (sentence !== undefined && keeps(sentence)) return sentence;
   const word = nextWordStart(text, position, previousEnd, floor);
   if (word !== undefined && (word === position || keeps(word))) return word;
-  return position;
+  const found = snapToWordBoundary(text, position, position - 1, previousEnd, request.words);
+  const segment = found === undefined ? undefined : skipSpaces(text, found, previousEnd);
+  if (segment !== undefined && segment < previousEnd && keeps(segment)) return segment;
+  // Inside a word longer than the budget (a giant URL): a short overlap after it beats none or half a word.
+  const fallback = Math.min(word ?? previousEnd, segment ?? previousEnd);
+  return fallback < previousEnd ? fallback : ownStart;
 }
 
 /** The offset where the last `budget` tokens of `text[floor, end)` begin (a clean character boundary). */

@@ -1,6 +1,7 @@
 import type { CanonicalDocument } from './canonical-text.ts';
 import { splitAtTokenBoundaries, tokenCount, tokenCountWithin } from './tokenizer.ts';
 import { isSpace } from './whitespace.ts';
+import { type Segmenters, snapToWordBoundary } from './word-boundaries.ts';
 
 /**
  * The smallest piece the packer places: a whole block, a sentence of an oversized block, or a token-bounded
@@ -34,7 +35,7 @@ export interface UnitLimits {
 export function buildPackingUnits(
   doc: CanonicalDocument,
   limits: UnitLimits,
-  sentences: Intl.Segmenter,
+  segmenters: Segmenters,
 ): PackingUnit[] {
   const units: PackingUnit[] = [];
   const { text } = doc;
@@ -54,11 +55,13 @@ export function buildPackingUnits(
     };
 
     const blockText = text.slice(block.start, block.end);
-    const whole = tokenCountWithin(blockText, limits.targetTokens);
+    // A table up to maxTokens stays whole; a longer one (a single huge row) is cut between rows first.
+    const whole = tokenCountWithin(blockText, block.isTable ? limits.maxTokens : limits.targetTokens);
     if (whole !== undefined) {
       add(block.start, block.end, whole);
     } else {
-      for (const segment of sentences.segment(blockText)) {
+      const pieces = block.isTable ? rows(blockText) : segmenters.sentences.segment(blockText);
+      for (const segment of pieces) {
         const start = block.start + segment.index;
         const end = start + segment.segment.length;
         const trimmed = trimRange(text, start, end);
@@ -69,7 +72,7 @@ export function buildPackingUnits(
           add(trimmed.start, trimmed.end, fits);
           continue;
         }
-        for (const piece of tokenPieces(sentence, limits)) {
+        for (const piece of tokenPieces(sentence, limits, segmenters.words)) {
           add(trimmed.start + piece.start, trimmed.start + piece.end, piece.tokens);
         }
       }
@@ -96,13 +99,22 @@ export function buildPackingUnits(
 function tokenPieces(
   sentence: string,
   limits: UnitLimits,
+  words: Intl.Segmenter,
 ): Array<{ start: number; end: number; tokens: number }> {
   const result: Array<{ start: number; end: number; tokens: number }> = [];
   const cut = (start: number, end: number, size: number): void => {
     const text = sentence.slice(start, end);
     let pieceStart = start;
     for (const piece of splitAtTokenBoundaries(text, size)) {
-      const pieceEnd = start + piece.end;
+      let pieceEnd = start + piece.end;
+      if (pieceEnd <= pieceStart) continue;
+      // Cut between words: back to the last word boundary in the piece, else on to the next one (the piece is
+      // counted again below and cut smaller if that took it over maxTokens: only a word longer than maxTokens
+      // is ever cut inside).
+      if (pieceEnd < end) {
+        const snapped = snapToWordBoundary(sentence, pieceEnd, pieceStart, end, words);
+        if (snapped !== undefined && snapped > pieceStart) pieceEnd = snapped;
+      }
       const range = trimRange(sentence, pieceStart, pieceEnd);
       if (range !== undefined) {
         const tokens = tokenCount(sentence.slice(range.start, range.end));
@@ -121,6 +133,17 @@ function gapTokens(gap: string): number {
   if (gap === '' || gap === ' ') return 0; // a leading space merges into the next word's token
   if (gap === '\n\n' || gap === '\n') return 1;
   return tokenCount(gap);
+}
+
+/** A Markdown table's lines as segments, like `Intl.Segmenter` gives sentences. */
+function rows(text: string): Array<{ index: number; segment: string }> {
+  const result: Array<{ index: number; segment: string }> = [];
+  let index = 0;
+  for (const line of text.split('\n')) {
+    result.push({ index, segment: line });
+    index += line.length + 1;
+  }
+  return result;
 }
 
 function trimRange(text: string, start: number, end: number): { start: number; end: number } | undefined {

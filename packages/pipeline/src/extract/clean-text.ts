@@ -1,4 +1,5 @@
 import type { ExtractedDocument } from './extracted-document.ts';
+import { isJunk } from './text-quality.ts';
 
 // C0 controls other than tab, newline and carriage return, and DEL. Postgres text and jsonb refuse U+0000,
 // and broken font encodings map the space glyph to controls (TAMReview.pdf uses U+0002 between words), so they
@@ -17,34 +18,47 @@ export function cleanText(text: string): string {
 /** A paragraph whose characters are more than this share control codes is undecodable, not text. */
 const UNDECODABLE_SHARE = 0.3;
 
+function letterShare(text: string): number {
+  const visible = text.replace(/\s+/g, '');
+  return visible.length === 0 ? 0 : (visible.match(/\p{L}/gu)?.length ?? 0) / visible.length;
+}
+
 function controlShare(text: string): number {
   const controls = text.match(CONTROL)?.length ?? 0;
   return text.length === 0 ? 0 : controls / text.length;
 }
 
 /**
- * Applies {@link cleanText} to every string the extractor returns. Paragraphs that are mostly control codes come
- * from fonts without a text mapping (pdf.js and unpdf read the same codes): they are left out, with a warning,
- * rather than stored as noise that would pollute chunks, embeddings and the graph.
+ * Applies {@link cleanText} to every string the extractor returns, and runs the text-quality gate on PDF text:
+ * blocks that are mostly control codes, or that score as junk (see `isJunk`), come from fonts without a usable
+ * text mapping. They are kept on their page with `role: 'junk'` (reported, never indexed) and the pages are
+ * named in a warning, rather than stored as noise that would pollute chunks, embeddings and the graph.
  */
 export function cleanExtractedDocument(doc: ExtractedDocument): ExtractedDocument {
-  const undecodablePages = new Set<number>();
+  const junkPages = new Map<number, number>();
+  const gate = doc.kind === 'pdf';
   const pages = doc.pages.map((page) => ({
     ...page,
     paragraphs: page.paragraphs.flatMap((paragraph) => {
-      if (controlShare(paragraph.text) > UNDECODABLE_SHARE) {
-        undecodablePages.add(page.pageNumber);
-        return [];
-      }
+      const undecodable = controlShare(paragraph.text) > UNDECODABLE_SHARE;
       const text = cleanText(paragraph.text);
-      return text.trim().length > 0 ? [{ ...paragraph, text }] : [];
+      if (text.trim().length === 0) return [];
+      // Controls standing for spaces leave readable words ("Stimulus organism response"): judged on what remains.
+      const junk =
+        paragraph.role !== 'table' &&
+        ((undecodable && letterShare(text) < 0.5) || (gate && paragraph.source !== 'form' && isJunk(text)));
+      if (junk) junkPages.set(page.pageNumber, (junkPages.get(page.pageNumber) ?? 0) + 1);
+      return [{ ...paragraph, text, ...(junk ? { role: 'junk' as const, headingLevel: undefined } : {}) }];
     }),
   }));
   const warnings = doc.warnings.map(cleanText);
-  if (undecodablePages.size > 0) {
-    const list = [...undecodablePages].sort((a, b) => a - b).join(', ');
+  if (junkPages.size > 0) {
+    const list = [...junkPages]
+      .sort((a, b) => a[0] - b[0])
+      .map(([page, runs]) => `${page} (${runs})`)
+      .join(', ');
     warnings.push(
-      `text on page(s) ${list} uses fonts without a text mapping (it decodes to control codes) and was left out; OCR would be needed`,
+      `text on page(s) ${list} uses fonts without a text mapping (it decodes to control codes or symbol soup) and was left out of the index; those pages need OCR`,
     );
   }
   return {

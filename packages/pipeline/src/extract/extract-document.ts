@@ -1,6 +1,7 @@
 import { defaultSandbox } from '../sandbox/default-sandbox.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 import type { ExtractInput } from './detect-kind.ts';
+import { structureDocument } from './document-structure.ts';
 import type { ExtractedDocument, ExtractionLimits } from './extracted-document.ts';
 import { resolveLimits } from './limits.ts';
 import type { PageRange, PdfInfo } from './pdf-extract.ts';
@@ -43,12 +44,12 @@ export interface InspectOptions {
  *   archive or XML limits), `PARSER_CRASHED`, `VALIDATION_FAILED` (bad page range), `CANCELLED`,
  *   `SANDBOX_UNAVAILABLE` (retryable: no sandbox process could start).
  */
-export function extractDocument(
+export async function extractDocument(
   input: ExtractInput,
   options: ExtractOptions = {},
 ): Promise<ExtractedDocument> {
   const limits = resolveLimits(options.limits);
-  return (options.sandbox ?? defaultSandbox()).run(
+  const doc = await (options.sandbox ?? defaultSandbox()).run(
     'extract',
     {
       data: input.data,
@@ -60,6 +61,11 @@ export function extractDocument(
     },
     { stepTimeoutMs: limits.pageTimeoutMs, signal: options.signal },
   );
+  // A page range is one part of a document: furniture, heading levels and page joins need every page, so the
+  // caller runs `structureDocument` once all ranges are in (the extract stage does). The pass reads parsed
+  // blocks only, never document bytes, so it runs here rather than in the sandbox.
+  if (doc.kind === 'pdf' && options.pageRange === undefined) structureDocument(doc.pages, doc.outline);
+  return doc;
 }
 
 /**

@@ -3,7 +3,33 @@ export type BoundingBox = [number, number, number, number];
 
 export type SourceKind = 'pdf' | 'text' | 'markdown' | 'html' | 'docx' | 'image';
 
-/** A block of text in reading order: a paragraph, a heading or a list item. */
+/**
+ * What a block is for. Only `body`, `heading` and `table` blocks are indexed (chunked, embedded, searched);
+ * `furniture` (running heads, footers, page numbers, repeated watermarks and URLs) and `junk` (text that does not
+ * decode to readable characters) stay on the page as metadata. Undefined means `body` (or `heading` when
+ * `headingLevel` is set), so blocks stored before roles existed keep their meaning.
+ */
+export type ParagraphRole = 'body' | 'heading' | 'table' | 'furniture' | 'junk';
+
+/** Where a block's text came from: the PDF's text layer (default), OCR of the rendered page, a form field's value, or an outline entry whose title is not printed on the page. */
+export type TextSource = 'text' | 'ocr' | 'form' | 'outline';
+
+/** A table's cells, row by row, as text; `text` of its paragraph holds the same table as Markdown. */
+export interface TableData {
+  rows: string[][];
+  /** Leading rows that are the header (repeated when a long table is split across chunks). */
+  headerRows: number;
+}
+
+/** A word recognised by OCR, with its box on the page (PDF points, top-left origin). */
+export interface OcrWord {
+  text: string;
+  bbox: BoundingBox;
+  /** Recogniser confidence, 0-100. */
+  confidence: number;
+}
+
+/** A block of text in reading order: a paragraph, a heading, a list item, a table or page furniture. */
 export interface Paragraph {
   text: string;
   bbox: BoundingBox | undefined;
@@ -11,6 +37,30 @@ export interface Paragraph {
   headingLevel?: number | undefined;
   /** Median font size of its lines, in points (PDF only). */
   fontSize?: number | undefined;
+  /** See {@link ParagraphRole}; undefined = body (or heading when `headingLevel` is set). */
+  role?: ParagraphRole | undefined;
+  /**
+   * This block continues the previous indexed block (on this page or, across a page break, on the one before):
+   * `hyphen` re-joins a word split by a hyphen ("cre-" + "ativity"), `space` a sentence or a heading broken
+   * over lines. The chunker merges them into one block.
+   */
+  joinPrevious?: 'hyphen' | 'space' | undefined;
+  /** Default `text`. */
+  source?: TextSource | undefined;
+  /** Cells of a `table` block. */
+  table?: TableData | undefined;
+  /** Words and boxes of an OCR'd block. */
+  words?: OcrWord[] | undefined;
+  /**
+   * Outline entries whose titles are not printed on the page and whose destination is this block: they are
+   * headings that stand just before it.
+   */
+  outlineHeadings?: Array<{ title: string; level: number }> | undefined;
+}
+
+/** True for blocks that go into chunks and embeddings (body text, headings, tables). */
+export function isIndexed(paragraph: Pick<Paragraph, 'role'>): boolean {
+  return paragraph.role !== 'furniture' && paragraph.role !== 'junk';
 }
 
 /** An image placed on a page. `data` is PNG (or the original bytes for standalone images) when decoded. */
@@ -48,6 +98,8 @@ export interface OutlineEntry {
   /** 1 = top level. */
   level: number;
   pageNumber?: number | undefined;
+  /** Where on the page the destination points, in points from the top edge, when the outline says. */
+  top?: number | undefined;
 }
 
 /** What the extract stage produces for one page range (or the whole document for non-PDF formats). */

@@ -60,9 +60,27 @@ describe.skipIf(!exists)('PDF extraction on the real corpus', () => {
       page1.indexOf('Compilers for statically typed'),
     );
     expect(page1).not.toMatch(/com- applications/);
-    // Section headings are found by font size.
-    const headings = doc.pages.flatMap((p) => p.paragraphs.filter((q) => q.headingLevel !== undefined));
-    expect(headings.map((h) => h.text)).toContain('1. Introduction');
+    // Section headings are found by font size over the whole document, sub-sections in the body font by their
+    // numbers, and they nest by their numbers under the title.
+    const headings = doc.pages.flatMap((p) =>
+      p.paragraphs.filter((q) => q.headingLevel !== undefined).map((q) => [q.text, q.headingLevel]),
+    );
+    expect(headings).toEqual(
+      expect.arrayContaining([
+        ['Trace-based Just-in-Time Type Specialization for Dynamic Languages', 1],
+        ['1. Introduction', 2],
+        ['3. Trace Trees', 2],
+        ['3.1 Traces', 3],
+        ['6.6 Correctness', 3],
+        ['10. Future Work', 2],
+        ['References', 2],
+      ]),
+    );
+    expect(headings).toHaveLength(27);
+    // Figure labels drawn with fonts that have no text mapping are junk: kept on the page, never indexed.
+    const junk = doc.pages.flatMap((p) => p.paragraphs.filter((q) => q.role === 'junk'));
+    expect(junk.length).toBeGreaterThan(10);
+    for (const q of junk) expect(q.text).toMatch(/[#$%&]/);
     const images = doc.pages.flatMap((p) => p.images);
     expect(images.length).toBeGreaterThanOrEqual(70);
     expect(images.filter((i) => i.data !== undefined).length).toBeGreaterThanOrEqual(70);
@@ -86,6 +104,17 @@ describe.skipIf(!exists)('PDF extraction on the real corpus', () => {
     );
     expect(doc.pages.flatMap((p) => p.images).length).toBeGreaterThan(20);
     for (const page of doc.pages) expectInsidePage(page);
+    // Its footer ("Sprouts - http://sprouts.aisnet.org/9-37") is on every page but the last: furniture.
+    const footers = doc.pages.map((p) =>
+      p.paragraphs.filter((q) => q.role === 'furniture').map((q) => q.text),
+    );
+    expect(footers.filter((f) => f.includes('Sprouts - http://sprouts.aisnet.org/9-37')).length).toBe(22);
+    const indexed = doc.pages.flatMap((p) =>
+      p.paragraphs.filter((q) => q.role !== 'furniture' && q.role !== 'junk'),
+    );
+    expect(indexed.map((q) => q.text).join(' ')).not.toContain('Sprouts - http://sprouts.aisnet.org/9-37');
+    // Words between control codes are kept when what remains reads as text.
+    expect(indexed.map((q) => q.text)).toContain('Stimulus organism response');
   });
 
   it('two_pages.pdf: image-only pages (scans) keep their image data', async () => {

@@ -7,7 +7,6 @@ import type {
   ExtractionLimits,
   OutlineEntry,
 } from './extracted-document.ts';
-import { assignHeadings } from './headings.ts';
 import { findOversizedImages } from './oversized-images.ts';
 import {
   type EncodedImage,
@@ -133,7 +132,6 @@ export async function extractPdf(data: Uint8Array, options: PdfExtractOptions): 
         },
       );
     }
-    assignHeadings(pages, outline);
     let title = await metadataTitle(doc);
     if (title === undefined) {
       const first = pages.find((p) => p.pageNumber === 1);
@@ -323,10 +321,12 @@ async function readOutline(doc: PdfDocumentProxy): Promise<OutlineEntry[]> {
     return [];
   }
   const entries: OutlineEntry[] = [];
+  const heights = new Map<number, Promise<number | undefined>>();
   const visit = async (nodes: readonly RawOutlineNode[], level: number): Promise<void> => {
     for (const node of nodes) {
       if (entries.length >= MAX_OUTLINE_ENTRIES) return;
-      entries.push({ title: node.title.trim(), level, pageNumber: await destinationPage(doc, node.dest) });
+      const target = await destination(doc, node.dest, heights);
+      entries.push({ title: node.title.trim(), level, ...target });
       if (level < MAX_OUTLINE_DEPTH && node.items.length > 0) await visit(node.items, level + 1);
     }
   };
@@ -334,19 +334,37 @@ async function readOutline(doc: PdfDocumentProxy): Promise<OutlineEntry[]> {
   return entries;
 }
 
-async function destinationPage(
+/** Page number and, for `/XYZ`, `/FitH` and `/FitBH` destinations, the height it points to (from the top). */
+async function destination(
   doc: PdfDocumentProxy,
   dest: RawOutlineNode['dest'],
-): Promise<number | undefined> {
+  heights: Map<number, Promise<number | undefined>>,
+): Promise<{ pageNumber?: number; top?: number }> {
   try {
     const explicit = typeof dest === 'string' ? await doc.getDestination(dest) : dest;
     const target = explicit?.[0];
-    if (typeof target === 'number') return target + 1;
-    if (target !== null && typeof target === 'object' && 'num' in target) {
-      return (await doc.getPageIndex(target as { num: number; gen: number })) + 1;
+    let pageNumber: number | undefined;
+    if (typeof target === 'number') pageNumber = target + 1;
+    else if (target !== null && typeof target === 'object' && 'num' in target) {
+      pageNumber = (await doc.getPageIndex(target as { num: number; gen: number })) + 1;
     }
+    if (pageNumber === undefined) return {};
+    const kind = (explicit?.[1] as { name?: unknown } | undefined)?.name;
+    const y =
+      kind === 'XYZ' ? explicit?.[3] : kind === 'FitH' || kind === 'FitBH' ? explicit?.[2] : undefined;
+    if (typeof y !== 'number' || !Number.isFinite(y)) return { pageNumber };
+    let height = heights.get(pageNumber);
+    if (height === undefined) {
+      height = doc
+        .getPage(pageNumber)
+        .then((page) => (page.view[3] ?? 0) - (page.view[1] ?? 0))
+        .catch(() => undefined);
+      heights.set(pageNumber, height);
+    }
+    const pageHeight = await height;
+    return pageHeight === undefined ? { pageNumber } : { pageNumber, top: Math.max(0, pageHeight - y) };
   } catch {
     // A dangling destination only loses the page number of one outline entry.
+    return {};
   }
-  return undefined;
 }

@@ -139,9 +139,7 @@ function toFragment(allRuns: TextRun[], lineId: number): Fragment {
       if (text !== '' && !text.endsWith(' ')) text += ' ';
       continue;
     }
-    // Fake bold is drawn as the same run twice, a hair apart.
-    if (prev !== undefined && prev.text === run.text && Math.abs(prev.x0 - run.x0) < 0.5 * run.fontSize)
-      continue;
+    if (prev !== undefined && isOverdraw(prev, run)) continue;
     if (prev !== undefined) {
       const gap = run.x0 - prev.x1;
       const needsSpace = gap > WORD_GAP * Math.min(prev.fontSize, run.fontSize);
@@ -179,6 +177,18 @@ function toFragment(allRuns: TextRun[], lineId: number): Fragment {
     fontSize,
     lineId,
   };
+}
+
+/**
+ * Fake bold draws the same run twice (or more), a hair apart, so the copies cover almost the same span. Two
+ * equal glyphs side by side ("１１", "ll") only touch: they are distinct text and both are kept.
+ */
+export function isOverdraw(prev: TextRun, run: TextRun): boolean {
+  if (prev.text !== run.text) return false;
+  const width = Math.min(prev.x1 - prev.x0, run.x1 - run.x0);
+  if (width <= 0) return Math.abs(prev.x0 - run.x0) < 0.05 * run.fontSize;
+  const overlap = Math.min(prev.x1, run.x1) - Math.max(prev.x0, run.x0);
+  return overlap >= 0.7 * width && Math.abs(prev.x0 - run.x0) < 0.25 * run.fontSize;
 }
 
 /** The font size carrying most characters, so a superscript does not change a line's size. */

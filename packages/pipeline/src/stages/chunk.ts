@@ -18,6 +18,10 @@ export async function runChunk(deps: PipelineDeps, run: StageRun): Promise<void>
     paragraphs: page.paragraphs.map((paragraph) => ({
       text: paragraph.text,
       headingLevel: paragraph.headingLevel,
+      role: paragraph.role,
+      joinPrevious: paragraph.joinPrevious,
+      outlineHeadings: paragraph.outlineHeadings,
+      table: paragraph.table,
     })),
     figures: described
       .filter((image) => image.pageNumber === page.pageNumber)

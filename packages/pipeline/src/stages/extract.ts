@@ -1,6 +1,7 @@
 import { AegisError, isAegisError } from '@aegis/core';
-import type { ExtractedDocument } from '../extract/extracted-document.ts';
-import { extractDocument } from '../extract/index.ts';
+import { structureDocument } from '../extract/document-structure.ts';
+import type { ExtractedDocument, ExtractedPage, OutlineEntry } from '../extract/extracted-document.ts';
+import { extractDocument, inspectPdf } from '../extract/index.ts';
 import { stopIfCancelled } from './cancellation.ts';
 import { planRanges } from './memory-check.ts';
 import type { PipelineDeps, StageRun } from './stage-context.ts';
@@ -33,6 +34,7 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
   const done = await deps.repository.pageNumbersDone(run.documentId, run.version);
   let anyContent = false;
   let pagesDone = done.size;
+  let outline: OutlineEntry[] | undefined;
   await run.progress(pagesDone, pageCount);
   for (const range of ranges) {
     const pending = Array.from(
@@ -58,11 +60,35 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
       throw error;
     }
     await store(deps, run, extracted);
+    outline = extracted.outline;
     anyContent ||= extracted.pages.some(hasContent);
     pagesDone += range.to - range.from + 1;
     await run.progress(Math.min(pagesDone, pageCount), pageCount);
   }
   assertNotEmpty(anyContent, version.displayName);
+  await structureStoredPages(
+    deps,
+    run,
+    outline ?? (await inspectPdf(data, limits, { pool: deps.pdfThreads, signal: run.signal })).outline,
+  );
+}
+
+/**
+ * The document-wide pass (furniture, heading levels, text over page breaks) once every range is stored: it needs
+ * all pages at once, which a range never has. Pages are re-saved with their roles; the pass is idempotent, so a
+ * retry that re-runs it changes nothing.
+ */
+async function structureStoredPages(
+  deps: PipelineDeps,
+  run: StageRun,
+  outline: OutlineEntry[],
+): Promise<void> {
+  const stored = await deps.repository.loadPages(run.documentId, run.version);
+  const pages: ExtractedPage[] = stored.map((page) => ({ ...page, images: [] }));
+  const before = JSON.stringify(pages);
+  structureDocument(pages, outline);
+  if (JSON.stringify(pages) !== before)
+    await deps.repository.savePages(run.documentId, run.version, pages, new Map());
 }
 
 function hasContent(page: ExtractedDocument['pages'][number]): boolean {
