@@ -44,9 +44,10 @@ export function cleanExtractedDocument(doc: ExtractedDocument): ExtractedDocumen
       const text = cleanText(paragraph.text);
       if (text.trim().length === 0) return [];
       // Controls standing for spaces leave readable words ("Stimulus organism response"): judged on what remains.
+      // A table is judged on its cells, not on its Markdown pipes.
+      const judged = paragraph.table === undefined ? text : paragraph.table.rows.flat().join(' ');
       const junk =
-        paragraph.role !== 'table' &&
-        ((undecodable && letterShare(text) < 0.5) || (gate && paragraph.source !== 'form' && isJunk(text)));
+        (undecodable && letterShare(judged) < 0.5) || (gate && paragraph.source !== 'form' && isJunk(judged));
       if (junk) junkPages.set(page.pageNumber, (junkPages.get(page.pageNumber) ?? 0) + 1);
       return [{ ...paragraph, text, ...(junk ? { role: 'junk' as const, headingLevel: undefined } : {}) }];
     }),

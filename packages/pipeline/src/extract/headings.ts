@@ -129,6 +129,17 @@ export function assignHeadings(
   const byNumber = new Map(pages.map((p) => [p.pageNumber, p]));
   const taken = new Set<Paragraph>();
   const outlineLevel = new Map<Paragraph, number>();
+  // A label printed beside a form field ("Full name:") is set large on many forms, and is no heading.
+  const labelsAField = new Set<Paragraph>();
+  for (const page of pages) {
+    const fields = page.paragraphs.filter((p) => p.source === 'form' && p.bbox !== undefined);
+    for (const p of page.paragraphs) {
+      if (p.source === 'form' || p.bbox === undefined) continue;
+      const [, y0, , y1] = p.bbox;
+      if (fields.some((f) => f.bbox !== undefined && f.bbox[1] < y1 + 2 && f.bbox[3] > y0 - 2))
+        labelsAField.add(p);
+    }
+  }
 
   for (const entry of outline) {
     if (entry.pageNumber === undefined || entry.title.trim() === '') continue;
@@ -166,7 +177,7 @@ export function assignHeadings(
     insertOutlineHeading(page, entry);
   }
 
-  const candidates = styleCandidates(all, body, taken);
+  const candidates = styleCandidates(all, body, taken).filter((p) => !labelsAField.has(p));
   const sizes = [...new Set([...candidates, ...outlineLevel.keys()].map((p) => sizeKey(p.fontSize)))].sort(
     (a, b) => b - a,
   );
@@ -236,7 +247,8 @@ function styleCandidates(all: readonly Paragraph[], body: number, taken: Set<Par
     if (p.fontSize < body * HEADING_RATIO) return false;
     const text = p.text.trim();
     if (text.length > MAX_HEADING_CHARS || text.split(/\s+/).length > MAX_HEADING_WORDS) return false;
-    if (!/\p{L}/u.test(text)) return false;
+    // A line ending in a colon introduces what follows (a label, a list): not a heading unless the outline says.
+    if (!/\p{L}/u.test(text) || /[:：]$/u.test(text)) return false;
     return (charsBySize.get(sizeKey(p.fontSize)) ?? 0) <= MAX_HEADING_STYLE_SHARE * totalChars;
   });
 }

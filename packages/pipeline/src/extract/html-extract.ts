@@ -1,5 +1,6 @@
 import { Parser } from 'htmlparser2';
 import type { ExtractedDocument, Paragraph } from './extracted-document.ts';
+import { tableParagraph } from './table-markdown.ts';
 import { textDocument } from './text-extract.ts';
 
 /** Elements whose text becomes its own paragraph. */
@@ -43,6 +44,11 @@ const DROPPED = new Set(['script', 'style', 'noscript', 'template', 'svg', 'head
 export function extractHtml(html: string, kind: ExtractedDocument['kind'] = 'html'): ExtractedDocument {
   const paragraphs: Paragraph[] = [];
   let buffer = '';
+  // Tables are kept as tables: cells collected row by row (text of a nested table goes into its cell).
+  let table:
+    | { rows: string[][]; row: string[] | undefined; cell: string | undefined; header: boolean }
+    | undefined;
+  let tableDepth = 0;
   let headingLevel: number | undefined;
   let dropped = 0;
   let pre = 0;
@@ -60,6 +66,23 @@ export function extractHtml(html: string, kind: ExtractedDocument['kind'] = 'htm
         if (name === 'title') inTitle = true;
         if (DROPPED.has(name)) dropped++;
         if (dropped > 0) return;
+        if (name === 'table') {
+          tableDepth++;
+          if (tableDepth === 1) {
+            flush();
+            table = { rows: [], row: undefined, cell: undefined, header: false };
+            return;
+          }
+        }
+        if (table !== undefined) {
+          if (tableDepth === 1 && name === 'tr') table.row = [];
+          else if (tableDepth === 1 && (name === 'td' || name === 'th')) {
+            table.cell = '';
+            if (name === 'th' && table.rows.length === 0) table.header = true;
+          } else if (table.cell !== undefined && (BLOCKS.has(name) || HEADINGS[name] !== undefined))
+            table.cell += ' ';
+          return;
+        }
         const level = HEADINGS[name];
         if (level !== undefined || BLOCKS.has(name)) {
           flush();
@@ -69,7 +92,9 @@ export function extractHtml(html: string, kind: ExtractedDocument['kind'] = 'htm
       },
       ontext(text) {
         if (inTitle) title += text;
-        else if (dropped === 0) buffer += text;
+        else if (dropped === 0 && table !== undefined) {
+          if (table.cell !== undefined) table.cell += text;
+        } else if (dropped === 0) buffer += text;
       },
       onclosetag(name) {
         if (name === 'title') inTitle = false;
@@ -78,6 +103,22 @@ export function extractHtml(html: string, kind: ExtractedDocument['kind'] = 'htm
           return;
         }
         if (dropped > 0) return;
+        if (table !== undefined) {
+          if (name === 'table') tableDepth = Math.max(0, tableDepth - 1);
+          if (tableDepth === 0) {
+            const rows = table.rows.filter((r) => r.some((c) => c !== ''));
+            if (rows.length > 0) paragraphs.push(tableParagraph(rows, 1));
+            table = undefined;
+          } else if (tableDepth === 1 && (name === 'td' || name === 'th') && table.cell !== undefined) {
+            table.row ??= [];
+            table.row.push(table.cell.replace(/\s+/g, ' ').trim());
+            table.cell = undefined;
+          } else if (tableDepth === 1 && name === 'tr' && table.row !== undefined) {
+            table.rows.push(table.row);
+            table.row = undefined;
+          }
+          return;
+        }
         if (HEADINGS[name] !== undefined || BLOCKS.has(name)) {
           flush();
           headingLevel = undefined;
@@ -90,6 +131,8 @@ export function extractHtml(html: string, kind: ExtractedDocument['kind'] = 'htm
   parser.write(html);
   parser.end();
   flush();
+  // An unclosed table at the end of a truncated file still counts.
+  if (table !== undefined && table.rows.length > 0) paragraphs.push(tableParagraph(table.rows, 1));
   const cleanTitle = title.replace(/\s+/g, ' ').trim();
   return textDocument(
     kind,

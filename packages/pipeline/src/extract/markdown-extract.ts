@@ -1,83 +1,81 @@
+import type { Nodes, Parents, RootContent } from 'mdast';
+import { fromMarkdown } from 'mdast-util-from-markdown';
+import { gfmFromMarkdown } from 'mdast-util-gfm';
+import { toString as inlineText } from 'mdast-util-to-string';
+import { gfm } from 'micromark-extension-gfm';
 import type { ExtractedDocument, Paragraph } from './extracted-document.ts';
+import { tableParagraph } from './table-markdown.ts';
 import { decodeText, textDocument } from './text-extract.ts';
 
-const FENCE = /^ {0,3}(`{3,}|~{3,})/;
-const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
-const SETEXT = /^ {0,3}(=+|-+)[ \t]*$/;
-const LIST_ITEM = /^ {0,3}(?:[-*+]|\d{1,9}[.)])[ \t]+/;
+/** Nesting deeper than this (lists in quotes in lists...) is read flat: a hostile file can nest thousands deep. */
+const MAX_DEPTH = 64;
 
-/**
- * Removes inline markup that would only add noise to chunks and embeddings: emphasis, inline code ticks,
- * images and links (their text stays), HTML tags. Deliberately light: a full CommonMark renderer is not needed
- * to recover readable text.
- */
-export function stripInlineMarkdown(text: string): string {
-  return text
-    .replace(/!\[([^\]]*)\]\([^)]*\)/g, '$1')
-    .replace(/\[([^\]]+)\]\([^)]*\)/g, '$1')
-    .replace(/`([^`]+)`/g, '$1')
-    .replace(/(\*\*|__)(?=\S)(.+?)(?<=\S)\1/g, '$2')
-    .replace(/(?<![\w*])([*_])(?=\S)(.+?)(?<=\S)\1(?![\w*])/g, '$2')
-    .replace(/~~(?=\S)(.+?)(?<=\S)~~/g, '$1')
-    .replace(/<\/?[a-zA-Z][^>]*>/g, '')
-    .replace(/\s+/g, ' ')
-    .trim();
+/** Text of inline content with whitespace collapsed: emphasis, code spans, link text and image alt kept. */
+function plain(node: Nodes): string {
+  return inlineText(node, { includeImageAlt: true, includeHtml: false }).replace(/\s+/g, ' ').trim();
 }
 
 /**
- * Markdown: ATX (`# Title`) and setext (underlined) headings become headings; fenced code blocks are kept
- * verbatim as one paragraph each; list items and blank-line separated blocks become paragraphs. The first
- * level-1 heading is the title.
+ * Markdown through a CommonMark + GFM parser (micromark / mdast): headings (ATX and setext) with their depth,
+ * paragraphs, list items one block each (nested items prefixed by their depth so the nesting reads), code blocks
+ * verbatim, block quotes, and GFM tables as table blocks (cells and Markdown). Raw HTML contributes its text only.
+ * The first level-1 heading is the title.
  */
 export function extractMarkdown(data: Uint8Array): ExtractedDocument {
-  const lines = decodeText(data).split('\n');
+  const tree = fromMarkdown(decodeText(data), { extensions: [gfm()], mdastExtensions: [gfmFromMarkdown()] });
   const paragraphs: Paragraph[] = [];
-  let block: string[] = [];
-  const flush = (): void => {
-    const text = stripInlineMarkdown(block.join(' '));
-    if (text !== '') paragraphs.push({ text, bbox: undefined });
-    block = [];
+  const push = (text: string, extra: Partial<Paragraph> = {}): void => {
+    if (text.trim() !== '') paragraphs.push({ text, bbox: undefined, ...extra });
   };
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? '';
-    const fence = line.match(FENCE);
-    if (fence !== null) {
-      flush();
-      const marker = fence[1] ?? '```';
-      const code: string[] = [];
-      for (i++; i < lines.length && !(lines[i] ?? '').trimStart().startsWith(marker); i++)
-        code.push(lines[i] ?? '');
-      const text = code.join('\n').trimEnd();
-      if (text.trim() !== '') paragraphs.push({ text, bbox: undefined });
-      continue;
+  const visit = (nodes: readonly RootContent[], listDepth: number, depth: number): void => {
+    for (const node of nodes) {
+      switch (node.type) {
+        case 'heading':
+          push(plain(node), { headingLevel: node.depth });
+          break;
+        case 'paragraph':
+          push(plain(node));
+          break;
+        case 'code':
+          push(node.value.replace(/\s+$/, ''));
+          break;
+        case 'html':
+          push(
+            node.value
+              .replace(/<[^>]*>/g, ' ')
+              .replace(/\s+/g, ' ')
+              .trim(),
+          );
+          break;
+        case 'table': {
+          const rows = node.children.map((row) => row.children.map((cell) => plain(cell)));
+          if (rows.length > 0) paragraphs.push(tableParagraph(rows, 1));
+          break;
+        }
+        case 'list':
+          for (const item of node.children) {
+            const [first, ...rest] = item.children;
+            const prefix = listDepth > 0 ? `${'  '.repeat(listDepth)}- ` : '';
+            const check = item.checked === true ? '[x] ' : item.checked === false ? '[ ] ' : '';
+            if (first !== undefined && first.type === 'paragraph') push(`${prefix}${check}${plain(first)}`);
+            else if (first !== undefined) visitDeeper([first], listDepth + 1, depth);
+            visitDeeper(rest, listDepth + 1, depth);
+          }
+          break;
+        default:
+          if ('children' in node) visitDeeper((node as Parents).children as RootContent[], listDepth, depth);
+          break;
+      }
     }
-    const atx = line.match(ATX);
-    if (atx !== null) {
-      flush();
-      const text = stripInlineMarkdown(atx[2] ?? '');
-      if (text !== '') paragraphs.push({ text, bbox: undefined, headingLevel: atx[1]?.length });
-      continue;
+  };
+  const visitDeeper = (nodes: readonly RootContent[], listDepth: number, depth: number): void => {
+    if (depth >= MAX_DEPTH) {
+      for (const node of nodes) push(plain(node));
+      return;
     }
-    const underline = line.match(SETEXT);
-    if (underline !== null && block.length > 0) {
-      const text = stripInlineMarkdown(block.join(' '));
-      block = [];
-      if (text !== '')
-        paragraphs.push({ text, bbox: undefined, headingLevel: underline[1]?.startsWith('=') ? 1 : 2 });
-      continue;
-    }
-    if (line.trim() === '') {
-      flush();
-      continue;
-    }
-    if (LIST_ITEM.test(line)) {
-      flush();
-      block.push(line.replace(LIST_ITEM, ''));
-      continue;
-    }
-    block.push(line.replace(/^ {0,3}>\s?/, ''));
-  }
-  flush();
+    visit(nodes, listDepth, depth + 1);
+  };
+  visit(tree.children, 0, 0);
   const title = paragraphs.find((p) => p.headingLevel === 1)?.text;
   return textDocument('markdown', paragraphs, title);
 }

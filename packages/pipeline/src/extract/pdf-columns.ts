@@ -27,7 +27,17 @@ export interface ImageElement {
   bottom: number;
 }
 
-export type Element = Fragment | ImageElement;
+/** A detected table, placed in reading order as one block by its box. */
+export interface TableElement {
+  kind: 'table';
+  index: number;
+  x0: number;
+  x1: number;
+  top: number;
+  bottom: number;
+}
+
+export type Element = Fragment | ImageElement | TableElement;
 
 const MAX_COLUMN_DEPTH = 4;
 /** A blank strip across the whole text width this tall (in body font sizes) separates bands. */

@@ -6,8 +6,10 @@ import type {
   ExtractedPage,
   ExtractionLimits,
   OutlineEntry,
+  Paragraph,
 } from './extracted-document.ts';
 import { findOversizedImages } from './oversized-images.ts';
+import { readFormFields } from './pdf-forms.ts';
 import {
   type EncodedImage,
   encodeRawImage,
@@ -16,6 +18,7 @@ import {
   resolveImage,
 } from './pdf-images.ts';
 import { layoutPage, type TextRun } from './pdf-layout.ts';
+import type { Rule } from './pdf-tables.ts';
 import type { PdfDocumentProxy, PdfjsModule, PdfPageProxy } from './pdfjs.ts';
 import { loadPdfjs, openPdf, toPdfError } from './pdfjs.ts';
 import { withTimeout } from './timeout.ts';
@@ -170,9 +173,12 @@ async function extractPage(
       warnings.push(`Page ${pageNumber}: text could not be read (${(error as Error).message}).`);
     }
     let draws: ImageDraw[] = [];
+    // Ruling lines come with the operator list, which only the full (images) mode reads; text-only mode finds
+    // tables from text alignment alone.
+    const rules: Rule[] = [];
     if (options.images !== false) {
       try {
-        draws = await findImageDraws(pdfjs, page, viewport);
+        draws = await findImageDraws(pdfjs, page, viewport, rules);
       } catch (error) {
         if (error instanceof AegisError) throw error;
         warnings.push(`Page ${pageNumber}: images could not be read (${(error as Error).message}).`);
@@ -186,7 +192,7 @@ async function extractPage(
       draws = draws.slice(0, cap);
     }
     const placed = draws.flatMap((d, i) => (d.bbox === undefined ? [] : [{ bbox: d.bbox, i }]));
-    const layout = layoutPage(runs, placed);
+    const layout = layoutPage(runs, placed, rules);
     const after = new Map(placed.map((p, k) => [p.i, layout.imageAfterParagraph[k] ?? 0]));
     const images = await decodeImages(page, draws, options.limits.maxImagePixels);
     const extracted: ExtractedImage[] = images.map((image, index) => ({
@@ -199,11 +205,19 @@ async function extractPage(
         warnings.push(`Page ${pageNumber}: image ${image.index} not decoded: ${image.skipReason}.`);
       }
     }
+    // Filled form fields follow the page's text (their labels are printed text; their values are not).
+    let fields: Paragraph[] = [];
+    try {
+      fields = await readFormFields(page, viewport, runs);
+    } catch (error) {
+      if (error instanceof AegisError) throw error;
+      warnings.push(`Page ${pageNumber}: form fields could not be read (${(error as Error).message}).`);
+    }
     return {
       pageNumber,
       width: viewport.width,
       height: viewport.height,
-      paragraphs: layout.paragraphs,
+      paragraphs: [...layout.paragraphs, ...fields],
       images: extracted,
     };
   } finally {

@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import type { BoundingBox } from './extracted-document.ts';
+import type { Rule } from './pdf-tables.ts';
 import type { PdfjsModule, PdfPageProxy, PdfViewport } from './pdfjs.ts';
 
 /** Six-number affine matrix [a, b, c, d, e, f] as used by PDF and pdf.js. */
@@ -81,6 +82,7 @@ export async function findImageDraws(
   pdfjs: PdfjsModule,
   page: PdfPageProxy,
   viewport: PdfViewport,
+  rules?: Rule[],
 ): Promise<ImageDraw[]> {
   const { OPS, AnnotationMode } = pdfjs;
   const list = await page.getOperatorList({ annotationMode: AnnotationMode.DISABLE });
@@ -141,6 +143,9 @@ export async function findImageDraws(
         }
         break;
       }
+      case OPS.constructPath:
+        if (rules !== undefined) collectRules(pdfjs, args, ctm, viewport, rules);
+        break;
       default:
         // Mask groups (paintImageMaskXObjectGroup) are tiny stencil glyphs, not figures; everything else
         // does not place images.
@@ -148,6 +153,80 @@ export async function findImageDraws(
     }
   }
   return draws;
+}
+
+/** Thinner than this (points) a stroke or a filled rectangle is a ruling line. */
+const RULE_THICKNESS = 3;
+
+/**
+ * Straight horizontal and vertical segments of a path that is stroked, or thin filled rectangles: the ruling
+ * lines of tables. pdf.js 5 hands a path as [paint op, [segments], bbox], segments encoded as DrawOPS codes
+ * (0 moveTo x y, 1 lineTo x y, 2 curveTo 6 numbers, 3 quadraticCurveTo 4 numbers, 4 closePath).
+ */
+function collectRules(
+  pdfjs: PdfjsModule,
+  args: unknown[],
+  ctm: Matrix,
+  viewport: PdfViewport,
+  rules: Rule[],
+): void {
+  const [paint, data] = args as [number, unknown[] | undefined];
+  const path = data?.[0];
+  if (!(path instanceof Float32Array || Array.isArray(path))) return;
+  const stroked = paint === pdfjs.OPS.stroke || paint === pdfjs.OPS.closeStroke;
+  const toPage = (x: number, y: number): [number, number] => {
+    const [px, py] = apply(ctm, x, y);
+    return apply(viewport.transform, px, py);
+  };
+  const points: Array<[number, number]> = [];
+  const flush = (): void => {
+    if (points.length >= 2) {
+      const xs = points.map((p) => p[0]);
+      const ys = points.map((p) => p[1]);
+      const box = { x0: Math.min(...xs), y0: Math.min(...ys), x1: Math.max(...xs), y1: Math.max(...ys) };
+      const thin = box.x1 - box.x0 <= RULE_THICKNESS || box.y1 - box.y0 <= RULE_THICKNESS;
+      if (stroked) {
+        for (let k = 1; k < points.length; k++) {
+          const [ax, ay] = points[k - 1] as [number, number];
+          const [bx, by] = points[k] as [number, number];
+          if (Math.abs(ay - by) < 0.5 || Math.abs(ax - bx) < 0.5) {
+            rules.push({
+              x0: Math.min(ax, bx),
+              y0: Math.min(ay, by),
+              x1: Math.max(ax, bx),
+              y1: Math.max(ay, by),
+            });
+          }
+        }
+      } else if (thin) {
+        rules.push(box);
+      }
+    }
+    points.length = 0;
+  };
+  const n = path.length;
+  for (let i = 0; i < n && rules.length < 10_000; ) {
+    const op = path[i] as number;
+    if (op === 0) {
+      flush();
+      points.push(toPage(path[i + 1] as number, path[i + 2] as number));
+      i += 3;
+    } else if (op === 1) {
+      points.push(toPage(path[i + 1] as number, path[i + 2] as number));
+      i += 3;
+    } else if (op === 2) {
+      flush();
+      i += 7;
+    } else if (op === 3) {
+      flush();
+      i += 5;
+    } else {
+      if (stroked && points.length > 2) points.push(points[0] as [number, number]);
+      flush();
+      i += 1;
+    }
+  }
+  flush();
 }
 
 /** Resolves a pdf.js image object; page objects are `img_*`, document-wide ones start with `g_`. */

@@ -1,5 +1,7 @@
 import type { BoundingBox, Paragraph } from './extracted-document.ts';
 import { type Element, type Fragment, orderElements } from './pdf-columns.ts';
+import { detectTables, type Rule } from './pdf-tables.ts';
+import { tableParagraph } from './table-markdown.ts';
 
 /** One text item from pdf.js, already in top-left page coordinates (points). */
 export interface TextRun {
@@ -53,19 +55,34 @@ const FONT_CHANGE = 0.15;
  * Reading order: runs are grouped into line fragments by baseline and split at wide horizontal gaps, then
  * read column by column and band by band (see `orderElements` in pdf-columns.ts).
  */
-export function layoutPage(runs: readonly TextRun[], images: readonly LayoutImage[]): PageLayout {
+export function layoutPage(
+  runs: readonly TextRun[],
+  images: readonly LayoutImage[],
+  rules: readonly Rule[] = [],
+): PageLayout {
   const fragments = buildFragments(runs);
-  const elements: Element[] = [...fragments];
+  const tables = detectTables(fragments, rules);
+  const inTable = new Set(tables.flatMap((t) => [...t.fragments]));
+  const elements: Element[] = fragments.filter((f) => !inTable.has(f));
   images.forEach((image, index) => {
     const [x0, top, x1, bottom] = image.bbox;
     elements.push({ kind: 'image', index, x0, x1, top, bottom });
   });
+  tables.forEach((table, index) => {
+    const [x0, top, x1, bottom] = table.bbox;
+    elements.push({ kind: 'table', index, x0, x1, top, bottom });
+  });
   const ordered = orderElements(elements, '', 0);
   const lines: Line[] = [];
   const imageAfterLine = new Array<number>(images.length).fill(0);
+  const tableAfterLine = new Array<number>(tables.length).fill(0);
   for (const { element, column } of ordered) {
     if (element.kind === 'image') {
       imageAfterLine[element.index] = lines.length;
+      continue;
+    }
+    if (element.kind === 'table') {
+      tableAfterLine[element.index] = lines.length;
       continue;
     }
     const last = lines.at(-1);
@@ -78,10 +95,19 @@ export function layoutPage(runs: readonly TextRun[], images: readonly LayoutImag
       lines.push({ ...element, column });
     }
   }
-  const { paragraphs, firstLine } = buildParagraphs(lines);
-  // An image stands after every paragraph that started before it in reading order.
+  const built = buildParagraphs(lines);
+  // Tables go between the paragraphs by the line they stand before (ahead of a paragraph starting there).
+  const placed = [
+    ...built.paragraphs.map((paragraph, i) => ({ paragraph, at: built.firstLine[i] ?? 0 })),
+    ...tables.map((table, i) => ({
+      paragraph: tableParagraph(table.rows, 1, { bbox: table.bbox, fontSize: undefined }),
+      at: (tableAfterLine[i] ?? 0) - 0.5,
+    })),
+  ].sort((a, b) => a.at - b.at);
+  const paragraphs = placed.map((p) => p.paragraph);
+  // An image stands after every block that started before it in reading order.
   const imageAfterParagraph = imageAfterLine.map(
-    (lineIndex) => firstLine.filter((f) => f < lineIndex).length,
+    (lineIndex) => placed.filter((p) => p.at < lineIndex).length,
   );
   return { paragraphs, imageAfterParagraph };
 }
@@ -117,13 +143,21 @@ export function buildFragments(runs: readonly TextRun[]): Fragment[] {
   clusters.forEach((cluster, lineId) => {
     cluster.sort((a, b) => a.x0 - b.x0);
     let group: TextRun[] = [];
+    // The gap is measured from the last visible run: pdf.js fills wide gaps with whitespace items whose width
+    // spans the gap, which would otherwise glue table cells and columns together.
+    let prev: TextRun | undefined;
     for (const run of cluster) {
-      const prev = group.at(-1);
-      if (prev !== undefined && run.x0 - prev.x1 > FRAGMENT_GAP * Math.max(prev.fontSize, run.fontSize)) {
+      const blank = run.text.trim() === '';
+      if (
+        !blank &&
+        prev !== undefined &&
+        run.x0 - prev.x1 > FRAGMENT_GAP * Math.max(prev.fontSize, run.fontSize)
+      ) {
         fragments.push(toFragment(group, lineId));
         group = [];
       }
       group.push(run);
+      if (!blank) prev = run;
     }
     if (group.length > 0) fragments.push(toFragment(group, lineId));
   });

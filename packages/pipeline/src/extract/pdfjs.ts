@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { AegisError } from '@aegis/core';
+import { AegisError, isAegisError } from '@aegis/core';
 import type * as Pdfjs from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { openAttachmentOnlyEncryption } from './attachment-encryption.ts';
 
 /** The pdf.js legacy (Node) build's module namespace. */
 export type PdfjsModule = typeof Pdfjs;
@@ -28,6 +29,22 @@ function pdfjsAssetDir(folder: string): string {
  * @throws AegisError `PDF_ENCRYPTED` (a user password is needed) or `PDF_INVALID`.
  */
 export async function openPdf(
+  pdfjs: PdfjsModule,
+  data: Uint8Array,
+  options: { maxImagePixels: number; timeoutMs: number },
+): Promise<PdfDocumentProxy> {
+  try {
+    return await openPdfOnce(pdfjs, data, options);
+  } catch (error) {
+    // Encryption of the attachments alone leaves the pages plain: open them without the Encrypt entry.
+    if (!isAegisError(error, 'PDF_ENCRYPTED')) throw error;
+    const plain = openAttachmentOnlyEncryption(data);
+    if (plain === undefined) throw error;
+    return openPdfOnce(pdfjs, plain, options);
+  }
+}
+
+async function openPdfOnce(
   pdfjs: PdfjsModule,
   data: Uint8Array,
   options: { maxImagePixels: number; timeoutMs: number },

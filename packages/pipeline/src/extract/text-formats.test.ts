@@ -1,5 +1,5 @@
 import { isAegisError } from '@aegis/core';
-import { Document, HeadingLevel, Packer, Paragraph, TextRun } from 'docx';
+import { Document, HeadingLevel, Packer, Paragraph, Table, TableCell, TableRow, TextRun } from 'docx';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { extractDocument } from './extract-document.ts';
@@ -75,7 +75,7 @@ describe('extractDocument: text formats', () => {
       ['Hello & welcome.', undefined],
       ['one', undefined],
       ['two', undefined],
-      ['cell', undefined],
+      ['| cell |\n| --- |', undefined],
       ['a\n  b', undefined],
       ['Sub', 2],
     ]);
@@ -150,5 +150,88 @@ describe('extractDocument: standalone images', () => {
     expect(await codeOf(extractDocument({ data: png }, { limits: { maxImagePixels: 100 } }))).toBe(
       'RESOURCE_LIMIT_EXCEEDED',
     );
+  });
+
+  it('markdown: GFM tables stay tables, nested lists keep their nesting, raw HTML gives its text', async () => {
+    const md = [
+      '# Results',
+      '',
+      '| Stage | Seconds |',
+      '| --- | ---: |',
+      '| extract | 1.5 |',
+      '| `chunk` \\| split | 0.2 |',
+      '',
+      '1. first',
+      '   - nested *one*',
+      '     - deeper',
+      '2. second',
+      '',
+      '- [x] done',
+      '',
+      '> quoted **text**',
+      '',
+      '<div>raw <b>html</b></div>',
+    ].join('\n');
+    const doc = await extractDocument({ data: utf8(md), filename: 'r.md' });
+    const ps = doc.pages[0]?.paragraphs ?? [];
+    const table = ps.find((p) => p.role === 'table');
+    expect(table?.table?.rows).toEqual([
+      ['Stage', 'Seconds'],
+      ['extract', '1.5'],
+      ['chunk | split', '0.2'],
+    ]);
+    expect(table?.text).toBe(
+      '| Stage | Seconds |\n| --- | --- |\n| extract | 1.5 |\n| chunk \\| split | 0.2 |',
+    );
+    expect(ps.filter((p) => p.role !== 'table').map((p) => p.text)).toEqual([
+      'Results',
+      'first',
+      '  - nested one',
+      '    - deeper',
+      'second',
+      '[x] done',
+      'quoted text',
+      'raw html',
+    ]);
+  });
+
+  it('html and docx: tables are kept as tables', async () => {
+    const html =
+      '<table><tr><th>Name</th><th>Qty</th></tr><tr><td>apple <i>red</i></td><td>3</td></tr></table><p>after</p>';
+    const doc = await extractDocument({ data: utf8(html), filename: 't.html' });
+    expect(doc.pages[0]?.paragraphs.map((p) => [p.role, p.table?.rows ?? p.text])).toEqual([
+      [
+        'table',
+        [
+          ['Name', 'Qty'],
+          ['apple red', '3'],
+        ],
+      ],
+      [undefined, 'after'],
+    ]);
+    const cell = (text: string) => new TableCell({ children: [new Paragraph(text)] });
+    const file = new Document({
+      sections: [
+        {
+          children: [
+            new Paragraph('Before.'),
+            new Table({
+              rows: [
+                new TableRow({ children: [cell('City'), cell('Population')] }),
+                new TableRow({ children: [cell('Oslo'), cell('709000')] }),
+              ],
+            }),
+          ],
+        },
+      ],
+    });
+    const docx = await extractDocument({
+      data: new Uint8Array(await Packer.toBuffer(file)),
+      filename: 't.docx',
+    });
+    expect(docx.pages[0]?.paragraphs.find((p) => p.role === 'table')?.table?.rows).toEqual([
+      ['City', 'Population'],
+      ['Oslo', '709000'],
+    ]);
   });
 });

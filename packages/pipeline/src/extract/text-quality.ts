@@ -109,5 +109,9 @@ export function scoreText(text: string): TextQuality {
 /** True when the run should not be indexed: enough unreadable characters and too few readable ones. */
 export function isJunk(text: string): boolean {
   const quality = scoreText(text);
-  return quality.badChars >= MIN_BAD_CHARS && quality.score < JUNK_SCORE;
+  if (quality.badChars >= MIN_BAD_CHARS && quality.score < JUNK_SCORE) return true;
+  // Glyph codes spaced out one by one ("! \" # ! $"): each token is too short to judge, their mix is not.
+  const visible = text.replace(/\s+/g, '');
+  const marks = visible.match(/[!"#$%&'()*+,\-./:;<=>?@[\\\]^_`{|}~]/g)?.length ?? 0;
+  return visible.length >= 8 && marks / visible.length >= 0.5 && quality.goodChars < visible.length / 2;
 }
