@@ -1,9 +1,10 @@
 import { isAegisError } from '@aegis/core';
 import { PDFDocument, PDFHexString, PDFName, PDFNumber, StandardFonts } from 'pdf-lib';
 import { afterAll, describe, expect, it } from 'vitest';
-import { closeDefaultPdfThreadPool, extractDocument } from './extract-document.ts';
+import { closeDefaultSandbox } from '../sandbox/default-sandbox.ts';
+import { extractDocument } from './extract-document.ts';
 
-afterAll(() => closeDefaultPdfThreadPool());
+afterAll(() => closeDefaultSandbox());
 
 /** A one-page PDF with a standard-security Encrypt dictionary whose crypt filters are as given. */
 async function encryptedPdf(filters: { StmF: string; StrF: string; EFF?: string }): Promise<Uint8Array> {

@@ -4,13 +4,14 @@ import { buildCanonicalDocument } from '../chunk/canonical-text.ts';
 import type { ChunkInputPage } from '../chunk/chunk.ts';
 import { chunkDocument } from '../chunk/chunk-document.ts';
 import { isWordBoundary } from '../chunk/word-boundaries.ts';
+import { closeDefaultSandbox } from '../sandbox/default-sandbox.ts';
 import { type BookTruth, buildBookPdf } from '../test-support/book-pdf.ts';
 import { structureDocument } from './document-structure.ts';
-import { closeDefaultPdfThreadPool, extractDocument } from './extract-document.ts';
+import { extractDocument } from './extract-document.ts';
 import type { ExtractedDocument, ExtractedPage } from './extracted-document.ts';
 import { canonicalTitle } from './heading-match.ts';
 
-afterAll(() => closeDefaultPdfThreadPool());
+afterAll(() => closeDefaultSandbox());
 
 const toChunkInput = (pages: readonly ExtractedPage[]): ChunkInputPage[] =>
   pages.map((page) => ({ pageNumber: page.pageNumber, paragraphs: page.paragraphs, figures: [] }));

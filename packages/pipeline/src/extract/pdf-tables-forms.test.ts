@@ -2,13 +2,14 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCanonicalDocument } from '../chunk/canonical-text.ts';
 import { chunkDocument } from '../chunk/chunk-document.ts';
+import { closeDefaultSandbox } from '../sandbox/default-sandbox.ts';
 import { buildPaperPdf } from '../test-support/paper-pdf.ts';
-import { closeDefaultPdfThreadPool, extractDocument } from './extract-document.ts';
+import { extractDocument } from './extract-document.ts';
 import type { Fragment } from './pdf-columns.ts';
 import { detectTables } from './pdf-tables.ts';
 import { tableToMarkdown } from './table-markdown.ts';
 
-afterAll(() => closeDefaultPdfThreadPool());
+afterAll(() => closeDefaultSandbox());
 
 describe('a generated paper: two columns, tables, a filled form', () => {
   for (const images of [true, false]) {

@@ -69,7 +69,7 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
   await structureStoredPages(
     deps,
     run,
-    outline ?? (await inspectPdf(data, limits, { pool: deps.pdfThreads, signal: run.signal })).outline,
+    outline ?? (await inspectPdf(data, limits, { sandbox: deps.sandbox, signal: run.signal })).outline,
   );
 }
 
