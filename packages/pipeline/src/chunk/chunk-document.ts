@@ -44,11 +44,22 @@ const HEADING_BREAK_FILL = 0.5;
  */
 export function chunkDocument(pages: ChunkInputPage[], options: Partial<ChunkOptions> = {}): Chunk[] {
   const resolved = resolveChunkOptions(options);
-  const doc = buildCanonicalDocument(splitLongTables(pages, resolved.targetTokens));
+  const doc = chunkingCanonicalDocument(pages, resolved);
   const segmenters = createSegmenters();
   const units = buildPackingUnits(doc, resolved, segmenters);
   const spans = packUnits(doc, units, resolved, segmenters);
   return spans.map((span, index) => toChunk(doc, units, span, index));
+}
+
+/**
+ * The canonical document chunk offsets index into: {@link buildCanonicalDocument} after long tables are cut into
+ * parts under their repeated header (so it differs from `canonicalText` only where a table is over the target).
+ */
+export function chunkingCanonicalDocument(
+  pages: ChunkInputPage[],
+  options: Partial<ChunkOptions> = {},
+): CanonicalDocument {
+  return buildCanonicalDocument(splitLongTables(pages, resolveChunkOptions(options).targetTokens));
 }
 
 /** Fills in defaults and rejects options no chunking can honour. */

@@ -7,6 +7,7 @@ import { isJunk } from './text-quality.ts';
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point of this pattern.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
 const SPACE_RUNS = / {2,}/g;
+const PRIVATE_USE = /[\uE000-\uF8FF]/g;
 
 /** Text safe to store and show: controls become spaces (runs collapsed), lone surrogates become U+FFFD. */
 export function cleanText(text: string): string {
@@ -41,7 +42,8 @@ export function cleanExtractedDocument(doc: ExtractedDocument): ExtractedDocumen
     ...page,
     paragraphs: page.paragraphs.flatMap((paragraph) => {
       const undecodable = controlShare(paragraph.text) > UNDECODABLE_SHARE;
-      const text = cleanText(paragraph.text);
+      // Private-use code points (symbol fonts' glyphs) mean nothing to a reader or a search: not kept in PDF text.
+      const text = cleanText(gate ? paragraph.text.replace(PRIVATE_USE, '') : paragraph.text);
       if (text.trim().length === 0) return [];
       // Controls standing for spaces leave readable words ("Stimulus organism response"): judged on what remains.
       // A table is judged on its cells, not on its Markdown pipes.

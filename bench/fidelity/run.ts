@@ -1,0 +1,225 @@
+/**
+ * bench/fidelity: how faithful our extraction is, and what each stage costs, next to raw pdf.js and poppler's
+ * pdftotext in the same run.
+ *
+ * Documents: every PDF in ../shared/corpus/real, every PDF in the folders given with --dir, and two generated
+ * documents with known structure (a book with an outline, running heads, a footer URL and words hyphenated over
+ * page breaks; a two-column paper with tables and a filled form). pdftotext (Debian poppler-utils) is the
+ * reference where it reads the file; the metrics are in metrics.ts.
+ *
+ * Speed, per stage, medians of --reps runs after one warm-up: `pdftotext` (a process per file), `pdfjs-raw`
+ * (pdf.js getTextContent of every page with our document options, in this process: the floor any pdf.js
+ * extractor stands on),
+ * `ours-text` (text-only extraction in the parsing sandbox, warm: layout, tables, forms, junk gate, and the
+ * document-wide structure pass), `structure` (that pass alone), `chunk` (chunking the result).
+ *
+ * Run: `npm run bench:fidelity` (or `npx node bench/fidelity/run.ts [--dir folder] [--reps 3] [--book-pages 120]`).
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { chunkDocument } from '../../packages/pipeline/src/chunk/chunk-document.ts';
+import { structureDocument } from '../../packages/pipeline/src/extract/document-structure.ts';
+import { extractDocument } from '../../packages/pipeline/src/extract/index.ts';
+import { loadPdfjs, openPdf } from '../../packages/pipeline/src/extract/pdfjs.ts';
+import { createSandboxPool } from '../../packages/pipeline/src/sandbox/index.ts';
+import { buildBookPdf } from '../../packages/pipeline/src/test-support/book-pdf.ts';
+import { buildPaperPdf } from '../../packages/pipeline/src/test-support/paper-pdf.ts';
+import { type Fidelity, measure, toChunkInput } from './metrics.ts';
+
+const { values: flags } = parseArgs({
+  options: {
+    dir: { type: 'string', multiple: true, default: [] },
+    reps: { type: 'string', default: '3' },
+    'book-pages': { type: 'string', default: '120' },
+    out: { type: 'string' },
+  },
+  strict: true,
+});
+const reps = Math.max(1, Number(flags.reps));
+const here = dirname(fileURLToPath(import.meta.url));
+const corpus = join(here, '../../../shared/corpus/real');
+const folders = [...(existsSync(corpus) ? [corpus] : []), ...(flags.dir ?? [])];
+const hasPdftotext = spawnSync('pdftotext', ['-v']).status === 0;
+if (!hasPdftotext) console.error('pdftotext not found (apt-get install poppler-utils): no reference metrics');
+
+interface Input {
+  name: string;
+  data: Uint8Array;
+  truthFurniture?: string[];
+}
+
+const inputs: Input[] = folders.flatMap((folder) =>
+  readdirSync(folder)
+    .filter((f) => f.toLowerCase().endsWith('.pdf'))
+    .sort()
+    .map((f) => ({ name: basename(f), data: new Uint8Array(readFileSync(join(folder, f))) })),
+);
+const book = await buildBookPdf({ minPages: Number(flags['book-pages']), chapters: 14, seed: 3 });
+inputs.push({
+  name: `generated-book-${book.truth.pageCount}p.pdf`,
+  data: book.data,
+  truthFurniture: [...new Set([...book.truth.furniture.values()].flat().filter((l) => /\D/.test(l)))],
+});
+inputs.push({ name: 'generated-paper.pdf', data: (await buildPaperPdf(5)).data });
+
+const pdfjs = await loadPdfjs();
+async function rawPdfjs(data: Uint8Array): Promise<number> {
+  // The same document options as our extractor (CMaps, standard font data, no eval): the same pdf.js work.
+  const doc = await openPdf(pdfjs, data, { maxImagePixels: 40_000_000, timeoutMs: 60_000 });
+  let items = 0;
+  for (let n = 1; n <= doc.numPages; n++) {
+    const page = await doc.getPage(n);
+    items += (await page.getTextContent()).items.length;
+    page.cleanup();
+  }
+  await doc.destroy();
+  return items;
+}
+
+function pdftotext(data: Uint8Array): string | undefined {
+  if (!hasPdftotext) return undefined;
+  try {
+    return execFileSync('pdftotext', ['-enc', 'UTF-8', '-', '-'], {
+      input: data,
+      maxBuffer: 256 * 2 ** 20,
+    }).toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[mid] ?? 0) : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2;
+};
+const time = async <T>(work: () => Promise<T> | T): Promise<[T, number]> => {
+  const start = performance.now();
+  const value = await work();
+  return [value, performance.now() - start];
+};
+
+const sandbox = createSandboxPool();
+const STAGES = ['pdftotext', 'pdfjs-raw', 'ours-text', 'structure', 'chunk'] as const;
+type Stage = (typeof STAGES)[number];
+const rows: Array<{
+  name: string;
+  fidelity: Fidelity | { error: string };
+  ms: Partial<Record<Stage, number>>;
+}> = [];
+const loadAtStart = loadavg()[0];
+
+for (const input of inputs) {
+  const samples: Record<Stage, number[]> = {
+    pdftotext: [],
+    'pdfjs-raw': [],
+    'ours-text': [],
+    structure: [],
+    chunk: [],
+  };
+  let fidelity: Fidelity | { error: string } | undefined;
+  for (let rep = -1; rep < reps; rep++) {
+    const [reference, tPoppler] = await time(() => pdftotext(input.data));
+    const [, tRaw] = await time(() => rawPdfjs(input.data).catch(() => 0));
+    let doc: Awaited<ReturnType<typeof extractDocument>>;
+    let tOurs: number;
+    try {
+      [doc, tOurs] = await time(() =>
+        extractDocument({ data: input.data, filename: input.name }, { images: false, sandbox }),
+      );
+    } catch (error) {
+      fidelity = { error: (error as { code?: string }).code ?? String(error) };
+      break;
+    }
+    const copy = structuredClone(doc);
+    const [, tStructure] = await time(() => structureDocument(copy.pages, copy.outline));
+    const [chunks, tChunk] = await time(() => chunkDocument(toChunkInput(doc)));
+    if (rep < 0) continue;
+    samples.pdftotext.push(tPoppler);
+    samples['pdfjs-raw'].push(tRaw);
+    samples['ours-text'].push(tOurs);
+    samples.structure.push(tStructure);
+    samples.chunk.push(tChunk);
+    if (rep === 0) fidelity = measure(doc, chunks, reference, input.truthFurniture);
+  }
+  const ms = Object.fromEntries(
+    STAGES.flatMap((s) => (samples[s].length > 0 ? [[s, Math.round(median(samples[s]) * 10) / 10]] : [])),
+  );
+  rows.push({ name: input.name, fidelity: fidelity ?? { error: 'no run' }, ms });
+  console.error(`${input.name}: done`);
+}
+await sandbox.close();
+
+const measured = rows.filter(
+  (r): r is { name: string; fidelity: Fidelity; ms: Partial<Record<Stage, number>> } =>
+    !('error' in r.fidelity),
+);
+const pages = measured.reduce((n, r) => n + r.fidelity.pages, 0);
+const speed = Object.fromEntries(
+  STAGES.map((stage) => {
+    const ms = measured.reduce((n, r) => n + (r.ms[stage] ?? 0), 0);
+    return [
+      stage,
+      { seconds: Number((ms / 1000).toFixed(3)), pagesPerSecond: Number((pages / (ms / 1000)).toFixed(1)) },
+    ];
+  }),
+);
+const withReference = measured.filter((r) => r.fidelity.wordRecall !== undefined);
+const weighted = (key: 'wordRecall' | 'indexedWordRecall' | 'readingOrder'): number =>
+  Number(
+    (
+      withReference.reduce((n, r) => n + (r.fidelity[key] ?? 0) * r.fidelity.pages, 0) /
+      Math.max(
+        1,
+        withReference.reduce((n, r) => n + r.fidelity.pages, 0),
+      )
+    ).toFixed(4),
+  );
+const sum = (key: keyof Fidelity): number => measured.reduce((n, r) => n + Number(r.fidelity[key] ?? 0), 0);
+const totals = {
+  documents: rows.length,
+  pages,
+  wordRecall: weighted('wordRecall'),
+  indexedWordRecall: weighted('indexedWordRecall'),
+  readingOrder: weighted('readingOrder'),
+  furnitureLeaks: sum('furnitureLeaks'),
+  furnitureBlocks: sum('furnitureBlocks'),
+  midWordChunkEdges: sum('midWordChunkEdges'),
+  chunks: sum('chunks'),
+  outlineEntries: sum('outlineEntries'),
+  outlineFound: sum('outlineFound'),
+  outlineInserted: sum('outlineInserted'),
+  junkBlocks: sum('junkBlocks'),
+  junkCharsIndexed: sum('junkCharsIndexed'),
+  tables: sum('tables'),
+  formFields: sum('formFields'),
+  textVsRawPdfjs: Number(
+    ((speed['ours-text']?.pagesPerSecond ?? 0) / (speed['pdfjs-raw']?.pagesPerSecond ?? 1)).toFixed(2),
+  ),
+};
+const result = {
+  benchmark: 'fidelity',
+  date: new Date().toISOString(),
+  machine: {
+    node: process.version,
+    cpu: cpus()[0]?.model,
+    cores: cpus().length,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    loadAverageAtStart: loadAtStart,
+  },
+  pdftotext: hasPdftotext ? spawnSync('pdftotext', ['-v']).stderr.toString().split('\n')[0] : undefined,
+  repetitions: reps,
+  totals,
+  speed,
+  documents: rows,
+};
+console.log(JSON.stringify({ totals, speed }, null, 2));
+const out = flags.out ?? join(here, `../results/fidelity-${result.date.slice(0, 10)}.json`);
+await mkdir(dirname(out), { recursive: true });
+await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);
+console.log(`results: ${out}`);
