@@ -1,14 +1,9 @@
-import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runAegis } from '../support/cli.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
-
-const run = promisify(execFile);
-const CLI = fileURLToPath(new URL('../../apps/cli/src/main.ts', import.meta.url));
 
 describe('the aegis command', { timeout: 180_000 }, () => {
   let harness: PipelineHarness;
@@ -23,17 +18,7 @@ describe('the aegis command', { timeout: 180_000 }, () => {
   });
 
   const aegis = (args: string[], env: Record<string, string> = {}) =>
-    run(process.execPath, [CLI, ...args], {
-      env: { ...process.env, ...harness.env, ...env },
-      timeout: 120_000,
-    }).then(
-      (result) => ({ code: 0, stdout: result.stdout, stderr: result.stderr }),
-      (error: { code: number; stdout: string; stderr: string }) => ({
-        code: error.code,
-        stdout: error.stdout,
-        stderr: error.stderr,
-      }),
-    );
+    runAegis(args, { ...harness.env, ...env }, 120_000);
 
   it('ingests a folder with --wait, then shows status, searches, retries and refuses bad input', async () => {
     await writeFile(

@@ -22,7 +22,7 @@ import type { ApiContext, ApiRuntime } from './app-context.ts';
 import { createAuditHook } from './audit/audit-hook.ts';
 import { routeAccess } from './auth/access.ts';
 import { createAdminSessions } from './auth/admin-session.ts';
-import { createAuthHook } from './auth/auth-hook.ts';
+import { createAuthHook, type LocalOperator } from './auth/auth-hook.ts';
 import { principalKey } from './auth/principal.ts';
 import { createBodyIdleTimeout } from './http/body-timeout.ts';
 import { handleError } from './http/error-response.ts';
@@ -33,7 +33,10 @@ import { corsOptions, HELMET_OPTIONS } from './http/security-options.ts';
 import { adminKeyRoutes } from './routes/admin-key-routes.ts';
 import { adminLoginRoutes, LOGIN_PATH } from './routes/admin-login-routes.ts';
 import { bullBoardRoutes } from './routes/bull-board-routes.ts';
+import { costExportRoutes } from './routes/cost-export-routes.ts';
+import { documentLookupRoutes } from './routes/document-lookup-routes.ts';
 import { documentRoutes } from './routes/document-routes.ts';
+import { eventRoutes } from './routes/event-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { searchRoutes } from './routes/search-routes.ts';
 import { realRoots } from './uploads/resolve-ingest-path.ts';
@@ -51,6 +54,11 @@ export interface BuildAppOptions {
   /** Overrides for tests; by default both are built on `runtime.pool`. */
   apiKeys?: ApiKeyStore | undefined;
   auditLog?: AuditLog | undefined;
+  /**
+   * For the local `aegis` CLI only, which serves its requests in-process through `app.inject` and never listens:
+   * requests presenting this token act as an admin named `localOperator.name`. Never set it on a listening API.
+   */
+  localOperator?: LocalOperator | undefined;
 }
 
 declare module 'fastify' {
@@ -84,6 +92,11 @@ function trustProxyOption(
  * otherwise, so no route can ship without authentication by accident.
  */
 export async function buildApp(options: BuildAppOptions): Promise<FastifyInstance> {
+  if (options.localOperator !== undefined && options.localOperator.token.length < 32)
+    throw new AegisError(
+      'CONFIG_INVALID',
+      'the local operator token must be a random secret of 32+ characters',
+    );
   const { config, runtime, logger } = options;
   const { pepper, insecure } = resolveApiKeyPepper({
     pepper: config.api.apiKeyPepper,
@@ -178,6 +191,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     sessions,
     metricsToken: config.metrics.token,
     loginPath: LOGIN_PATH,
+    localOperator: options.localOperator,
   });
   app.addHook('onRequest', authHook);
   const rateLimitRedis = runtime.redis.duplicate({ maxRetriesPerRequest: 1, commandTimeout: 1_000 });
@@ -210,6 +224,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(healthRoutes(context));
   await app.register(documentRoutes(context));
+  await app.register(documentLookupRoutes(context));
+  await app.register(costExportRoutes(context));
+  await app.register(eventRoutes(context));
   await app.register(searchRoutes(context));
   await app.register(adminLoginRoutes(context));
   await app.register(adminKeyRoutes(context));

@@ -3,5 +3,7 @@ export { buildApp } from './app.ts';
 export type { ApiContext, ApiRuntime } from './app-context.ts';
 export type { Access, RouteAccess } from './auth/access.ts';
 export { PLUGIN_ROUTE_ACCESS } from './auth/access.ts';
+export type { LocalOperator } from './auth/auth-hook.ts';
+export { createInjectFetch } from './local/inject-fetch.ts';
 export type { Readiness, ReadinessCheck } from './readiness.ts';
 export { checkReadiness } from './readiness.ts';

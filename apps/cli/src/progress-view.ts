@@ -1,8 +1,7 @@
 import path from 'node:path';
 import { STAGES, type Stage } from '@aegis/core';
-import type { ProgressEvent } from '@aegis/queue';
 import cliProgress from 'cli-progress';
-import { FINAL_STATUSES } from './wait-for-documents.ts';
+import { FINAL_STATUSES, type ProgressEvent } from './wait-for-documents.ts';
 
 interface Tracked {
   file: string;
@@ -56,9 +55,9 @@ export function createProgressView(options: { interactive: boolean }) {
         else console.log(`${path.basename(entry.file)}: ${label}`);
         return event.status;
       }
-      entry.stage = event.stage;
+      entry.stage = event.stage as Stage;
       entry.state = event.status;
-      const base = STAGES.indexOf(event.stage) * 100;
+      const base = Math.max(0, STAGES.indexOf(event.stage as Stage)) * 100;
       const within =
         event.status === 'completed'
           ? 100

@@ -1,4 +1,8 @@
-import type { ProgressEvent } from '@aegis/queue';
+import path from 'node:path';
+import type { LiveEvent } from '@aegis/client';
+
+/** The progress events a wait follows (heartbeats are the connection's business). */
+export type ProgressEvent = Exclude<LiveEvent, { type: 'heartbeat' }>;
 
 /** Statuses that end a version. */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set([
@@ -77,7 +81,7 @@ export function waitForDocuments(options: WaitForDocumentsOptions): Promise<Wait
           (workers) => {
             if (finished) return;
             const names = idle
-              .map(([, label]) => label)
+              .map(([, label]) => path.basename(label))
               .slice(0, 5)
               .join(', ');
             const more = idle.length > 5 ? ` and ${idle.length - 5} more` : '';

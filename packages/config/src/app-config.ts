@@ -104,6 +104,8 @@ export interface AppConfig {
     /** All in ms: headers 10000, whole request 300000, body idle 30000, keep-alive 72000 by default. */
     timeouts: { headersMs: number; requestMs: number; bodyIdleMs: number; keepAliveMs: number };
   };
+  /** The `aegis` CLI's remote mode (AEGIS_URL, AEGIS_API_KEY); both unset means local mode. */
+  cli: { url: string | undefined; apiKey: string | undefined };
   watcher: {
     inboxDir: string;
     /** A file is fully written once its size is stable this long, in ms. */
@@ -225,6 +227,7 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         keepAliveMs: flat.API_KEEP_ALIVE_TIMEOUT_MS,
       },
     },
+    cli: { url: flat.AEGIS_URL, apiKey: flat.AEGIS_API_KEY },
     watcher: { inboxDir: flat.INBOX_DIR, stableMs: flat.WATCH_STABLE_MS },
     pipeline: {
       blobDir: flat.BLOB_DIR,

@@ -541,6 +541,21 @@ export const configSchema = z.object({
       'A file counts as fully written once its size has not changed for this long, in milliseconds.',
     schema: integer(50, MS_PER_DAY),
   }),
+
+  // --- The aegis CLI against a remote API
+  AEGIS_URL: optionalEnvVar({
+    group: 'CLI remote mode',
+    example: 'https://aegis.example.com',
+    description:
+      'Base URL of a remote Aegis API; when set, `aegis` commands go over HTTP instead of to Redis and Postgres (same as --url).',
+    schema: urlWithScheme(HTTP),
+  }),
+  AEGIS_API_KEY: optionalEnvVar({
+    group: 'CLI remote mode',
+    secret: true,
+    description: 'API key the `aegis` CLI sends to AEGIS_URL (same as --api-key).',
+    schema: secretText(),
+  }),
 });
 
 /** The flat, parsed environment (output of `configSchema`). Prefer the nested `AppConfig`. */

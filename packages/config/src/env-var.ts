@@ -17,7 +17,8 @@ export type EnvGroup =
   | 'Pipeline workers'
   | 'HTTP API and metrics'
   | 'Watched folder'
-  | 'API secrets';
+  | 'API secrets'
+  | 'CLI remote mode';
 
 /** Documentation attached to every field of the config schema; read back by `describeEnv()`. */
 export interface EnvVarMeta {

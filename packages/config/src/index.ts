@@ -1,5 +1,7 @@
 export type { AppConfig, CloudProviderConfig } from './app-config.ts';
 export { toAppConfig } from './app-config.ts';
+export type { CliRemoteSettings } from './cli-settings.ts';
+export { loadCliRemoteSettings } from './cli-settings.ts';
 export type {
   CloudProviderName,
   Environment,

@@ -22,6 +22,8 @@ export type { IngestInput, Producer } from './producer.ts';
 export { createProducer } from './producer.ts';
 export type { ProgressEvent } from './progress-events.ts';
 export { createProgressPublisher, progressChannel } from './progress-events.ts';
+export type { ProgressSubscriber } from './progress-subscriber.ts';
+export { createProgressSubscriber } from './progress-subscriber.ts';
 export type { ReconcileReport, ReconcilerDeps } from './reconciler.ts';
 export { reconcile, startReconciler } from './reconciler.ts';
 export type { StageOutcome, StageProcessorDeps } from './stage-processor.ts';

@@ -12,6 +12,20 @@ export interface AuthHookOptions {
   metricsToken: string | undefined;
   /** Where browsers are sent to log in. */
   loginPath: string;
+  /** The in-process operator of the local CLI (see `BuildAppOptions.localOperator`). */
+  localOperator?: LocalOperator | undefined;
+}
+
+/**
+ * The person running `aegis` on the server itself: the CLI builds the API in-process (never listening) and
+ * presents a random token that exists only in that process's memory. It acts as an admin, as the shell user
+ * could anyway by reaching Postgres directly, and is audited under its own name (`cli:<user>`).
+ */
+export interface LocalOperator {
+  /** A random secret of at least 32 characters, generated per process. */
+  token: string;
+  /** Audit and attribution name, e.g. `cli:alice`. */
+  name: string;
 }
 
 /**
@@ -35,6 +49,18 @@ export function createAuthHook(options: AuthHookOptions) {
         request.principal = { kind: 'metrics-token' };
         return undefined;
       }
+    }
+
+    const local = options.localOperator;
+    if (credential !== undefined && local !== undefined && safeEqual(credential, local.token)) {
+      request.principal = {
+        kind: 'api-key',
+        keyId: 'local',
+        keyName: local.name,
+        roles: ['admin'],
+        via: 'local',
+      };
+      return undefined;
     }
 
     if (credential !== undefined) {

@@ -2,7 +2,13 @@ import type { ApiKeyRole } from '@aegis/stores';
 
 /** Who made a request: an API key (from a header or the admin session cookie), or the metrics scraper. */
 export type Principal =
-  | { kind: 'api-key'; keyId: string; keyName: string; roles: ApiKeyRole[]; via: 'header' | 'session' }
+  | {
+      kind: 'api-key';
+      keyId: string;
+      keyName: string;
+      roles: ApiKeyRole[];
+      via: 'header' | 'session' | 'local';
+    }
   | { kind: 'metrics-token' };
 
 declare module 'fastify' {

@@ -74,6 +74,16 @@ const stageSchema = {
     errorCode: { type: ['string', 'null'] },
     errorMessage: { type: ['string', 'null'] },
   },
+  required: [
+    'stage',
+    'status',
+    'itemsDone',
+    'itemsTotal',
+    'attempts',
+    'durationMs',
+    'errorCode',
+    'errorMessage',
+  ],
 } as const;
 
 export const documentStatusSchema = {
@@ -99,7 +109,26 @@ export const documentStatusSchema = {
           pageCount: { type: ['integer', 'null'] },
           stages: { type: 'array', items: stageSchema },
         },
+        required: [
+          'version',
+          'status',
+          'progress',
+          'errorCode',
+          'errorMessage',
+          'warnings',
+          'pageCount',
+          'stages',
+        ],
       },
     },
   },
+  required: [
+    'documentId',
+    'displayName',
+    'sourceKey',
+    'activeVersion',
+    'latestVersion',
+    'costUsd',
+    'versions',
+  ],
 } as const;

@@ -14,6 +14,7 @@ const keySchema = {
     lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
     revokedAt: { type: ['string', 'null'], format: 'date-time' },
   },
+  required: ['id', 'name', 'roles', 'createdAt', 'lastUsedAt', 'revokedAt'],
 } as const;
 
 function keyView(record: ApiKeyRecord) {
@@ -40,7 +41,11 @@ export function adminKeyRoutes(context: ApiContext) {
           summary: 'List API keys (never their secrets)',
           security: securityBoth,
           response: {
-            200: { type: 'object', properties: { keys: { type: 'array', items: keySchema } } },
+            200: {
+              type: 'object',
+              properties: { keys: { type: 'array', items: keySchema } },
+              required: ['keys'],
+            },
             ...authErrors,
           },
         },
@@ -71,7 +76,11 @@ export function adminKeyRoutes(context: ApiContext) {
             additionalProperties: false,
           },
           response: {
-            201: { type: 'object', properties: { key: { type: 'string' }, ...keySchema.properties } },
+            201: {
+              type: 'object',
+              properties: { key: { type: 'string' }, ...keySchema.properties },
+              required: ['key', ...keySchema.required],
+            },
             ...authErrors,
             ...errorResponses({ 400: 'VALIDATION_FAILED' }),
           },

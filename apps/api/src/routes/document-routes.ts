@@ -22,6 +22,24 @@ interface PathBody {
   displayName?: string;
 }
 
+const versionParam = {
+  type: 'integer',
+  minimum: 1,
+  maximum: 2_147_483_647,
+  description: 'Document version (default: the latest).',
+} as const;
+
+/** Uploads name their source in their own namespace, apart from server paths and the watched folder. */
+function clientSourceKey(raw: string | undefined): string | undefined {
+  const trimmed = raw?.trim();
+  if (!trimmed) return undefined;
+  if (trimmed.length > 1000)
+    throw new AegisError('VALIDATION_FAILED', 'sourceKey is at most 1000 characters.', {
+      details: { maxLength: 1000 },
+    });
+  return `client:${trimmed}`;
+}
+
 /** /v1/documents: register (upload or server path), list, status, retry, cancel, delete. */
 export function documentRoutes(context: ApiContext) {
   const { runtime, config } = context;
@@ -96,7 +114,15 @@ export function documentRoutes(context: ApiContext) {
                 schema: {
                   type: 'object',
                   description: 'One file part (any field name).',
-                  properties: { file: { type: 'string', format: 'binary' } },
+                  properties: {
+                    file: { type: 'string', format: 'binary' },
+                    sourceKey: {
+                      type: 'string',
+                      maxLength: 1000,
+                      description:
+                        "The file's stable name on the client (e.g. its path): changed bytes sent again with the same sourceKey become a new version of the same document. Without it, every distinct content is its own document.",
+                    },
+                  },
                 },
               },
             },
@@ -124,7 +150,12 @@ export function documentRoutes(context: ApiContext) {
           let result: Awaited<ReturnType<typeof ingest>>;
           try {
             const data = await readFile(upload.tempPath);
-            result = await ingest(request, { data, displayName: upload.filename, mimeType: upload.mimeType });
+            result = await ingest(request, {
+              data,
+              displayName: upload.filename,
+              mimeType: upload.mimeType,
+              sourceKey: clientSourceKey(upload.fields.sourceKey),
+            });
           } finally {
             // Before answering: once the client has its answer, the temp file is already gone.
             await upload.discard();
@@ -200,10 +231,21 @@ export function documentRoutes(context: ApiContext) {
                       createdAt: { type: 'string', format: 'date-time' },
                       updatedAt: { type: 'string', format: 'date-time' },
                     },
+                    required: [
+                      'documentId',
+                      'displayName',
+                      'sourceKey',
+                      'latestVersion',
+                      'activeVersion',
+                      'status',
+                      'createdAt',
+                      'updatedAt',
+                    ],
                   },
                 },
                 nextCursor: { type: ['string', 'null'] },
               },
+              required: ['documents', 'nextCursor'],
             },
             ...authErrors,
             ...errorResponses({ 400: 'VALIDATION_FAILED' }),
@@ -237,20 +279,20 @@ export function documentRoutes(context: ApiContext) {
       },
     );
 
-    app.post<{ Params: { id: string }; Querystring: { stage?: Stage } }>(
+    app.post<{ Params: { id: string }; Querystring: { stage?: Stage; version?: number } }>(
       '/v1/documents/:id/retry',
       {
         config: { access: 'ingest', action: 'document.retry' },
         schema: {
           tags: ['documents'],
-          summary: 'Re-run a stage of the latest version and the stages after it',
+          summary: 'Re-run a stage of a version (default the latest) and the stages after it',
           description:
             'Without `stage`, retries the first failed stage. Earlier stages are reused, not re-run.',
           security: securityBoth,
           params: documentIdParams,
           querystring: {
             type: 'object',
-            properties: { stage: { type: 'string', enum: [...STAGES] } },
+            properties: { stage: { type: 'string', enum: [...STAGES] }, version: versionParam },
             additionalProperties: false,
           },
           response: {
@@ -262,6 +304,7 @@ export function documentRoutes(context: ApiContext) {
                 stage: { type: 'string' },
                 run: { type: 'integer' },
               },
+              required: ['documentId', 'version', 'stage', 'run'],
             },
             ...authErrors,
             ...errorResponses({ 400: 'VALIDATION_FAILED', 404: 'DOCUMENT_NOT_FOUND' }),
@@ -270,7 +313,7 @@ export function documentRoutes(context: ApiContext) {
       },
       async (request, reply) => {
         const documentId = request.params.id;
-        const version = await latestVersion(documentId);
+        const version = request.query.version ?? (await latestVersion(documentId));
         let stage = request.query.stage;
         if (stage === undefined) {
           const runs = await runtime.pipeline.repository.stageRuns(documentId, version);
@@ -287,28 +330,37 @@ export function documentRoutes(context: ApiContext) {
       },
     );
 
-    app.post<{ Params: { id: string } }>(
+    app.post<{ Params: { id: string }; Querystring: { version?: number } }>(
       '/v1/documents/:id/cancel',
       {
         config: { access: 'ingest', action: 'document.cancel' },
         schema: {
           tags: ['documents'],
-          summary: 'Cancel the latest version (stops within one batch and removes what it wrote)',
+          summary: 'Cancel a version, default the latest (stops within one batch and removes what it wrote)',
           security: securityBoth,
           params: documentIdParams,
+          querystring: {
+            type: 'object',
+            properties: { version: versionParam },
+            additionalProperties: false,
+          },
           response: {
             202: {
               type: 'object',
               properties: { documentId: { type: 'string' }, version: { type: 'integer' } },
+              required: ['documentId', 'version'],
             },
             ...authErrors,
-            ...errorResponses({ 404: 'DOCUMENT_NOT_FOUND' }),
+            ...errorResponses({
+              404: 'DOCUMENT_NOT_FOUND',
+              409: 'DOCUMENT_FINAL: the version already ended',
+            }),
           },
         },
       },
       async (request, reply) => {
         const documentId = request.params.id;
-        const version = await latestVersion(documentId);
+        const version = request.query.version ?? (await latestVersion(documentId));
         await producer.cancel(documentId, version);
         return reply.status(202).send({ documentId, version });
       },

@@ -5,7 +5,21 @@ import type { ApiContext } from '../app-context.ts';
 import { principalKey } from '../auth/principal.ts';
 import { authErrors, errorResponses, securityBoth } from '../http/schemas.ts';
 
-const COST_GROUPS: CostGroup[] = ['provider', 'model', 'task', 'document', 'stage', 'user'];
+const COST_GROUPS: CostGroup[] = ['provider', 'model', 'task', 'document', 'stage', 'user', 'key'];
+
+/** One group's totals; money as an exact decimal string. */
+const costTotalsSchema = {
+  type: 'object',
+  properties: {
+    requests: { type: 'integer' },
+    inputTokens: { type: 'integer' },
+    cachedInputTokens: { type: 'integer' },
+    outputTokens: { type: 'integer' },
+    images: { type: 'integer' },
+    costUsd: { type: 'string', description: 'Exact decimal USD.' },
+  },
+  required: ['requests', 'inputTokens', 'cachedInputTokens', 'outputTokens', 'images', 'costUsd'],
+} as const;
 
 /** GET /v1/search and GET /v1/costs. */
 export function searchRoutes(context: ApiContext) {
@@ -100,7 +114,7 @@ export function searchRoutes(context: ApiContext) {
               by: {
                 type: 'string',
                 pattern: `^(${COST_GROUPS.join('|')})(,(${COST_GROUPS.join('|')}))*$`,
-                description: `Comma-separated groups: ${COST_GROUPS.join(', ')}. Empty = one total row.`,
+                description: `Comma-separated groups: ${COST_GROUPS.join(', ')} (key: who pays; the key, CLI user or watcher that ingested a document pays for its pipeline calls). Empty = one total row.`,
               },
             },
             additionalProperties: false,
@@ -109,10 +123,25 @@ export function searchRoutes(context: ApiContext) {
             200: {
               type: 'object',
               properties: {
-                month: { type: ['string', 'null'] },
-                by: { type: 'array', items: { type: 'string' } },
-                rows: { type: 'array', items: { type: 'object', additionalProperties: true } },
+                month: { type: 'string', description: 'YYYY-MM (UTC).' },
+                by: { type: 'array', items: { type: 'string', enum: COST_GROUPS } },
+                rows: {
+                  type: 'array',
+                  description: 'Largest cost first: the group keys (null where unknown) and their totals.',
+                  items: {
+                    type: 'object',
+                    properties: {
+                      ...Object.fromEntries(
+                        COST_GROUPS.map((group) => [group, { type: ['string', 'null'] }]),
+                      ),
+                      ...costTotalsSchema.properties,
+                    },
+                    required: costTotalsSchema.required,
+                  },
+                },
+                total: { ...costTotalsSchema, description: 'The whole month.' },
               },
+              required: ['month', 'by', 'rows', 'total'],
             },
             ...authErrors,
             ...errorResponses({ 400: 'VALIDATION_FAILED' }),
@@ -121,8 +150,12 @@ export function searchRoutes(context: ApiContext) {
       },
       async (request) => {
         const by = (request.query.by?.split(',') ?? []) as CostGroup[];
-        const rows = await monthlyCosts(runtime.pool, { month: request.query.month, groupBy: by });
-        return { month: request.query.month ?? null, by, rows };
+        const month = request.query.month ?? new Date().toISOString().slice(0, 7);
+        const [rows, [total]] = await Promise.all([
+          monthlyCosts(runtime.pool, { month, groupBy: by }),
+          monthlyCosts(runtime.pool, { month, groupBy: [] }),
+        ]);
+        return { month, by, rows, total };
       },
     );
   };

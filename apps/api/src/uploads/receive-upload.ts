@@ -14,6 +14,8 @@ export interface ReceivedUpload {
   mimeType: string;
   byteSize: number;
   sha256: string;
+  /** The text fields sent beside the file (e.g. `sourceKey`), by field name; the last value wins. */
+  fields: Record<string, string>;
   discard(): Promise<void>;
 }
 
@@ -90,13 +92,17 @@ export async function receiveUpload(
   const discard = () => rm(tempPath, { force: true });
   const counter = meter(options.maxBytes);
   let received: { filename: string; mimeType: string } | undefined;
+  const fields: Record<string, string> = {};
   try {
     // busboy truncates at fileSize; one byte more than allowed lets `meter` see and reject the excess.
     const parts = request.parts({
       limits: { fileSize: options.maxBytes + 1, files: 1, fields: 10, parts: 20, fieldSize: 4_096 },
     });
     for await (const part of parts) {
-      if (part.type !== 'file') continue;
+      if (part.type !== 'file') {
+        if (typeof part.value === 'string') fields[part.fieldname] = part.value;
+        continue;
+      }
       if (received !== undefined) {
         part.file.resume();
         throw new AegisError('TOO_MANY_FILES', 'Send one file per upload request.', {
@@ -128,6 +134,7 @@ export async function receiveUpload(
     mimeType: received.mimeType,
     byteSize: counter.bytes,
     sha256: counter.digest(),
+    fields,
     discard,
   };
 }

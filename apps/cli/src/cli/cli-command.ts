@@ -5,6 +5,10 @@ import { createOutput, type Output } from './output.ts';
 export interface GlobalOptions {
   /** One JSON document on stdout instead of text (errors as JSON on stderr). */
   json: boolean;
+  /** A remote API to talk to instead of local Redis and Postgres (or AEGIS_URL). */
+  url?: string | undefined;
+  /** The API key for `--url` (or AEGIS_API_KEY). */
+  apiKey?: string | undefined;
   /** An environment file to load instead of ./.env. */
   envFile?: string | undefined;
 }

@@ -11,7 +11,8 @@ export function buildProgram(commands: readonly CliCommand[], version: string): 
   const program = new Command('aegis')
     .description(
       'Aegis Ingest: queue documents for RAG, follow them, search them, and see what they cost. ' +
-        'Runs against Redis and Postgres as configured by .env or the environment.',
+        'Runs against the local Redis and Postgres (configured by .env or the environment), or against a remote ' +
+        'API with --url and --api-key (or AEGIS_URL and AEGIS_API_KEY).',
     )
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for aegis or a command')
@@ -40,11 +41,20 @@ function inheritSettings(command: Command): void {
   for (const child of command.commands) inheritSettings(child);
 }
 
-/** --json and --env-file, on the program and on every command that runs something. */
+/** --json, --url, --api-key and --env-file, on the program and on every command that runs something. */
 function addGlobalOptions(command: Command): void {
   const has = (flag: string) => command.options.some((option) => option.long === flag);
   if (!has('--json'))
     command.option('--json', 'print one JSON document on stdout (errors as JSON on stderr)');
+  if (!has('--url'))
+    command.addOption(
+      new Option(
+        '--url <url>',
+        'talk to a remote Aegis API over HTTP (default: AEGIS_URL; unset = local mode)',
+      ),
+    );
+  if (!has('--api-key'))
+    command.addOption(new Option('--api-key <key>', 'API key for --url (default: AEGIS_API_KEY)'));
   if (!has('--env-file'))
     command.addOption(new Option('--env-file <path>', 'load this environment file instead of ./.env'));
 }

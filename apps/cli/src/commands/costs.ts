@@ -1,11 +1,12 @@
-import { formatCount, formatUsd, sumUsd, trimUsd } from '@aegis/client';
+import { type CostReport, formatCount, formatUsd, trimUsd } from '@aegis/client';
 import { AegisError } from '@aegis/core';
-import type { CostGroup, MonthlyCostRow } from '@aegis/llm-router';
 import { type Command, Option } from 'commander';
-import { type CliCommand, globalOptions, outputFor } from '../cli/cli-command.ts';
+import { type CliCommand, globalOptions } from '../cli/cli-command.ts';
+import { withConnection } from '../cli/connect.ts';
 import { type Column, formatTable } from '../cli/output.ts';
 
-const GROUPS: readonly CostGroup[] = ['provider', 'model', 'task', 'document', 'stage', 'user'];
+const GROUPS = ['provider', 'model', 'task', 'document', 'stage', 'user', 'key'] as const;
+type CostGroup = (typeof GROUPS)[number];
 const TOTAL_FIELDS = [
   'requests',
   'inputTokens',
@@ -14,6 +15,7 @@ const TOTAL_FIELDS = [
   'images',
   'costUsd',
 ] as const;
+type Row = CostReport['rows'][number];
 
 function parseGroups(raw: string): CostGroup[] {
   const groups = raw
@@ -32,25 +34,21 @@ function parseMonth(raw: string): string {
 }
 
 /** The same field names (camelCase) in JSON and CSV; money exact with trailing zeros dropped. */
-function machineRow(
-  row: MonthlyCostRow,
-  groups: readonly CostGroup[],
-): Record<string, string | number | null> {
+function machineRow(row: Row, groups: readonly CostGroup[]): Record<string, string | number | null> {
   const record: Record<string, string | number | null> = {};
-  for (const group of groups) record[group] = row[group] ?? null;
+  for (const group of groups) record[group] = (row[group] as string | null | undefined) ?? null;
   for (const field of TOTAL_FIELDS) record[field] = field === 'costUsd' ? trimUsd(row.costUsd) : row[field];
   return record;
 }
 
-function totalOf(rows: readonly MonthlyCostRow[]): Record<string, string | number> {
-  return {
-    requests: rows.reduce((sum, row) => sum + row.requests, 0),
-    inputTokens: rows.reduce((sum, row) => sum + row.inputTokens, 0),
-    cachedInputTokens: rows.reduce((sum, row) => sum + row.cachedInputTokens, 0),
-    outputTokens: rows.reduce((sum, row) => sum + row.outputTokens, 0),
-    images: rows.reduce((sum, row) => sum + row.images, 0),
-    costUsd: sumUsd(rows.map((row) => row.costUsd)),
-  };
+/** RFC 4180: quote fields with a comma, quote, CR or LF; double the quotes. */
+function csvLine(cells: ReadonlyArray<string | number | null>): string {
+  return `${cells
+    .map((cell) => {
+      const text = cell === null ? '' : String(cell);
+      return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+    })
+    .join(',')}\r\n`;
 }
 
 interface CostsOptions {
@@ -62,39 +60,35 @@ interface CostsOptions {
 
 async function costs(options: CostsOptions, command: Command): Promise<void> {
   const format = globalOptions(command).json ? 'json' : options.format;
-  const out = outputFor(command);
-  const [{ loadConfig }, { csvRecord, exportLedger, monthlyCosts }, { createPostgresPool }] =
-    await Promise.all([import('@aegis/config'), import('@aegis/llm-router'), import('@aegis/stores')]);
-  const config = loadConfig(process.env);
-  const pool = createPostgresPool({ url: config.database.url, max: 2, applicationName: 'aegis-cli' });
-  try {
+  await withConnection(command, async ({ client }) => {
     if (options.export) {
-      // The raw ledger, one row per attempt, streamed with a cursor (no size limit).
-      const from = options.month ? new Date(`${options.month}-01T00:00:00Z`) : undefined;
-      const to = from ? new Date(Date.UTC(from.getUTCFullYear(), from.getUTCMonth() + 1, 1)) : undefined;
-      for await (const chunk of exportLedger(pool, { format: format === 'json' ? 'json' : 'csv', from, to }))
-        process.stdout.write(chunk);
+      const body = await client.exportLedger({
+        month: options.month,
+        format: format === 'json' ? 'json' : 'csv',
+      });
+      for await (const chunk of body) process.stdout.write(chunk);
       return;
     }
     const groups = options.by;
-    const rows = await monthlyCosts(pool, { month: options.month, groupBy: groups });
-    const month = options.month ?? new Date().toISOString().slice(0, 7);
-    const total = totalOf(rows);
+    const report = await client.costs({ month: options.month, by: groups });
     if (format === 'json') {
-      return out.result(
-        { month, by: groups, rows: rows.map((row) => machineRow(row, groups)), total },
-        () => {},
-      );
+      const json = {
+        month: report.month,
+        by: groups,
+        rows: report.rows.map((row) => machineRow(row, groups)),
+        total: machineRow(report.total as Row, []),
+      };
+      return void process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
     }
     if (format === 'csv') {
-      process.stdout.write(csvRecord([...groups, ...TOTAL_FIELDS]));
-      for (const row of rows) process.stdout.write(csvRecord(Object.values(machineRow(row, groups))));
+      process.stdout.write(csvLine([...groups, ...TOTAL_FIELDS]));
+      for (const row of report.rows) process.stdout.write(csvLine(Object.values(machineRow(row, groups))));
       return;
     }
-    const columns: Column<MonthlyCostRow>[] = [
+    const columns: Column<Row>[] = [
       ...groups.map((group) => ({
         header: group.toUpperCase(),
-        value: (row: MonthlyCostRow) => row[group] ?? '-',
+        value: (row: Row) => (row[group] as string | null | undefined) ?? '-',
       })),
       { header: 'REQUESTS', value: (row) => formatCount(row.requests), align: 'right' },
       { header: 'INPUT TOKENS', value: (row) => formatCount(row.inputTokens), align: 'right' },
@@ -102,22 +96,16 @@ async function costs(options: CostsOptions, command: Command): Promise<void> {
       { header: 'IMAGES', value: (row) => formatCount(row.images), align: 'right' },
       { header: 'COST', value: (row) => formatUsd(row.costUsd), align: 'right' },
     ];
-    const totalRow: MonthlyCostRow = {
-      ...(groups[0] ? { [groups[0]]: 'TOTAL' } : {}),
-      requests: Number(total.requests),
-      inputTokens: Number(total.inputTokens),
-      cachedInputTokens: Number(total.cachedInputTokens),
-      outputTokens: Number(total.outputTokens),
-      images: Number(total.images),
-      costUsd: String(total.costUsd),
-    };
-    console.log(`LLM spend in ${month} (UTC)`);
+    const totalRow = { ...report.total, ...(groups[0] ? { [groups[0]]: 'TOTAL' } : {}) } as Row;
+    console.log(`LLM spend in ${report.month} (UTC)`);
     console.log(
-      formatTable(rows.length > 0 ? [...rows, totalRow] : [], columns, 'No model calls this month.'),
+      formatTable(
+        report.rows.length > 0 ? [...report.rows, totalRow] : [],
+        columns,
+        'No model calls this month.',
+      ),
     );
-  } finally {
-    await pool.end();
-  }
+  });
 }
 
 export const costsCommand: CliCommand = {
@@ -126,10 +114,12 @@ export const costsCommand: CliCommand = {
       .command('costs')
       .description("a month's LLM spend from the ledger, grouped, with totals")
       .option('--month <YYYY-MM>', 'UTC calendar month (default: this month)', parseMonth)
-      .option(`--by <groups>`, `comma-separated groups: ${GROUPS.join(', ')}`, parseGroups, [
-        'provider',
-        'model',
-      ])
+      .option(
+        '--by <groups>',
+        `comma-separated groups: ${GROUPS.join(', ')} (key: who pays; pipeline calls are paid by the key that ingested the document)`,
+        parseGroups,
+        ['provider', 'model'],
+      )
       .addOption(
         new Option('--format <format>', 'table for people; csv and json use the same camelCase fields')
           .choices(['table', 'csv', 'json'])

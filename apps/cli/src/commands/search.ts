@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { type CliCommand, outputFor } from '../cli/cli-command.ts';
+import { withConnection } from '../cli/connect.ts';
 
 function limit(raw: string): number {
   const value = Number(raw);
@@ -20,33 +21,25 @@ export const searchCommand: CliCommand = {
       .option('--document <document>', 'only this document (id, id prefix or file name)')
       .action(async (words: string[], options: { limit: number; document?: string }, command: Command) => {
         const out = outputFor(command);
-        const [{ withRuntime }, { searchDocuments }, { resolveDocument }] = await Promise.all([
-          import('../local-runtime.ts'),
-          import('@aegis/pipeline'),
-          import('@aegis/stores'),
-        ]);
-        await withRuntime(async (runtime) => {
+        await withConnection(command, async ({ client }) => {
           const documentId = options.document
-            ? (await resolveDocument(runtime.pool, options.document)).documentId
+            ? (await client.resolveDocument(options.document)).documentId
             : undefined;
-          const result = await searchDocuments(runtime.pipeline, {
-            query: words.join(' '),
-            limit: options.limit,
-            documentId,
-            attribution: { userId: 'cli' },
-          });
+          const result = await client.search({ q: words.join(' '), limit: options.limit, documentId });
           out.result(result, () => {
-            if (result.hits.length === 0)
+            const hits = result.hits ?? [];
+            if (hits.length === 0)
               return console.log('no results (nothing ingested yet, or nothing similar)');
-            for (const hit of result.hits) {
+            for (const hit of hits) {
               const pages =
                 hit.pageStart === hit.pageEnd ? `p.${hit.pageStart}` : `pp.${hit.pageStart}-${hit.pageEnd}`;
-              const heading = hit.headingPath.length ? ` > ${hit.headingPath.join(' > ')}` : '';
-              console.log(`${hit.score.toFixed(3)}  ${hit.source} ${pages}${heading}`);
-              console.log(`       ${hit.text.replace(/\s+/g, ' ').slice(0, 240)}`);
-              if (hit.entities.length)
+              const heading = hit.headingPath?.length ? ` > ${hit.headingPath.join(' > ')}` : '';
+              console.log(`${(hit.score ?? 0).toFixed(3)}  ${hit.source} ${pages}${heading}`);
+              console.log(`       ${(hit.text ?? '').replace(/\s+/g, ' ').slice(0, 240)}`);
+              const entities = (hit.entities ?? []) as Array<{ name?: unknown; type?: unknown }>;
+              if (entities.length)
                 console.log(
-                  `       entities: ${hit.entities.map((entity) => `${entity.name} (${entity.type})`).join(', ')}`,
+                  `       entities: ${entities.map((entity) => `${String(entity.name)} (${String(entity.type)})`).join(', ')}`,
                 );
             }
           });

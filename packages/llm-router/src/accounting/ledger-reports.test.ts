@@ -126,13 +126,16 @@ describe('exportLedger', () => {
       }),
     );
     const records = parseCsv(csv);
-    expect(records[0]?.slice(0, 4)).toEqual(['id', 'request_group', 'attempt', 'created_at']);
+    // The same field names as the JSON export (one casing for both).
+    expect(records[0]?.slice(0, 4)).toEqual(['id', 'requestGroup', 'attempt', 'createdAt']);
+    const json = JSON.parse(await collect(exportLedger(db.pool, { format: 'json', batchRows: 16 })));
+    expect(records[0]).toEqual(Object.keys(json[0]));
     expect(records).toHaveLength(1 + 50);
     const stageColumn = records[0]?.indexOf('stage') ?? -1;
     const tricky = records.find((record) => record[stageColumn] === TRICKY_STAGE);
     expect(tricky?.[0]).toBe(rows[0]?.id);
     expect(csv).toContain('"graph, ""v2""\nretry"');
-    const costColumn = records[0]?.indexOf('cost_usd') ?? -1;
+    const costColumn = records[0]?.indexOf('costUsd') ?? -1;
     expect(
       picoToUsd(records.slice(1).reduce((sum, record) => sum + usdToPico(record[costColumn] ?? ''), 0n)),
     ).toBe(sumPico(rows.filter(march)));

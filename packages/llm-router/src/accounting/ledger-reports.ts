@@ -6,15 +6,18 @@ import { csvRecord } from './csv.ts';
 import { utcMonth, utcMonthRange } from './utc-month.ts';
 
 /** Dimensions a cost report can group by, and the ledger column each reads. */
-export type CostGroup = 'provider' | 'model' | 'task' | 'document' | 'stage' | 'user';
+export type CostGroup = 'provider' | 'model' | 'task' | 'document' | 'stage' | 'user' | 'key';
 
 const GROUP_COLUMNS: Readonly<Record<CostGroup, string>> = {
-  provider: 'provider',
-  model: 'model',
-  task: 'task',
-  document: 'document_id',
-  stage: 'stage',
-  user: 'user_id',
+  provider: 'l.provider',
+  model: 'l.model',
+  task: 'l.task',
+  document: 'l.document_id',
+  stage: 'l.stage',
+  user: 'l.user_id',
+  // Who pays: the caller for its own calls (searches), and for pipeline calls the key, CLI user or watcher that
+  // ingested the document (documents.created_by).
+  key: "coalesce(l.user_id, d.created_by, '(unattributed)')",
 };
 
 export interface MonthlyCostsOptions {
@@ -70,8 +73,8 @@ export async function monthlyCosts(pool: pg.Pool, options: MonthlyCostsOptions):
   const groupBy = groups.length > 0 ? `GROUP BY ${groups.map((_, index) => index + 1).join(', ')}` : '';
   const sql = `
     SELECT ${[...select, TOTALS_SQL].join(',\n       ')}
-      FROM llm_ledger
-     WHERE created_at >= $1 AND created_at < $2
+      FROM llm_ledger l${groups.includes('key') ? ' LEFT JOIN documents d ON d.id = l.document_id' : ''}
+     WHERE l.created_at >= $1 AND l.created_at < $2
      ${groupBy}
      ORDER BY cost_usd DESC${groups.map((_, index) => `, ${index + 1}`).join('')}`;
   const { rows } = await pool.query<TotalsRow & Record<string, string | null>>(sql, [start, end]);
@@ -127,7 +130,8 @@ export interface ExportLedgerOptions {
   to?: Date | undefined;
   /**
    * `csv`: RFC 4180 (header row, CRLF line ends, fields with comma/quote/CR/LF quoted, quotes doubled),
-   * snake_case columns. `json`: one JSON array of camelCase objects (a valid document even when empty).
+   * camelCase header. `json`: one JSON array of camelCase objects (a valid document even when empty). Both
+   * formats use the same field names.
    */
   format: 'csv' | 'json';
   /** Rows fetched per round trip from the server-side cursor. Default 1000. */
@@ -161,6 +165,9 @@ const EXPORT_COLUMNS = [
 ] as const;
 
 type ExportColumn = (typeof EXPORT_COLUMNS)[number];
+
+const camelCase = (column: string): string =>
+  column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
 type ExportRow = Record<ExportColumn, string | number | null>;
 
 /**
@@ -196,7 +203,8 @@ export async function* exportLedger(pool: pg.Pool, options: ExportLedgerOptions)
       [options.from ?? null, options.to ?? null],
     );
     let first = true;
-    yield options.format === 'csv' ? csvRecord(EXPORT_COLUMNS) : '[';
+    // One casing for both formats: the CSV header names the JSON fields (camelCase).
+    yield options.format === 'csv' ? csvRecord(EXPORT_COLUMNS.map(camelCase)) : '[';
     for (;;) {
       const { rows } = await client.query<ExportRow>(`FETCH ${batchRows} FROM ledger_export`);
       if (rows.length === 0) break;
