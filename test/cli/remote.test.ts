@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListeningApi, listenApi, runAegis } from '../support/cli.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
-const PEPPER = 'remote-cli-test-pepper-0123456789abcdef';
+// A fresh pepper per run: no secret-looking literal in the repository.
+const PEPPER = randomBytes(24).toString('hex');
 
 /**
  * The CLI on a machine that has nothing but the API's URL and a key: the environment holds no DATABASE_URL or

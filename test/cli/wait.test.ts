@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -5,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ListeningApi, listenApi, runAegis } from '../support/cli.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
-const PEPPER = 'wait-test-pepper-0123456789abcdef01234';
+// A fresh pepper per run: no secret-looking literal in the repository.
+const PEPPER = randomBytes(24).toString('hex');
 
 describe('ingest --wait with no worker running', { timeout: 120_000 }, () => {
   let harness: PipelineHarness;

@@ -210,6 +210,7 @@ describe('schema documentation', () => {
     const secrets = described.filter((d) => d.secret).map((d) => d.key);
     expect(secrets.sort()).toEqual(
       [
+        'AEGIS_API_KEY',
         'API_KEY_PEPPER',
         'DASHSCOPE_API_KEY',
         'GROQ_API_KEY',
