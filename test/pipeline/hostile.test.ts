@@ -13,6 +13,8 @@ const DOCUMENT_CODES = [
   'EXTRACTION_TIMEOUT',
   'DOCUMENT_TOO_LARGE',
   'IMAGE_INVALID',
+  'RESOURCE_LIMIT_EXCEEDED',
+  'PARSER_CRASHED',
 ];
 
 describe.skipIf(!CORPUS_AVAILABLE)('hostile files', { timeout: 180_000 }, () => {

@@ -1,11 +1,33 @@
 import { isAegisError } from '@aegis/core';
+import { createSandboxPool, type PipelineDeps } from '@aegis/pipeline';
 import { assertNoEviction, createProgressPublisher, startStageWorkers } from '@aegis/queue';
-import { type PrivateRedis, startPrivateRedis } from '@aegis/testkit';
+import { flateBombPdf, type PrivateRedis, startPrivateRedis, textPdf } from '@aegis/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
 const GIB = 1024 ** 3;
+
+/** A memory-check worker over `pipeline` that publishes progress events (waitForVersion listens to them). */
+function startMemoryCheck(harness: PipelineHarness, pipeline: PipelineDeps): { close(): Promise<void> } {
+  const publisher = new Redis(harness.env.REDIS_URL as string);
+  const workers = startStageWorkers({
+    stages: ['memory-check'],
+    connection: new Redis(harness.env.REDIS_URL as string, { maxRetriesPerRequest: null }),
+    prefix: harness.config.redis.queuePrefix,
+    processor: {
+      pipeline,
+      queues: harness.runtime.queues,
+      publish: createProgressPublisher(publisher, harness.config.redis.queuePrefix),
+    },
+  });
+  return {
+    async close() {
+      await workers.close();
+      publisher.disconnect();
+    },
+  };
+}
 
 describe('memory check through the queue', { timeout: 120_000 }, () => {
   let harness: PipelineHarness;
@@ -63,17 +85,7 @@ describe('memory check through the queue', { timeout: 120_000 }, () => {
         largestLimitBytes: 128 * 1024 ** 2,
       }),
     };
-    const publisher = new Redis(harness.env.REDIS_URL as string);
-    const workers = startStageWorkers({
-      stages: ['memory-check'],
-      connection: new Redis(harness.env.REDIS_URL as string, { maxRetriesPerRequest: null }),
-      prefix: harness.config.redis.queuePrefix,
-      processor: {
-        pipeline,
-        queues: runtime.queues,
-        publish: createProgressPublisher(publisher, harness.config.redis.queuePrefix),
-      },
-    });
+    const workers = startMemoryCheck(harness, pipeline);
     try {
       const registration = await runtime.producer.ingest({
         data: new TextEncoder().encode('# Too big\n\nFor any worker.'),
@@ -88,8 +100,96 @@ describe('memory check through the queue', { timeout: 120_000 }, () => {
       );
       expect(record?.errorCode).toBe('DOCUMENT_TOO_LARGE');
     } finally {
-      publisher.disconnect();
       await workers.close();
+    }
+  });
+});
+
+describe('memory check inspects in the sandbox, once per version', { timeout: 120_000 }, () => {
+  let harness: PipelineHarness;
+  beforeAll(async () => {
+    harness = await createPipelineHarness({ startWorkers: false });
+  });
+  afterAll(async () => harness.close());
+
+  it('a PDF waiting for memory is inspected once however often it waits, then planned from the stored count', async () => {
+    const { runtime } = harness;
+    const sandbox = createSandboxPool({ size: 1 });
+    let room = 0;
+    let waits = 0;
+    let sawEnoughWaits: () => void = () => {};
+    const enoughWaits = new Promise<void>((resolve) => {
+      sawEnoughWaits = resolve;
+    });
+    const pipeline = {
+      ...runtime.pipeline,
+      sandbox,
+      options: { ...runtime.pipeline.options, memoryRetryDelayMs: 20 },
+      capacity: async () => ({ workers: 1, bestHeadroomBytes: room, largestLimitBytes: 8 * GIB }),
+    };
+    const workers = startStageWorkers({
+      stages: ['memory-check'],
+      connection: new Redis(harness.env.REDIS_URL as string, { maxRetriesPerRequest: null }),
+      prefix: harness.config.redis.queuePrefix,
+      processor: {
+        pipeline,
+        queues: runtime.queues,
+        publish: (event) => {
+          if (event.type === 'stage' && event.status === 'waiting' && ++waits >= 4) sawEnoughWaits();
+        },
+      },
+    });
+    try {
+      const registration = await runtime.producer.ingest({
+        data: textPdf('Waits for memory'),
+        displayName: 'wait.pdf',
+      });
+      await enoughWaits;
+      expect(sandbox.stats().tasksRun).toBe(1);
+      const waiting = await runtime.pipeline.repository.getVersion(
+        registration.documentId,
+        registration.version,
+      );
+      expect(waiting?.pageCount).toBe(1);
+      room = 8 * GIB;
+      await expect
+        .poll(
+          async () =>
+            (await runtime.pipeline.repository.getVersion(registration.documentId, 1))?.plan?.pageCount,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe(1);
+      expect(sandbox.stats().tasksRun).toBe(1);
+    } finally {
+      await workers.close();
+      await sandbox.close();
+    }
+  });
+
+  it('a PDF bomb fails at the memory check on its first attempt (RESOURCE_LIMIT_EXCEEDED), the sandbox replaced', async () => {
+    const { runtime } = harness;
+    const sandbox = createSandboxPool({ size: 1, memoryLimitMb: 384, heapLimitMb: 256 });
+    const pipeline = { ...runtime.pipeline, sandbox };
+    const workers = startMemoryCheck(harness, pipeline);
+    try {
+      const registration = await runtime.producer.ingest({
+        data: flateBombPdf(1024),
+        displayName: 'flate-bomb.pdf',
+      });
+      expect(await harness.waitForVersion(registration.documentId, 1, ['failed'], 60_000)).toBe('failed');
+      const record = await runtime.pipeline.repository.getVersion(registration.documentId, 1);
+      expect(record?.errorCode).toBe('RESOURCE_LIMIT_EXCEEDED');
+      const job = await runtime.queues
+        .queue('memory-check')
+        .getJob(`${registration.documentId}-v1-memory-check-r1`);
+      expect(job?.attemptsMade).toBe(1);
+      expect(sandbox.stats()).toMatchObject({ processesKilled: 1 });
+      expect(sandbox.stats().peakRssBytes).toBeLessThanOrEqual(384 * 1024 * 1024);
+    } finally {
+      await workers.close();
+      await sandbox.close();
     }
   });
 });

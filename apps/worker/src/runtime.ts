@@ -5,6 +5,7 @@ import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-r
 import { createSandboxPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
   assertNoEviction,
+  type CapacityReporter,
   createProducer,
   createProgressPublisher,
   createRedisConnection,
@@ -119,10 +120,17 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     idleTimeoutMs: limits.idleTimeoutMs,
     taskTimeoutMs: limits.taskTimeoutMs,
     onEvent: (event) => {
-      if (event.type === 'exited' && (event.reason === 'killed' || event.reason === 'died'))
+      if (event.type !== 'exited') return;
+      if (event.reason === 'killed' || event.reason === 'died')
         logger.warn(event, 'parsing sandbox process ended on a limit or a crash; replaced on demand');
+      // Its memory is back: the next memory check must see that now, not in the next periodic report.
+      void capacityReporter?.refresh();
     },
   });
+  let capacityReporter: CapacityReporter | undefined;
+  /** What this worker holds: its own resident memory and its sandbox processes'. */
+  const usedBytes = (): number => process.memoryUsage.rss() + sandbox.stats().rssBytes;
+  const sandboxLimitBytes = limits.memoryLimitMb * 1024 * 1024;
   const pipeline: PipelineDeps = {
     sandbox,
     repository: createPostgresDocumentRepository({ pool }),
@@ -137,7 +145,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       if (seen.workers > 0) return seen;
       // Nobody reported yet (this process starts up): judge by this process alone.
       const limit = config.pipeline.memoryLimitBytes;
-      return { workers: 1, largestLimitBytes: limit, bestHeadroomBytes: limit - process.memoryUsage.rss() };
+      return {
+        workers: 1,
+        largestLimitBytes: limit,
+        largestSandboxLimitBytes: sandboxLimitBytes,
+        bestHeadroomBytes: Math.min(limit - usedBytes(), process.availableMemory()),
+      };
     },
   };
   const queues = createStageQueues({ connection: redis, prefix });
@@ -155,15 +168,17 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     processor: { pipeline, queues, publish, onStageFinished: metrics.onStageFinished },
     lockDurationMs: config.pipeline.lockDurationMs,
   });
-  const stopCapacity =
+  capacityReporter =
     stages.length > 0
       ? startCapacityReports({
           redis: publishRedis,
           prefix,
           workerId,
           limitBytes: config.pipeline.memoryLimitBytes,
+          sandboxLimitBytes,
+          usedBytes,
         })
-      : async () => {};
+      : undefined;
   const stopReconciler =
     stages.length > 0
       ? startReconciler({
@@ -197,7 +212,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       await workers.close();
       // Only after the workers finished their active jobs: a closed sandbox cancels the parsing it runs.
       await sandbox.close();
-      await stopCapacity();
+      await capacityReporter?.stop();
       await router
         .close()
         .catch((error: unknown) => logger.warn({ err: error }, 'ledger flush on shutdown failed'));

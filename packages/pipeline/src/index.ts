@@ -35,7 +35,12 @@ export {
 } from './stages/graph-extraction.ts';
 export { cleanupCancelled, finalizeVersion, STAGE_RUNNERS } from './stages/lifecycle.ts';
 export type { MemoryDecision } from './stages/memory-check.ts';
-export { estimateRangeBytes, planRanges, runMemoryCheck } from './stages/memory-check.ts';
+export {
+  estimateDocumentBytes,
+  estimateRangeBytes,
+  planRanges,
+  runMemoryCheck,
+} from './stages/memory-check.ts';
 export type { SearchHit, SearchRequest, SearchResult } from './stages/search.ts';
 export { activeNearest, searchDocuments } from './stages/search.ts';
 export type { PipelineDeps, PipelineOptions, StageRun, WorkerCapacity } from './stages/stage-context.ts';

@@ -1,4 +1,4 @@
-export type { CapacityReport } from './capacity.ts';
+export type { CapacityReport, CapacityReporter, CapacityReporterOptions } from './capacity.ts';
 export { readCapacity, startCapacityReports } from './capacity.ts';
 export { assertNoEviction, createRedisConnection } from './connection.ts';
 export type { BoundedReaderOptions, ReadResult } from './metrics/bounded-reader.ts';

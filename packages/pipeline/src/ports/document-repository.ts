@@ -144,6 +144,8 @@ export interface DocumentRepository {
     detail?: { errorCode?: string; errorMessage?: string },
   ): Promise<void>;
   setPlan(documentId: string, version: number, plan: VersionPlan): Promise<void>;
+  /** Records the page count the memory check read, so a delayed or retried check never inspects again. */
+  setPageCount(documentId: string, version: number, pageCount: number): Promise<void>;
   addWarnings(documentId: string, version: number, warnings: readonly string[]): Promise<void>;
   /** Marks the version completed and active; older versions become superseded. Returns the superseded ones. */
   activate(documentId: string, version: number): Promise<number[]>;

@@ -98,7 +98,7 @@ describe('createSandboxPool', () => {
     expect(pool.stats().processesStarted).toBe(2);
   });
 
-  it('keeps a process after an ordinary parser error, replaces it after a limit error', async () => {
+  it('keeps a process after a parser error or a guard refusal, replaces it after an allocation failure', async () => {
     const { pool, run } = testPool();
     const first = await run('pid');
     expect(await run('fail', { code: 'PDF_INVALID' }).catch(codeOf)).toBe('PDF_INVALID');
@@ -106,6 +106,8 @@ describe('createSandboxPool', () => {
     expect(await run('fail', { code: 'RESOURCE_LIMIT_EXCEEDED' }).catch(codeOf)).toBe(
       'RESOURCE_LIMIT_EXCEEDED',
     );
+    expect(await run('pid')).toBe(first);
+    expect(await run('huge', { mb: 4_000 }).catch(codeOf)).toBe('RESOURCE_LIMIT_EXCEEDED');
     expect(await run('pid')).not.toBe(first);
     expect(pool.stats()).toMatchObject({ processesStarted: 2, processesKilled: 1 });
   });
@@ -120,7 +122,9 @@ describe('createSandboxPool', () => {
       processesRetired: 1,
     });
     await expect
-      .poll(() => events.filter((e) => e.type === 'exited' && e.reason === 'retired').length)
+      .poll(() => events.filter((e) => e.type === 'exited' && e.reason === 'retired').length, {
+        timeout: 30_000,
+      })
       .toBe(1);
   });
 
@@ -128,7 +132,9 @@ describe('createSandboxPool', () => {
     const { pool, run, events } = testPool({ recycleRssMb: 160 });
     const pid = (await run('pid')) as number;
     await run('retain', { mb: 200 });
-    await expect.poll(() => events.some((e) => e.type === 'exited' && e.pid === pid)).toBe(true);
+    await expect
+      .poll(() => events.some((e) => e.type === 'exited' && e.pid === pid), { timeout: 30_000 })
+      .toBe(true);
     expect(readProcessMemory(pid)).toBeUndefined();
     expect(await run('pid')).not.toBe(pid);
     expect(pool.stats()).toMatchObject({ processesRetired: 1, processesKilled: 0 });
@@ -137,7 +143,7 @@ describe('createSandboxPool', () => {
   it('ends an idle process after idleTimeoutMs', async () => {
     const { pool, run } = testPool({ idleTimeoutMs: 50 });
     await run('echo', { text: 'idle soon' });
-    await expect.poll(() => pool.stats().processesAlive, { timeout: 5_000 }).toBe(0);
+    await expect.poll(() => pool.stats().processesAlive, { timeout: 30_000 }).toBe(0);
     expect(await run('echo', { text: 'back' })).toBe('back');
     expect(pool.stats()).toMatchObject({ processesStarted: 2, processesAlive: 1 });
   });
@@ -176,7 +182,7 @@ describe('createSandboxPool', () => {
   it('close() rejects queued and running tasks, ends every process, and refuses new ones', async () => {
     const { pool, run } = testPool({ size: 1 });
     const runs = [run('spin'), run('echo', { text: 'x' })].map((p) => p.catch(codeOf));
-    await expect.poll(() => pool.stats().running).toBe(1);
+    await expect.poll(() => pool.stats().running, { timeout: 30_000 }).toBe(1);
     await pool.close();
     expect(await Promise.all(runs)).toEqual(['CANCELLED', 'CANCELLED']);
     expect(pool.stats()).toMatchObject({ processesAlive: 0, running: 0, queued: 0 });

@@ -387,9 +387,11 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
     }
     const error = rebuildError(message.error);
     settle(task, () => task.reject(error));
-    // After a limit or an unexpected error the process may hold leftovers (a parser still spinning on a
-    // timed-out step, a half-allocated heap): the next task gets a fresh one.
-    if (['EXTRACTION_TIMEOUT', 'INTERNAL', 'RESOURCE_LIMIT_EXCEEDED'].includes(error.code)) {
+    // After a timeout, an allocation failure or an unexpected error the process may hold leftovers (a parser
+    // still spinning on a timed-out step, a half-built heap): the next task gets a fresh one. A guard's refusal
+    // (RESOURCE_LIMIT_EXCEEDED before anything was allocated) leaves the process as clean as it was.
+    const outOfMemory = error.code === 'RESOURCE_LIMIT_EXCEEDED' && error.details.outOfMemory === true;
+    if (error.code === 'EXTRACTION_TIMEOUT' || error.code === 'INTERNAL' || outOfMemory) {
       counters.processesKilled++;
       finishProc(proc, 'killed', error.code);
       dispatch();

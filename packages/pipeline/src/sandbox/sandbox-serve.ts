@@ -16,7 +16,8 @@ function serialize(error: unknown): SerializedError {
       return {
         code: 'RESOURCE_LIMIT_EXCEEDED',
         message: `Parsing the document exceeded the sandbox's memory or stack limit (${cause.message}).`,
-        details: undefined,
+        // The process may hold a half-built heap: the pool replaces it.
+        details: { outOfMemory: true },
       };
     }
     cause = cause.cause;

@@ -8,10 +8,18 @@ import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
 
 /** What workers report about themselves, for the memory check. */
 export interface WorkerCapacity {
-  /** Most memory any live worker could give a job right now (its limit minus what it uses), in bytes. */
+  /**
+   * Most memory any live worker could give a job right now, in bytes: its limit minus what it and its sandbox
+   * processes hold (memory a recycled sandbox returned counts as free again), never more than its host has.
+   */
   bestHeadroomBytes: number;
   /** The largest memory limit of any live worker, in bytes: a job needing more can never run. */
   largestLimitBytes: number;
+  /**
+   * The largest parsing-sandbox limit of any live worker, in bytes: parsing that needs more can never run.
+   * Absent when workers do not report one (then only `largestLimitBytes` bounds).
+   */
+  largestSandboxLimitBytes?: number | undefined;
   /** Live workers seen (0 = none reported; the check then assumes this process's own figures). */
   workers: number;
 }

@@ -252,6 +252,13 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
       );
     },
 
+    async setPageCount(documentId, version, pageCount) {
+      await pool.query(
+        'UPDATE document_versions SET page_count = $3, updated_at = now() WHERE document_id = $1 AND version = $2',
+        [documentId, version, pageCount],
+      );
+    },
+
     async addWarnings(documentId, version, warnings) {
       if (warnings.length === 0) return;
       await pool.query(

@@ -1,0 +1,85 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Highest resident set seen for one process, bytes (the kernel's VmHWM at the last sample). */
+export interface ProcessPeak {
+  pid: number;
+  peakRssBytes: number;
+  /** Resident set at the last sample, bytes. */
+  lastRssBytes: number;
+  /** Still running at the last sample. */
+  alive: boolean;
+}
+
+function status(pid: number): { rss: number; hwm: number } | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/status`, 'latin1');
+    const kib = (field: string): number =>
+      Number(new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(text)?.[1] ?? 0);
+    return { rss: kib('VmRSS') * 1024, hwm: kib('VmHWM') * 1024 };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Pids whose parent is `pid` (a scan of /proc: this kernel has no /proc/<pid>/task/<tid>/children). */
+export function childPids(pid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      // Field 4 is the parent pid; the name in parentheses may contain spaces, so parse after its end.
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid) children.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return children;
+}
+
+/** Samples a process and its children until stopped; see {@link ProcessPeak}. */
+export interface ProcessTreeSampler {
+  /** The root's peak so far. */
+  root(): ProcessPeak;
+  /** Every child seen so far (ended ones included), by pid. */
+  children(): ProcessPeak[];
+  /** Takes a sample now (also done every `intervalMs`). */
+  sample(): void;
+  stop(): void;
+}
+
+/**
+ * Watches `rootPid` and its children every `intervalMs` (default 20) from /proc. VmHWM is the kernel's own
+ * high-water mark, so the root's peak is exact; a child's peak is exact up to its last sample before it ended.
+ */
+export function sampleProcessTree(rootPid: number, intervalMs = 20): ProcessTreeSampler {
+  const peaks = new Map<number, ProcessPeak>();
+  const record = (pid: number): void => {
+    const now = status(pid);
+    const known = peaks.get(pid) ?? { pid, peakRssBytes: 0, lastRssBytes: 0, alive: true };
+    if (now === undefined) {
+      known.alive = false;
+    } else {
+      known.peakRssBytes = Math.max(known.peakRssBytes, now.hwm, now.rss);
+      known.lastRssBytes = now.rss;
+      known.alive = true;
+    }
+    peaks.set(pid, known);
+  };
+  const sample = (): void => {
+    record(rootPid);
+    const live = new Set(childPids(rootPid));
+    for (const pid of live) record(pid);
+    for (const [pid, peak] of peaks) if (pid !== rootPid && !live.has(pid)) peak.alive = false;
+  };
+  const timer = setInterval(sample, intervalMs);
+  timer.unref();
+  sample();
+  return {
+    root: () => peaks.get(rootPid) ?? { pid: rootPid, peakRssBytes: 0, lastRssBytes: 0, alive: false },
+    children: () => [...peaks.values()].filter((peak) => peak.pid !== rootPid),
+    sample,
+    stop: () => clearInterval(timer),
+  };
+}
