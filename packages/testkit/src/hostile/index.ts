@@ -17,7 +17,7 @@ export type { HostileCaseResult, HostileRunPorts } from './hostile-run.ts';
 export { runHostileCase } from './hostile-run.ts';
 export type { ArchiveFormat, MainPart } from './office-packages.ts';
 export { ARCHIVE_FORMATS, archiveDocument, archiveLayout } from './office-packages.ts';
-export type { ProcessPeak, ProcessTreeSampler } from './process-tree.ts';
+export type { ProcessPeak, ProcessTreeSampler, WindowPeaks } from './process-tree.ts';
 export { childPids, sampleProcessTree } from './process-tree.ts';
 export type { ZipEntrySpec } from './zip-writer.ts';
 export { buildZip } from './zip-writer.ts';

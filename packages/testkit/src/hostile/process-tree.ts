@@ -38,8 +38,22 @@ export function childPids(pid: number): number[] {
   return children;
 }
 
+/** Highest resident sets sampled since {@link ProcessTreeSampler.resetWindow}, bytes. */
+export interface WindowPeaks {
+  /** The root process. */
+  rootRssBytes: number;
+  /** The largest single child. */
+  childRssBytes: number;
+  /** The root and all its children together. */
+  treeRssBytes: number;
+}
+
 /** Samples a process and its children until stopped; see {@link ProcessPeak}. */
 export interface ProcessTreeSampler {
+  /** Starts a new measuring window (e.g. one benchmark case). */
+  resetWindow(): void;
+  /** Peaks of the current window, from the samples (VmRSS), not the lifetime high-water marks. */
+  window(): WindowPeaks;
   /** The root's peak so far. */
   root(): ProcessPeak;
   /** Every child seen so far (ended ones included), by pid. */
@@ -67,16 +81,34 @@ export function sampleProcessTree(rootPid: number, intervalMs = 20): ProcessTree
     }
     peaks.set(pid, known);
   };
+  let window: WindowPeaks = { rootRssBytes: 0, childRssBytes: 0, treeRssBytes: 0 };
   const sample = (): void => {
     record(rootPid);
     const live = new Set(childPids(rootPid));
     for (const pid of live) record(pid);
     for (const [pid, peak] of peaks) if (pid !== rootPid && !live.has(pid)) peak.alive = false;
+    const root = peaks.get(rootPid)?.lastRssBytes ?? 0;
+    let tree = root;
+    let child = 0;
+    for (const pid of live) {
+      const rss = peaks.get(pid)?.lastRssBytes ?? 0;
+      tree += rss;
+      child = Math.max(child, rss);
+    }
+    window = {
+      rootRssBytes: Math.max(window.rootRssBytes, root),
+      childRssBytes: Math.max(window.childRssBytes, child),
+      treeRssBytes: Math.max(window.treeRssBytes, tree),
+    };
   };
   const timer = setInterval(sample, intervalMs);
   timer.unref();
   sample();
   return {
+    resetWindow: () => {
+      window = { rootRssBytes: 0, childRssBytes: 0, treeRssBytes: 0 };
+    },
+    window: () => ({ ...window }),
     root: () => peaks.get(rootPid) ?? { pid: rootPid, peakRssBytes: 0, lastRssBytes: 0, alive: false },
     children: () => [...peaks.values()].filter((peak) => peak.pid !== rootPid),
     sample,
