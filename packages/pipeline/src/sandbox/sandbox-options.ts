@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SandboxEvent } from './sandbox-pool.ts';
+import type { SandboxEvent } from './sandbox-types.ts';
 
 /** Options of `createSandboxPool`; every size is per sandbox process. */
 export interface SandboxPoolOptions {
