@@ -230,6 +230,24 @@ export function describeVectorStoreContract(
       expect(await store.count({ documentId: b })).toBe(1);
     });
 
+    it('deleteChunksFrom removes the tail of one version only', async () => {
+      const store = await open();
+      await store.ensureSpace(S4);
+      const [a, b] = [uniqueDocument(), uniqueDocument()];
+      await store.upsert(S4, [
+        point(a, 1, 0, [1, 0, 0, 0]),
+        point(a, 1, 1, [0, 1, 0, 0]),
+        point(a, 1, 2, [0, 0, 1, 0]),
+        point(a, 2, 2, [0, 0, 1, 0]),
+        point(b, 1, 2, [0, 0, 0, 1]),
+      ]);
+      await store.deleteChunksFrom(a, 1, 1);
+      await store.deleteChunksFrom(a, 1, 1);
+      expect(await store.count({ documentId: a, version: 1 })).toBe(1);
+      expect(await store.count({ documentId: a, version: 2 })).toBe(1);
+      expect(await store.count({ documentId: b })).toBe(1);
+    });
+
     it('deleteOtherVersions keeps only the given version', async () => {
       const store = await open();
       await store.ensureSpace(S4);

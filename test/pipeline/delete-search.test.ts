@@ -67,7 +67,7 @@ describe('search and delete', { timeout: 120_000 }, () => {
     expect(await pipeline.vectors.count({ documentId: registration.documentId })).toBe(0);
     expect((await pipeline.graph.counts({ documentId: registration.documentId })).chunks).toBe(0);
     expect(await pipeline.repository.versionsOf(registration.documentId)).toEqual([]);
-    await expect(pipeline.blobs.get(blob)).rejects.toMatchObject({ code: 'STORE_UNAVAILABLE' });
+    await expect(pipeline.blobs.get(blob)).rejects.toMatchObject({ code: 'BLOB_MISSING' });
     const again = await producer.delete(registration.documentId).catch((error: unknown) => error);
     expect(isAegisError(again, 'DOCUMENT_NOT_FOUND')).toBe(true);
   });

@@ -34,13 +34,21 @@ export interface PipelineHarness {
   close(): Promise<void>;
 }
 
-const FINAL: VersionStatus[] = ['completed', 'failed', 'cancelled'];
+const FINAL: VersionStatus[] = ['completed', 'completed_with_warnings', 'failed', 'cancelled'];
 
 /** The whole pipeline in this process: real Postgres and Redis, the simulator for every model, Postgres lite stores. */
 export async function createPipelineHarness(
-  options: { env?: Record<string, string>; startWorkers?: boolean; redisUrl?: string } = {},
+  options: {
+    env?: Record<string, string>;
+    startWorkers?: boolean;
+    redisUrl?: string;
+    databaseUrl?: string;
+  } = {},
 ): Promise<PipelineHarness> {
-  const [sim, db] = await Promise.all([startProviderSimulator(), createTestDatabase({ max: 20 })]);
+  const [sim, db] = await Promise.all([
+    startProviderSimulator(),
+    createTestDatabase({ max: 20, databaseUrl: options.databaseUrl }),
+  ]);
   const redis = createTestRedis(options.redisUrl ? { url: options.redisUrl } : {});
   const blobDir = await mkdtemp(path.join(tmpdir(), 'aegis-blobs-'));
   const env: Record<string, string> = {

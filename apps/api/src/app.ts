@@ -25,7 +25,7 @@ import { createAdminSessions } from './auth/admin-session.ts';
 import { createAuthHook, type LocalOperator } from './auth/auth-hook.ts';
 import { principalKey } from './auth/principal.ts';
 import { createBodyIdleTimeout } from './http/body-timeout.ts';
-import { handleError } from './http/error-response.ts';
+import { createErrorHandler } from './http/error-response.ts';
 import { rateLimitOptions } from './http/rate-limit-options.ts';
 import { noStoreByDefault, refuseNulCharacters } from './http/request-hygiene.ts';
 import { errorSchema } from './http/schemas.ts';
@@ -153,7 +153,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     for (const method of [route.method].flat())
       registered.push({ method, url: route.url, access: access.access });
   });
-  app.setErrorHandler(handleError);
+  app.setErrorHandler(
+    createErrorHandler({
+      database: Number(new URL(config.database.url).port || 5432),
+      queue: Number(new URL(config.redis.url).port || 6379),
+    }),
+  );
   // Before authentication, so a stalled body is cut off whoever sends it.
   app.addHook('onRequest', createBodyIdleTimeout({ idleMs: timeouts.bodyIdleMs }));
   app.addHook('preValidation', refuseNulCharacters);

@@ -21,6 +21,7 @@ export interface ErrorReport {
 export function outcomeOf(status: VersionStatus): Outcome | undefined {
   switch (status) {
     case 'completed':
+    case 'completed_with_warnings':
     case 'superseded':
       return 'processed';
     case 'failed':

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type { AppConfig } from '@aegis/config';
-import { isStage, type Stage } from '@aegis/core';
+import { isAegisError, isStage, outageOf, type Stage } from '@aegis/core';
 import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
 import { createSandboxPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
@@ -87,10 +87,29 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const registry = options.registry ?? new Registry();
   const workerId = options.workerId ?? `${hostname()}:${process.pid}`;
 
-  const redis = createRedisConnection(config.redis.url, 'worker');
-  await assertNoEviction(redis);
+  // Workers' blocking commands must wait through reconnects; a producer-only runtime (API, CLI) must fail fast
+  // instead, so a request answers 503 QUEUE_UNAVAILABLE rather than hang while Redis is down.
+  let redisDown = false;
+  const redis = createRedisConnection(
+    config.redis.url,
+    stages.length > 0 ? 'worker' : 'producer',
+    (error) => {
+      // One line per outage, not one per reconnect attempt.
+      if (!redisDown) logger.warn({ err: error }, 'Redis is unreachable; reconnecting');
+      redisDown = true;
+    },
+  );
+  redis.on('ready', () => {
+    if (redisDown) logger.info({}, 'Redis is reachable again');
+    redisDown = false;
+  });
+  // A worker (re)started during an outage waits for its dependencies instead of exiting: a supervisor that
+  // restarts killed workers must not end up with none while Postgres or Redis is down.
+  const waitFor = <T>(what: string, step: () => Promise<T>): Promise<T> =>
+    stages.length > 0 ? untilReachable(logger, what, step) : step();
+  await waitFor('Redis', () => assertNoEviction(redis));
   if ((options.migrate ?? config.pipeline.migrateOnStart) !== false)
-    await runMigrations({ databaseUrl: config.database.url });
+    await waitFor('Postgres (migrations)', () => runMigrations({ databaseUrl: config.database.url }));
   const ownPool = options.pool === undefined;
   const pool =
     options.pool ??
@@ -102,12 +121,14 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     });
 
   const routerRedis = redis.duplicate();
+  routerRedis.on('error', () => {}); // the main connection reports the outage
   const { router } = await createRouterFromConfig(config, { pool, redis: routerRedis, registry, logger });
-  await router.start();
+  await waitFor('Postgres (router)', () => router.start());
   const { vectors, graph } = storesFromConfig(config, pool);
-  await graph.ensureSchema();
+  await waitFor('the graph store', () => graph.ensureSchema());
 
   const publishRedis = redis.duplicate();
+  publishRedis.on('error', () => {}); // the main connection reports the outage
   const publish = createProgressPublisher(publishRedis, prefix);
   // Every parser of document bytes runs in these processes (own heap and memory cap, time limits, recycled).
   const { sandbox: limits } = config.pipeline;
@@ -153,7 +174,11 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       };
     },
   };
-  const queues = createStageQueues({ connection: redis, prefix });
+  const queues = createStageQueues({
+    connection: redis,
+    prefix,
+    commandTimeoutMs: stages.length > 0 ? undefined : 3_000,
+  });
   const metrics = registerPipelineMetrics(registry, {
     queues,
     pool,
@@ -165,8 +190,21 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     stages,
     connection: redis,
     prefix,
-    processor: { pipeline, queues, publish, onStageFinished: metrics.onStageFinished },
+    processor: {
+      pipeline,
+      queues,
+      publish,
+      onStageFinished: metrics.onStageFinished,
+      faultPolicy: {
+        outageRetryMaxDelayMs: config.pipeline.outageRetryMaxDelayMs,
+        providerOutageMaxWaitMs: config.pipeline.providerOutageMaxWaitMs,
+        // Look again every 15 s, or eight times within a short configured wait.
+        providerRetryDelayMs: Math.min(15_000, Math.max(250, config.pipeline.providerOutageMaxWaitMs / 8)),
+        outageRetryBaseMs: Math.min(1_000, config.pipeline.outageRetryMaxDelayMs),
+      },
+    },
     lockDurationMs: config.pipeline.lockDurationMs,
+    workerId,
   });
   capacityReporter =
     stages.length > 0
@@ -187,9 +225,18 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
           redis: publishRedis,
           publish,
           intervalMs: config.pipeline.reconcileIntervalMs,
+          maxCrashes: config.pipeline.maxCrashes,
+          // A running stage updates Postgres at least at every unit of work; twice the takeover bound without
+          // a sign of life (and no job in Redis) means its worker is gone.
+          staleRunningMs: Math.max(10_000, config.pipeline.lockDurationMs * 2),
           onReport: (report) => {
             if (report.requeued.length > 0)
-              logger.warn({ requeued: report.requeued }, 're-enqueued documents whose jobs Redis had lost');
+              logger.warn(
+                { requeued: report.requeued },
+                're-enqueued documents whose jobs Redis had lost or BullMQ gave up',
+              );
+            if (report.failed.length > 0)
+              logger.warn({ failed: report.failed }, 'recorded failures BullMQ decided on its own');
           },
         })
       : () => {};
@@ -224,4 +271,18 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       if (ownPool) await pool.end();
     },
   };
+}
+
+/** Runs a start-up step until it gets past an outage of its dependency (1 s, doubling to 10 s between tries). */
+async function untilReachable<T>(logger: Logger, what: string, step: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await step();
+    } catch (error) {
+      const cause = isAegisError(error, 'MIGRATION_FAILED') ? (error as Error).cause : error;
+      if (outageOf(cause) === undefined && outageOf(error) === undefined) throw error;
+      if (attempt % 10 === 0) logger.warn({ err: error, attempt }, `waiting for ${what} before starting`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10_000, 1_000 * 2 ** attempt)));
+    }
+  }
 }

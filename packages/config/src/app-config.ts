@@ -117,8 +117,15 @@ export interface AppConfig {
     migrateOnStart: boolean;
     stages: string[];
     memoryLimitBytes: number;
+    /** A killed worker's job is taken over within this, in ms. */
     lockDurationMs: number;
     reconcileIntervalMs: number;
+    /** Crash-abandonments of one stage run put back into work before WORKER_CRASHED. Default 3. */
+    maxCrashes: number;
+    /** Longest pause between tries of a job during an infrastructure outage, in ms. Default 30000. */
+    outageRetryMaxDelayMs: number;
+    /** Longest wait for a model provider before NO_PROVIDER_AVAILABLE fails the document, in ms. Default 1800000. */
+    providerOutageMaxWaitMs: number;
     modelConcurrency: number;
     chunk: { targetTokens: number; overlapTokens: number; maxTokens: number };
     extract: { maxImagePixels: number; pageTimeoutMs: number; pagesPerRange: number };
@@ -236,6 +243,9 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
       memoryLimitBytes: flat.WORKER_MEMORY_LIMIT_MB * 1024 * 1024,
       lockDurationMs: flat.WORKER_LOCK_DURATION_MS,
       reconcileIntervalMs: flat.RECONCILE_INTERVAL_MS,
+      maxCrashes: flat.WORKER_MAX_CRASHES,
+      outageRetryMaxDelayMs: flat.OUTAGE_RETRY_MAX_DELAY_MS,
+      providerOutageMaxWaitMs: flat.PROVIDER_OUTAGE_MAX_WAIT_MS,
       modelConcurrency: flat.MODEL_CONCURRENCY,
       chunk: {
         targetTokens: flat.CHUNK_TARGET_TOKENS,

@@ -296,8 +296,30 @@ export const configSchema = z.object({
   WORKER_LOCK_DURATION_MS: envVar({
     group: 'Pipeline workers',
     default: '30000',
-    description: "A job's lock lifetime in milliseconds; a killed worker's job is taken over after it.",
-    schema: integer(1_000, MS_PER_DAY),
+    description:
+      "How soon a killed worker's job is taken over by another worker, in milliseconds (BullMQ's lock lasts two thirds of it, the stalled check runs every third).",
+    schema: integer(1_500, MS_PER_DAY),
+  }),
+  WORKER_MAX_CRASHES: envVar({
+    group: 'Pipeline workers',
+    default: '3',
+    description:
+      'How many times a stage run abandoned by dying workers (BullMQ: stalled more than allowed) is put back into work before the document fails with WORKER_CRASHED.',
+    schema: integer(0, 1_000),
+  }),
+  OUTAGE_RETRY_MAX_DELAY_MS: envVar({
+    group: 'Pipeline workers',
+    default: '30000',
+    description:
+      'Longest pause, in milliseconds, between two tries of a job whose Postgres, Redis, store or blob folder is unreachable (the pause doubles from 1 s; no attempt is consumed).',
+    schema: integer(100, MS_PER_DAY),
+  }),
+  PROVIDER_OUTAGE_MAX_WAIT_MS: envVar({
+    group: 'Pipeline workers',
+    default: '1800000',
+    description:
+      'How long a stage waits, in milliseconds, while no model provider of its chain can serve (NO_PROVIDER_AVAILABLE) before the document fails with that code (or, for images, completes with warnings). No attempt is consumed meanwhile.',
+    schema: integer(0, 7 * MS_PER_DAY),
   }),
   RECONCILE_INTERVAL_MS: envVar({
     group: 'Pipeline workers',

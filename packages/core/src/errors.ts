@@ -50,6 +50,12 @@ export const ERROR_CODES = {
   SANDBOX_UNAVAILABLE: { category: 'system', retryable: true },
   DOCUMENT_NOT_FOUND: { category: 'user', retryable: false },
   DOCUMENT_CANCELLED: { category: 'user', retryable: false },
+  // A retry started the stage over under a newer run: the older run stops and leaves the work to it.
+  RUN_SUPERSEDED: { category: 'user', retryable: false },
+  // The workers running this stage died so often (kill, out of memory) that the document is presumed to kill them.
+  WORKER_CRASHED: { category: 'user', retryable: false },
+  // The document's stored bytes are gone from a blob folder that is otherwise readable.
+  BLOB_MISSING: { category: 'user', retryable: false },
   VECTOR_DIM_MISMATCH: { category: 'system', retryable: false },
   STORE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_EVICTION_POLICY: { category: 'system', retryable: false },
@@ -75,6 +81,8 @@ export const ERROR_CODES = {
   // infrastructure
   DATABASE_UNAVAILABLE: { category: 'system', retryable: true },
   REDIS_UNAVAILABLE: { category: 'system', retryable: true },
+  // The API could not reach Redis, which carries the queues (and rate limits).
+  QUEUE_UNAVAILABLE: { category: 'system', retryable: true },
   MIGRATION_FAILED: { category: 'system', retryable: false },
   INTERNAL: { category: 'system', retryable: false },
 } as const satisfies Record<string, { category: ErrorCategory; retryable: boolean }>;

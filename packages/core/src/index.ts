@@ -13,7 +13,16 @@ export { chunkPointId, documentIdFor, imageIdFor, stageJobId } from './ids/ids.t
 export type { StageJob, StageJobPolicy } from './jobs/job-catalog.ts';
 export { JOB_CATALOG, JOB_SIZE_LIMIT_BYTES, stageJobSchema } from './jobs/job-catalog.ts';
 export type { Stage, StageStatus, VersionStatus } from './jobs/stages.ts';
-export { isStage, nextStage, STAGES, VERSION_STATUSES } from './jobs/stages.ts';
+export {
+  FINAL_VERSION_STATUSES,
+  isCompletedStatus,
+  isStage,
+  nextStage,
+  STAGES,
+  VERSION_STATUSES,
+} from './jobs/stages.ts';
+export type { Dependency } from './outage.ts';
+export { outageOf } from './outage.ts';
 export type {
   ChunkPayload,
   EmbeddingSpace,

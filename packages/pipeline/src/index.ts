@@ -4,12 +4,14 @@ export * from './images/index.ts';
 export type { BlobStore } from './ports/blob-store.ts';
 export type {
   DocumentRepository,
+  EmbedBatchRecord,
   EmbeddingBinding,
   GraphExtractionRecord,
   KnowledgeBaseRecord,
   RegisterRequest,
   Registration,
   StageRunRecord,
+  StageWriteDetail,
   StoredChunk,
   StoredImage,
   StoredPage,

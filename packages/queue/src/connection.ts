@@ -6,11 +6,18 @@ import { Redis } from 'ioredis';
  * through reconnects); producers give up after a few retries, so an API request is not held for long while
  * Redis is down. Both queue commands issued before the connection is up (a fresh client is not yet connected).
  */
-export function createRedisConnection(url: string, role: 'worker' | 'producer'): Redis {
-  return new Redis(url, {
+export function createRedisConnection(
+  url: string,
+  role: 'worker' | 'producer',
+  onError?: (error: Error) => void,
+): Redis {
+  const redis = new Redis(url, {
     maxRetriesPerRequest: role === 'worker' ? null : 2,
     connectionName: `aegis-${role}`,
   });
+  // ioredis reconnects by itself; without a listener every failed reconnect is an "Unhandled error event".
+  redis.on('error', (error: Error) => onError?.(error));
+  return redis;
 }
 
 /**

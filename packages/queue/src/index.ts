@@ -1,6 +1,8 @@
 export type { CapacityReport, CapacityReporter, CapacityReporterOptions } from './capacity.ts';
 export { readCapacity, startCapacityReports } from './capacity.ts';
 export { assertNoEviction, createRedisConnection } from './connection.ts';
+export type { FaultKind, FaultPolicy } from './fault-policy.ts';
+export { DEFAULT_FAULT_POLICY, faultKindOf } from './fault-policy.ts';
 export type { BoundedReaderOptions, ReadResult } from './metrics/bounded-reader.ts';
 export { boundedReader } from './metrics/bounded-reader.ts';
 export type { MetricsServer, MetricsServerOptions } from './metrics/metrics-server.ts';
@@ -31,4 +33,4 @@ export { createStageProcessor } from './stage-processor.ts';
 export type { StageQueues } from './stage-queues.ts';
 export { createStageQueues } from './stage-queues.ts';
 export type { StageWorkers, StageWorkersOptions } from './stage-workers.ts';
-export { startStageWorkers } from './stage-workers.ts';
+export { lockTimings, startStageWorkers } from './stage-workers.ts';

@@ -78,10 +78,19 @@ export function createProducer(deps: {
           'DOCUMENT_NOT_FOUND',
           `document ${documentId} version ${version} does not exist`,
         );
-      if (record.status === 'superseded' || record.status === 'cancelled' || record.status === 'cancelling') {
+      if (record.status === 'cancelled' || record.status === 'cancelling') {
         throw new AegisError(
           'VALIDATION_FAILED',
-          `version ${version} is ${record.status}; only current versions can be retried`,
+          `version ${version} is ${record.status} and its outputs were removed; ingest the file again to process it`,
+        );
+      }
+      const versions = await repository.versionsOf(documentId);
+      const latest = versions.at(-1)?.version ?? version;
+      if (record.status === 'superseded' || version !== latest) {
+        // Completing an older version would make it replace the newer one's points and graph.
+        throw new AegisError(
+          'VALIDATION_FAILED',
+          `version ${version} is not the document's latest (${latest}); only the latest version can be retried`,
         );
       }
       const runs = await repository.stageRuns(documentId, version);
@@ -95,9 +104,12 @@ export function createProducer(deps: {
           `cannot retry ${stage} before ${unfinished.join(', ')} completed; retry ${unfinished[0]} instead`,
         );
       }
+      // New runs for this stage and every later one: a job of an older run (running, or kept as completed by
+      // BullMQ) does nothing, and the hand-offs enqueue fresh job ids.
       const run = await repository.resetFrom(documentId, version, stage);
       await deps.queues.enqueue({ documentId, version, run }, stage);
       deps.publish({ type: 'stage', documentId, version, stage, status: 'queued' });
+      deps.publish({ type: 'version', documentId, version, status: 'processing' });
       return { run };
     },
 

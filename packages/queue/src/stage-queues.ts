@@ -1,4 +1,5 @@
 import {
+  AegisError,
   JOB_CATALOG,
   JOB_SIZE_LIMIT_BYTES,
   STAGES,
@@ -16,6 +17,10 @@ export interface StageQueues {
   enqueue(job: StageJob, stage: Stage): Promise<void>;
   /** The job's state in Redis, or `missing` (never added, removed, or lost with a FLUSHALL). */
   state(job: StageJob, stage: Stage): Promise<string>;
+  /** The job's state and, when BullMQ failed it, why (`failedReason`). */
+  inspect(job: StageJob, stage: Stage): Promise<{ state: string; failedReason?: string | undefined }>;
+  /** Puts a finished (failed or completed) job back into work under the same id: removed, then added anew. */
+  requeue(job: StageJob, stage: Stage): Promise<void>;
   /** Removes waiting/delayed jobs of a version (cancel, delete). Active jobs stop at their next cancellation check. */
   removeVersion(documentId: string, version: number, runs: ReadonlyMap<Stage, number>): Promise<void>;
   close(): Promise<void>;
@@ -28,7 +33,34 @@ const RETENTION = {
 };
 
 /** One BullMQ queue per stage under a hash-tagged prefix, so every key of a queue lives in one Redis Cluster slot. */
-export function createStageQueues(options: { connection: Redis; prefix: string }): StageQueues {
+export function createStageQueues(options: {
+  connection: Redis;
+  prefix: string;
+  /**
+   * Producers (API, CLI) give up on a queue operation after this many ms with QUEUE_UNAVAILABLE: BullMQ waits for
+   * a Redis that is down instead of failing. Workers leave it unset (they wait Redis out). Default: none.
+   */
+  commandTimeoutMs?: number | undefined;
+}): StageQueues {
+  const limit = <T>(operation: Promise<T>): Promise<T> => {
+    const timeoutMs = options.commandTimeoutMs;
+    if (timeoutMs === undefined) return operation;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new AegisError(
+              'QUEUE_UNAVAILABLE',
+              `Redis did not answer a queue operation within ${timeoutMs} ms`,
+            ),
+          ),
+        timeoutMs,
+      );
+    });
+    operation.catch(() => {});
+    return Promise.race([operation, timeout]).finally(() => clearTimeout(timer));
+  };
   const queues = new Map<Stage, Queue<StageJob>>(
     STAGES.map((stage) => [
       stage,
@@ -49,16 +81,29 @@ export function createStageQueues(options: { connection: Redis; prefix: string }
     prefix: options.prefix,
     queue: get,
     async enqueue(job, stage) {
-      await get(stage).add(stage, job, { jobId: stageJobId(job.documentId, job.version, stage, job.run) });
+      await limit(
+        get(stage).add(stage, job, { jobId: stageJobId(job.documentId, job.version, stage, job.run) }),
+      );
     },
     async state(job, stage) {
+      const found = await limit(get(stage).getJob(stageJobId(job.documentId, job.version, stage, job.run)));
+      return found ? await limit(found.getState()) : 'missing';
+    },
+    async inspect(job, stage) {
       const found = await get(stage).getJob(stageJobId(job.documentId, job.version, stage, job.run));
-      return found ? await found.getState() : 'missing';
+      if (!found) return { state: 'missing' };
+      return { state: await found.getState(), failedReason: found.failedReason || undefined };
+    },
+    async requeue(job, stage) {
+      const id = stageJobId(job.documentId, job.version, stage, job.run);
+      const found = await get(stage).getJob(id);
+      if (found) await found.remove();
+      await get(stage).add(stage, job, { jobId: id });
     },
     async removeVersion(documentId, version, runs) {
       for (const stage of STAGES) {
         const id = stageJobId(documentId, version, stage, runs.get(stage) ?? 1);
-        const found = await get(stage).getJob(id);
+        const found = await limit(get(stage).getJob(id));
         const state = found ? await found.getState() : 'missing';
         if (found && (state === 'waiting' || state === 'delayed' || state === 'prioritized'))
           await found.remove().catch(() => {});

@@ -10,8 +10,32 @@ export interface StageWorkersOptions {
   processor: StageProcessorDeps;
   /** Overrides the catalog's concurrency per stage. */
   concurrency?: Partial<Record<Stage, number>>;
-  /** How long a job's lock lives without renewal, in ms; a killed worker's job is taken over after it. Default 30000. */
+  /**
+   * The takeover bound, in ms: a killed worker's job is running again on another worker within it. Default 30000.
+   * See {@link lockTimings} for how it maps onto BullMQ's lock and stalled-check settings.
+   */
   lockDurationMs?: number;
+  /** Stalls BullMQ tolerates per job before failing it (the reconciler then takes over). Default 2. */
+  maxStalledCount?: number;
+  /** Recorded on each job it processes (`processedBy`, shown in Bull Board), e.g. `host:pid`. */
+  workerId?: string;
+}
+
+/**
+ * BullMQ's stalled-job checker runs every `stalledInterval`; a job is moved back to wait by the first check that
+ * finds it marked (by the previous check) and its lock gone. A killed worker's lock lives at most `lockDuration`
+ * after its last renewal, and the checker needs up to one more interval to see it: takeover within
+ * `lockDuration + stalledInterval`. So the takeover bound T is split into a lock of 2T/3 (renewed every T/3)
+ * and a check every T/3: a killed worker's job runs again within T.
+ */
+export function lockTimings(takeoverMs: number): {
+  lockDuration: number;
+  lockRenewTime: number;
+  stalledInterval: number;
+} {
+  const lockDuration = Math.floor((takeoverMs * 2) / 3);
+  const stalledInterval = Math.max(500, takeoverMs - lockDuration);
+  return { lockDuration, lockRenewTime: Math.floor(lockDuration / 2), stalledInterval };
 }
 
 export interface StageWorkers {
@@ -22,15 +46,15 @@ export interface StageWorkers {
 
 /** One BullMQ worker per stage; `--stages` lets a process run a subset (e.g. only extract on big machines). */
 export function startStageWorkers(options: StageWorkersOptions): StageWorkers {
-  const lockDuration = options.lockDurationMs ?? 30_000;
+  const timings = lockTimings(options.lockDurationMs ?? 30_000);
   const workers = options.stages.map((stage) => {
     const worker = new Worker<StageJob>(stage, createStageProcessor(options.processor, stage), {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency?.[stage] ?? JOB_CATALOG[stage].concurrency,
-      lockDuration,
-      stalledInterval: Math.max(1_000, Math.floor(lockDuration / 2)),
-      maxStalledCount: 2,
+      ...timings,
+      maxStalledCount: options.maxStalledCount ?? 2,
+      ...(options.workerId === undefined ? {} : { name: options.workerId }),
     });
     worker.on('error', (error) => {
       // After a Redis flush or restart BullMQ cannot finish jobs whose keys vanished; Postgres still knows them

@@ -34,6 +34,21 @@ export interface LocalOperator {
  * rather than thrown: plugin contexts with their own error handler (Bull Board's) would turn them into 500s.
  */
 export function createAuthHook(options: AuthHookOptions) {
+  const authenticate = createAuthenticate(options);
+  return async function authenticateOrRefuse(
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<FastifyReply | undefined> {
+    try {
+      return await authenticate(request, reply);
+    } catch (error) {
+      // Keys live in Postgres: when it is down, 503 DATABASE_UNAVAILABLE here, in every plugin context.
+      return sendError(request, reply, error);
+    }
+  };
+}
+
+function createAuthenticate(options: AuthHookOptions) {
   const { apiKeys, sessions, metricsToken } = options;
   return async function authenticate(
     request: FastifyRequest,

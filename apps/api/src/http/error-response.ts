@@ -1,4 +1,4 @@
-import { AegisError, type ErrorCode, isAegisError } from '@aegis/core';
+import { AegisError, type Dependency, type ErrorCode, isAegisError, outageOf } from '@aegis/core';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** HTTP status per error code; codes not listed are 500 (system) or 502 (provider) by category. */
@@ -29,7 +29,47 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   STORE_UNAVAILABLE: 503,
   DATABASE_UNAVAILABLE: 503,
   REDIS_UNAVAILABLE: 503,
+  QUEUE_UNAVAILABLE: 503,
 };
+
+/** Seconds a client should wait before trying again after an outage answer (503 Retry-After). */
+export const OUTAGE_RETRY_AFTER_SECONDS = 5;
+
+/** Where Postgres and Redis listen, to tell which one a bare `connect ECONNREFUSED host:port` is about. */
+export interface DependencyPorts {
+  database?: number | undefined;
+  queue?: number | undefined;
+}
+
+/**
+ * An error that says Postgres or Redis (or a store) is out of reach, as the AegisError the caller gets: 503 with
+ * `DATABASE_UNAVAILABLE`, `QUEUE_UNAVAILABLE` or `STORE_UNAVAILABLE`. Undefined for anything else.
+ */
+export function outageError(error: unknown, ports: DependencyPorts = {}): AegisError | undefined {
+  if (isAegisError(error)) return undefined;
+  let dependency: Dependency | undefined = outageOf(error);
+  if (dependency === 'network') {
+    const port = (error as { port?: unknown }).port;
+    dependency = port !== undefined && port === ports.queue ? 'queue' : 'database';
+  }
+  switch (dependency) {
+    case 'database':
+      return new AegisError('DATABASE_UNAVAILABLE', 'Postgres is unreachable; try again shortly.', {
+        cause: error,
+      });
+    case 'queue':
+      return new AegisError('QUEUE_UNAVAILABLE', 'Redis (the queues) is unreachable; try again shortly.', {
+        cause: error,
+      });
+    case 'store':
+    case 'blob':
+      return new AegisError('STORE_UNAVAILABLE', 'A store is unreachable; try again shortly.', {
+        cause: error,
+      });
+    default:
+      return undefined;
+  }
+}
 
 /** The one error body every route returns. */
 export interface ErrorBody {
@@ -81,12 +121,16 @@ function fromDataException(error: unknown): AegisError | undefined {
 }
 
 /** Maps any error to the status and JSON body; unknown errors become a generic 500 (details stay in the log). */
-export function errorResponse(error: unknown): { status: number; body: ErrorBody; known: boolean } {
+export function errorResponse(
+  error: unknown,
+  ports: DependencyPorts = {},
+): { status: number; body: ErrorBody; known: boolean; retryAfterSeconds?: number } {
   const aegis = isAegisError(error)
     ? error
-    : error instanceof Error && 'statusCode' in error
-      ? fromFastifyError(error as FastifyError)
-      : fromDataException(error);
+    : (outageError(error, ports) ??
+      (error instanceof Error && 'statusCode' in error
+        ? fromFastifyError(error as FastifyError)
+        : fromDataException(error)));
   if (!aegis) {
     return {
       status: 500,
@@ -95,8 +139,12 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
     };
   }
   const details = aegis.details;
+  const status = statusOf(aegis);
   return {
-    status: statusOf(aegis),
+    status,
+    ...(status === 503 && aegis.category === 'system'
+      ? { retryAfterSeconds: OUTAGE_RETRY_AFTER_SECONDS }
+      : {}),
     known: true,
     body: {
       error: {
@@ -108,21 +156,32 @@ export function errorResponse(error: unknown): { status: number; body: ErrorBody
   };
 }
 
-/** Fastify error handler: logs server faults, answers with `{ error: { code, message, details? } }`. */
-export function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
-  // Already answered (a stalled body got its 408 from the timeout): the reader's failure is the aftermath.
-  if (reply.sent) return;
-  const { status, body, known } = errorResponse(error);
-  request.errorCode = body.error.code;
-  if (status >= 500) request.log.error({ err: error, code: body.error.code }, 'request failed');
-  else if (!known) request.log.warn({ err: error }, 'request failed');
-  void reply.status(status).send(body);
+/**
+ * Fastify error handler: logs server faults, answers with `{ error: { code, message, details? } }`; an outage of
+ * Postgres or Redis is a 503 with its code and Retry-After, never a 500.
+ */
+export function createErrorHandler(ports: DependencyPorts = {}) {
+  return function handleError(error: unknown, request: FastifyRequest, reply: FastifyReply): void {
+    // Already answered (a stalled body got its 408 from the timeout): the reader's failure is the aftermath.
+    if (reply.sent) return;
+    const { status, body, known, retryAfterSeconds } = errorResponse(error, ports);
+    request.errorCode = body.error.code;
+    if (retryAfterSeconds !== undefined) {
+      void reply.header('retry-after', String(retryAfterSeconds));
+      request.log.warn({ code: body.error.code, err: error }, 'request refused: a dependency is down');
+    } else if (status >= 500) request.log.error({ err: error, code: body.error.code }, 'request failed');
+    else if (!known) request.log.warn({ err: error }, 'request failed');
+    void reply.status(status).send(body);
+  };
 }
+
+export const handleError = createErrorHandler();
 
 /** Answers with an error directly (from hooks, bypassing whichever error handler the route's context has). */
 export function sendError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply {
-  const { status, body } = errorResponse(error);
+  const { status, body, retryAfterSeconds } = errorResponse(error);
   request.errorCode = body.error.code;
+  if (retryAfterSeconds !== undefined) void reply.header('retry-after', String(retryAfterSeconds));
   return reply.status(status).send(body);
 }
 

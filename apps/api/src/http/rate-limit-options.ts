@@ -49,6 +49,8 @@ export function rateLimitOptions(settings: RateLimitSettings): RateLimitPluginOp
     max: (_request, key) => (key.endsWith(':dashboard') ? settings.max * DASHBOARD_FACTOR : settings.max),
     keyGenerator: rateLimitKey,
     skipOnError: true,
+    // While Redis is reconnecting a counter command would wait for it: skip at once, as skipOnError would.
+    allowList: () => settings.redis.status !== 'ready',
     errorResponseBuilder: (_request, context) =>
       // statusCode: contexts with their own error handler (Bull Board) still answer 429.
       Object.assign(

@@ -106,6 +106,15 @@ export const documentStatusSchema = {
           errorCode: { type: ['string', 'null'] },
           errorMessage: { type: ['string', 'null'] },
           warnings: { type: 'array', items: { type: 'string' } },
+          missing: {
+            type: 'object',
+            description:
+              'What the version left out (the reason for completed_with_warnings); a retry of enrich-images or graph fills it in.',
+            properties: {
+              imagesNotDescribed: { type: 'integer' },
+              chunksWithoutGraph: { type: 'integer' },
+            },
+          },
           pageCount: { type: ['integer', 'null'] },
           stages: { type: 'array', items: stageSchema },
         },

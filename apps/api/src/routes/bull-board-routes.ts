@@ -1,9 +1,10 @@
-import { STAGES } from '@aegis/core';
+import { AegisError, STAGES } from '@aegis/core';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { sendError } from '../http/error-response.ts';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -36,6 +37,16 @@ export function bullBoardRoutes(context: ApiContext) {
       queues: STAGES.map((stage) => new BullMQAdapter(context.runtime.queues.queue(stage))),
       serverAdapter,
       options: { uiConfig: { boardTitle: 'Aegis Ingest' } },
+    });
+    // BullMQ waits for a Redis connection that is down instead of failing: answer at once instead of hanging.
+    app.addHook('preHandler', async (request, reply) => {
+      if (context.runtime.redis.status !== 'ready')
+        return sendError(
+          request,
+          reply,
+          new AegisError('QUEUE_UNAVAILABLE', 'Redis (the queues) is unreachable; try again shortly.'),
+        );
+      return undefined;
     });
     // Bull Board's routes are registered by its plugin, so their helmet settings are set here.
     app.addHook('onRoute', (route) => {

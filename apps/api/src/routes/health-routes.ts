@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { OUTAGE_RETRY_AFTER_SECONDS } from '../http/error-response.ts';
 import { authErrors, securityBoth } from '../http/schemas.ts';
 import { checkReadiness } from '../readiness.ts';
 
@@ -7,6 +8,12 @@ const readinessSchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ready', 'unavailable'] },
+    down: { type: 'array', items: { type: 'string' }, description: 'Names of the failing checks.' },
+    // A 503 may also be the refusal of the key check itself (Postgres down): the usual error body.
+    error: {
+      type: 'object',
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
     checks: {
       type: 'array',
       items: {
@@ -45,16 +52,18 @@ export function healthRoutes(context: ApiContext) {
         schema: {
           tags: ['operations'],
           summary: 'Readiness: Redis, Postgres, vector store, graph store and model providers',
-          description: '503 names each failing check.',
+          description: '503 (with Retry-After) names each failing check in `down`.',
           security: securityBoth,
           response: { 200: readinessSchema, 503: readinessSchema, ...authErrors },
         },
       },
       async (_request, reply) => {
         const readiness = await checkReadiness(runtime);
+        const down = readiness.checks.filter((check) => !check.ok).map((check) => check.name);
+        if (!readiness.ok) void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
         return reply
           .status(readiness.ok ? 200 : 503)
-          .send({ status: readiness.ok ? 'ready' : 'unavailable', checks: readiness.checks });
+          .send({ status: readiness.ok ? 'ready' : 'unavailable', down, checks: readiness.checks });
       },
     );
 

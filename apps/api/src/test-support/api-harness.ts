@@ -10,6 +10,8 @@ import {
   createTestRedis,
   type ProviderSimulator,
   startProviderSimulator,
+  startTcpProxy,
+  type TcpProxy,
   type TestDatabase,
   type TestRedis,
 } from '@aegis/testkit';
@@ -32,6 +34,8 @@ export interface ApiHarness {
   blobDir: string;
   /** The only folder path ingestion may read from (INGEST_PATH_ROOTS). */
   ingestRoot: string;
+  /** With `throughProxies`: cut these to make Postgres or Redis unreachable for the API (and only for it). */
+  proxies: { postgres: TcpProxy; redis: TcpProxy } | undefined;
   /** Creates a key and returns its plaintext. */
   key(roles: ApiKeyRole[], name?: string): Promise<string>;
   close(): Promise<void>;
@@ -41,17 +45,27 @@ export interface ApiHarness {
  * The API over a producer-only runtime (no workers, so jobs stay countable): real Postgres (private schema)
  * and Redis (private queue prefix), the provider simulator for models, and private temp/blob/root folders.
  */
-export async function createApiHarness(options: { env?: Record<string, string> } = {}): Promise<ApiHarness> {
+export async function createApiHarness(
+  options: { env?: Record<string, string>; throughProxies?: boolean } = {},
+): Promise<ApiHarness> {
   const [sim, db] = await Promise.all([startProviderSimulator(), createTestDatabase({ max: 20 })]);
   const redis = createTestRedis();
+  const redisUrl = new URL(process.env.AEGIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+  const database = new URL(db.connectionString);
+  const proxies = options.throughProxies
+    ? {
+        postgres: await startTcpProxy({ host: database.hostname, port: Number(database.port || 5432) }),
+        redis: await startTcpProxy({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) }),
+      }
+    : undefined;
   const [blobDir, uploadDir, ingestRoot] = await Promise.all([
     mkdtemp(path.join(tmpdir(), 'aegis-api-blobs-')),
     mkdtemp(path.join(tmpdir(), 'aegis-api-uploads-')),
     mkdtemp(path.join(tmpdir(), 'aegis-api-root-')),
   ]);
   const env: Record<string, string> = {
-    DATABASE_URL: db.connectionString,
-    REDIS_URL: process.env.AEGIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    DATABASE_URL: proxies ? db.connectionStringVia(proxies.postgres) : db.connectionString,
+    REDIS_URL: proxies ? `redis://127.0.0.1:${proxies.redis.port}` : redisUrl.toString(),
     QUEUE_PREFIX: `{${redis.prefix.slice(0, -1)}}`,
     BLOB_DIR: blobDir,
     OLLAMA_URL: sim.ollamaUrl,
@@ -67,7 +81,13 @@ export async function createApiHarness(options: { env?: Record<string, string> }
   };
   const config = loadConfig(env);
   const logger = createLogger({ level: 'warn', name: 'test-api' });
-  const runtime = await startWorkerRuntime({ config, logger, pool: db.pool, migrate: false, stages: [] });
+  const runtime = await startWorkerRuntime({
+    config,
+    logger,
+    pool: proxies ? undefined : db.pool,
+    migrate: false,
+    stages: [],
+  });
   const app = await buildApp({ config, runtime, logger, uploadTempDir: uploadDir });
   await app.ready();
   const keys = createApiKeyStore({ pool: db.pool, pepper: TEST_PEPPER });
@@ -78,6 +98,7 @@ export async function createApiHarness(options: { env?: Record<string, string> }
     db,
     redis,
     sim,
+    proxies,
     uploadDir,
     blobDir,
     ingestRoot,
@@ -85,8 +106,12 @@ export async function createApiHarness(options: { env?: Record<string, string> }
       return (await keys.create(name, roles)).key;
     },
     async close() {
+      await proxies?.postgres.restore();
+      await proxies?.redis.restore();
       await app.close();
       await runtime.close();
+      await proxies?.postgres.close();
+      await proxies?.redis.close();
       await sim.close();
       await redis.cleanup();
       await db.drop();

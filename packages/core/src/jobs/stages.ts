@@ -7,6 +7,8 @@ export type VersionStatus =
   | 'queued'
   | 'processing'
   | 'completed'
+  /** Completed, but something is missing (images no provider described, chunks without graph); retry fills it in. */
+  | 'completed_with_warnings'
   | 'failed'
   | 'cancelling'
   | 'cancelled'
@@ -17,6 +19,7 @@ export const VERSION_STATUSES = [
   'queued',
   'processing',
   'completed',
+  'completed_with_warnings',
   'failed',
   'cancelling',
   'cancelled',
@@ -35,4 +38,17 @@ export function nextStage(stage: Stage): Stage | undefined {
 
 export function isStage(value: string): value is Stage {
   return (STAGES as readonly string[]).includes(value);
+}
+
+/** Final states a version reaches by itself; `superseded` is a completed version a newer one replaced. */
+export const FINAL_VERSION_STATUSES = [
+  'completed',
+  'completed_with_warnings',
+  'failed',
+  'cancelled',
+] as const;
+
+/** A completed version (with or without warnings): its outputs are searchable and it can be the active one. */
+export function isCompletedStatus(status: VersionStatus): boolean {
+  return status === 'completed' || status === 'completed_with_warnings';
 }

@@ -85,6 +85,11 @@ export interface VectorStore {
   upsert(space: EmbeddingSpace, points: readonly VectorPoint[], options?: { wait?: boolean }): Promise<void>;
   /** Removes every point of the document version, in every collection. */
   deleteVersion(documentId: string, version: number): Promise<void>;
+  /**
+   * Removes the version's points whose chunk index is `fromChunkIndex` or more: a re-chunk (after a retry
+   * described more images, say) produced fewer chunks, and the tail must not linger as orphans.
+   */
+  deleteChunksFrom(documentId: string, version: number, fromChunkIndex: number): Promise<void>;
   /** Removes every point of every version of the document except `keepVersion` (old versions after a replace). */
   deleteOtherVersions(documentId: string, keepVersion: number): Promise<void>;
   deleteDocument(documentId: string): Promise<void>;

@@ -60,8 +60,22 @@ export interface StageRunRecord {
   durationMs: number | null;
   errorCode: string | null;
   errorMessage: string | null;
+  /** Times BullMQ gave this run up because the workers running it died; the reconciler bounds it. */
+  crashes: number;
+  /** Since when the run waits for a model provider (every provider of its chain unavailable), or null. */
+  providerWaitSince: Date | null;
   /** Last change (start, progress, transition): a running stage that stops updating is presumed dead. */
   updatedAt: Date;
+}
+
+/**
+ * Stage writes may carry the run they belong to: the write then only applies while that run is the stage's
+ * current one, so a run superseded by a retry can never overwrite the newer run's state (a fence).
+ */
+export interface StageWriteDetail {
+  errorCode?: string | undefined;
+  errorMessage?: string | undefined;
+  run?: number | undefined;
 }
 
 export interface StoredPage {
@@ -81,7 +95,9 @@ export interface StoredImage {
   mimeType: string;
   blobPath: string | null;
   afterParagraph: number;
+  /** `failed` with a retryable `errorCode` is described again by the next enrich-images run. */
   status: 'pending' | 'described' | 'skipped' | 'failed';
+  errorCode: string | null;
   skipReason: string | null;
   duplicateOf: string | null;
   description: string | null;
@@ -105,6 +121,14 @@ export interface KnowledgeBaseRecord {
   createdAt: Date;
 }
 
+/** One finished embedding batch: which chunks it covered and which `provider:model` embedded them. */
+export interface EmbedBatchRecord {
+  firstChunk: number;
+  lastChunk: number;
+  model: string;
+  dimensions: number;
+}
+
 /** The validated entity/relation extraction of one chunk, kept so a graph retry makes no model calls. */
 export interface GraphExtractionRecord {
   chunkIndex: number;
@@ -124,31 +148,68 @@ export interface DocumentRepository {
   /** Versions whose state says work is pending (queued, processing or cancelling), for the reconciler. */
   pendingVersions(): Promise<Array<{ documentId: string; version: number; status: VersionStatus }>>;
 
+  /** Sets the stage's status; false when `detail.run` is given and is no longer the stage's run (nothing written). */
   setStage(
     documentId: string,
     version: number,
     stage: Stage,
     status: StageStatus,
-    detail?: { errorCode?: string; errorMessage?: string },
+    detail?: StageWriteDetail,
+  ): Promise<boolean>;
+  /**
+   * Marks the stage running and counts the attempt; returns the run and attempt numbers, or undefined when
+   * `run` is given and is no longer the stage's run.
+   */
+  startStage(
+    documentId: string,
+    version: number,
+    stage: Stage,
+    run?: number,
+  ): Promise<{ run: number; attempts: number } | undefined>;
+  setProgress(
+    documentId: string,
+    version: number,
+    stage: Stage,
+    done: number,
+    total: number,
+    run?: number,
   ): Promise<void>;
-  /** Marks the stage running and counts the attempt; returns the run and attempt numbers. */
-  startStage(documentId: string, version: number, stage: Stage): Promise<{ run: number; attempts: number }>;
-  setProgress(documentId: string, version: number, stage: Stage, done: number, total: number): Promise<void>;
-  /** Starts `stage` over: a new run for it, and later stages back to pending. Returns the new run. */
+  /**
+   * Starts `stage` and every later stage over under new runs (so none of their old job ids is reused): the
+   * stage queued, later stages pending, the version processing. Returns the stage's new run.
+   */
   resetFrom(documentId: string, version: number, stage: Stage): Promise<number>;
+  /** The stage's current run number (undefined when the version is gone). */
+  currentRun(documentId: string, version: number, stage: Stage): Promise<number | undefined>;
+  /** Counts one more crash-abandonment of the run; returns the new count (0 when the run is no longer current). */
+  recordCrash(documentId: string, version: number, stage: Stage, run: number): Promise<number>;
+  /** Starts (or keeps) the run's provider wait clock; returns when the wait began. */
+  startProviderWait(
+    documentId: string,
+    version: number,
+    stage: Stage,
+    run: number,
+  ): Promise<Date | undefined>;
 
   setVersionStatus(
     documentId: string,
     version: number,
     status: VersionStatus,
-    detail?: { errorCode?: string; errorMessage?: string },
+    detail?: { errorCode?: string | undefined; errorMessage?: string | undefined },
   ): Promise<void>;
   setPlan(documentId: string, version: number, plan: VersionPlan): Promise<void>;
   /** Records the page count the memory check read, so a delayed or retried check never inspects again. */
   setPageCount(documentId: string, version: number, pageCount: number): Promise<void>;
   addWarnings(documentId: string, version: number, warnings: readonly string[]): Promise<void>;
-  /** Marks the version completed and active; older versions become superseded. Returns the superseded ones. */
-  activate(documentId: string, version: number): Promise<number[]>;
+  /**
+   * Marks the version completed and active; older versions become superseded. The status is
+   * `completed_with_warnings` when images could not be described or chunks have no graph extraction. A version
+   * that completes after a newer one already did (they ran side by side) becomes `superseded` at once instead.
+   */
+  activate(
+    documentId: string,
+    version: number,
+  ): Promise<{ status: 'completed' | 'completed_with_warnings' | 'superseded'; superseded: number[] }>;
   /** Deletes the page, image, chunk and progress rows of other versions (after a replace). */
   deleteArtifactsExcept(documentId: string, keepVersion: number): Promise<void>;
   /** Deletes the page, image, chunk and progress rows of one version (cancel). */
@@ -196,13 +257,21 @@ export interface DocumentRepository {
 
   replaceChunks(documentId: string, version: number, chunks: readonly StoredChunk[]): Promise<void>;
   loadChunks(documentId: string, version: number): Promise<StoredChunk[]>;
-  /** Finished embedding batches of the version: batch index -> `provider:model` that embedded it. */
-  completedEmbedBatches(documentId: string, version: number): Promise<Map<number, string>>;
+  /** Finished embedding batches of the version: batch index -> the model and chunk range it embedded. */
+  completedEmbedBatches(documentId: string, version: number): Promise<Map<number, EmbedBatchRecord>>;
+  /** Records a finished batch; with `run`, only while that run is the embed stage's current one. */
   completeEmbedBatch(
     documentId: string,
     version: number,
-    batch: { index: number; firstChunk: number; lastChunk: number; model: string; dimensions: number },
+    batch: EmbedBatchRecord & { index: number },
+    run?: number,
   ): Promise<void>;
   graphExtractions(documentId: string, version: number): Promise<Map<number, GraphExtractionRecord>>;
-  saveGraphExtraction(documentId: string, version: number, record: GraphExtractionRecord): Promise<void>;
+  /** Stores a chunk's extraction; with `run`, only while that run is the graph stage's current one. */
+  saveGraphExtraction(
+    documentId: string,
+    version: number,
+    record: GraphExtractionRecord,
+    run?: number,
+  ): Promise<void>;
 }

@@ -3,13 +3,19 @@ import type { PipelineDeps, StageRun } from './stage-context.ts';
 
 /**
  * Stops a stage between two units of work (a page range, an image, a batch) when the version is being
- * cancelled, so a cancel takes effect within one batch.
+ * cancelled, so a cancel takes effect within one batch, or when a retry superseded this run.
  */
 export async function stopIfCancelled(deps: PipelineDeps, run: StageRun): Promise<void> {
   if (await deps.repository.isCancelling(run.documentId, run.version)) {
     throw new AegisError(
       'DOCUMENT_CANCELLED',
       `document ${run.documentId} version ${run.version} was cancelled`,
+    );
+  }
+  if (run.isCurrent && !(await run.isCurrent())) {
+    throw new AegisError(
+      'RUN_SUPERSEDED',
+      `run ${run.run ?? '?'} of document ${run.documentId} version ${run.version} was superseded by a retry`,
     );
   }
 }

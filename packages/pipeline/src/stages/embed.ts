@@ -2,6 +2,7 @@ import type { EmbeddingSpace, VectorPoint } from '@aegis/core';
 import { AegisError, DEFAULT_KNOWLEDGE_BASE, qualifiedModel } from '@aegis/core';
 import type { EmbeddingBinding } from '../ports/document-repository.ts';
 import { stopIfCancelled } from './cancellation.ts';
+import { persistPaidWork } from './persist-paid-work.ts';
 import type { PipelineDeps, StageRun } from './stage-context.ts';
 
 /**
@@ -25,12 +26,23 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
   const size = deps.options.embedBatchSize;
   const batchCount = Math.ceil(chunks.length / size);
   let binding = (await deps.repository.knowledgeBase(knowledgeBase))?.embedding;
-  const done = await deps.repository.completedEmbedBatches(run.documentId, run.version);
+  const recorded = await deps.repository.completedEmbedBatches(run.documentId, run.version);
+  // A recorded batch counts only if it covered exactly the chunks this slicing puts in it (the chunk count or
+  // the batch size may have changed since, after a re-chunk).
+  const done = new Map<number, string>();
+  for (const [index, record] of recorded) {
+    const first = index * size;
+    const last = Math.min(chunks.length, first + size) - 1;
+    if (index < batchCount && record.firstChunk === first && record.lastChunk === last)
+      done.set(index, record.model);
+  }
   // Batches embedded by a model the base is no longer bound to live in another space: embed them again.
   const isDone = (batch: number) =>
     done.has(batch) && (binding === undefined || done.get(batch) === qualifiedModel(binding));
   let ensured: EmbeddingSpace | undefined;
   await run.progress(countDone(batchCount, isDone), batchCount);
+  // A re-chunk that produced fewer chunks leaves points past the new end: remove them (idempotent).
+  await deps.vectors.deleteChunksFrom(run.documentId, run.version, chunks.length);
 
   for (let batch = 0; batch < batchCount; batch += 1) {
     if (isDone(batch)) continue;
@@ -43,11 +55,14 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
       attribution: { documentId: run.documentId, stage: 'embed' },
     });
     if (binding === undefined || binding.dimensions === null) {
-      const bound = await deps.repository.bindEmbedding(knowledgeBase, {
-        provider: result.provider,
-        model: result.model,
-        dimensions: result.dimensions,
-      });
+      // After the paid call: an outage is waited out here, or the batch would be bought again.
+      const bound = await persistPaidWork(deps, run, 'embedding binding', () =>
+        deps.repository.bindEmbedding(knowledgeBase, {
+          provider: result.provider,
+          model: result.model,
+          dimensions: result.dimensions,
+        }),
+      );
       const won = bound.provider === result.provider && bound.model === result.model;
       binding = bound;
       if (!won) {
@@ -61,10 +76,6 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
       }
     }
     const space = spaceOf(binding, result.dimensions, knowledgeBase);
-    if (ensured === undefined) {
-      await deps.vectors.ensureSpace(space);
-      ensured = space;
-    }
     const points: VectorPoint[] = slice.map((chunk, offset) => ({
       id: chunk.pointId,
       vector: result.vectors[offset] as number[],
@@ -80,16 +91,28 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
         embeddingModel: qualifiedModel(space),
       },
     }));
-    await deps.vectors.upsert(space, points, { wait: true });
-    // The batch's ledger row is written before the batch counts as finished: a finished batch is always
-    // billed exactly once, even if this worker is killed right after.
-    await deps.router.flush();
-    await deps.repository.completeEmbedBatch(run.documentId, run.version, {
-      index: batch,
-      firstChunk: slice[0]?.index ?? 0,
-      lastChunk: slice.at(-1)?.index ?? 0,
-      model: qualifiedModel(space),
-      dimensions: result.dimensions,
+    // The batch is paid for: an outage now is waited out, not turned into a second, billed embedding.
+    await persistPaidWork(deps, run, 'embed batch', async () => {
+      if (ensured === undefined) {
+        await deps.vectors.ensureSpace(space);
+        ensured = space;
+      }
+      await deps.vectors.upsert(space, points, { wait: true });
+      // The batch's ledger row is written before the batch counts as finished: a finished batch is always
+      // billed exactly once, even if this worker is killed right after.
+      await deps.router.flush();
+      await deps.repository.completeEmbedBatch(
+        run.documentId,
+        run.version,
+        {
+          index: batch,
+          firstChunk: slice[0]?.index ?? 0,
+          lastChunk: slice.at(-1)?.index ?? 0,
+          model: qualifiedModel(space),
+          dimensions: result.dimensions,
+        },
+        run.run,
+      );
     });
     done.set(batch, qualifiedModel(space));
     await run.progress(countDone(batchCount, isDone), batchCount);

@@ -1,18 +1,30 @@
-import { isAegisError } from '@aegis/core';
+import { AegisError, ERROR_CODES, type ErrorCode, isAegisError, outageOf } from '@aegis/core';
 import { createImagePreparer } from '../images/index.ts';
 import type { StoredImage } from '../ports/document-repository.ts';
 import { stopIfCancelled } from './cancellation.ts';
+import { persistPaidWork } from './persist-paid-work.ts';
 import type { PipelineDeps, StageRun } from './stage-context.ts';
+
+/** A failure a later try may get past (no provider could serve now), as opposed to a refusal of the image. */
+export function isRetryableImageFailure(code: string | null): boolean {
+  const known = code !== null && code in ERROR_CODES ? ERROR_CODES[code as ErrorCode] : undefined;
+  return known?.retryable === true;
+}
 
 /**
  * Filters the document's images (tiny, near-uniform, duplicates) one at a time in page order, and describes
  * the rest through the router with the versioned vision prompt, at most `modelConcurrency` at once, so memory
- * is bounded by a few images whatever the document holds. One image failing marks that image failed and adds
- * a warning; the document goes on. Images already described are skipped on a retry.
+ * is bounded by a few images whatever the document holds. An image the provider refuses is marked failed with
+ * the code, and the document goes on. An image no provider could serve now is kept `failed` with a retryable
+ * code: the stage then waits for a provider (the queue layer delays it without an attempt, up to
+ * PROVIDER_OUTAGE_MAX_WAIT_MS) and describes it on the next run; once the wait is over the document completes
+ * with warnings, and a later retry of this stage describes what is missing. Described images are never redone.
  */
 export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promise<void> {
   const images = (await deps.repository.loadImages(run.documentId, run.version)).filter(
-    (image) => image.status === 'pending' && image.blobPath,
+    (image) =>
+      image.blobPath &&
+      (image.status === 'pending' || (image.status === 'failed' && isRetryableImageFailure(image.errorCode))),
   );
   const total = images.length;
   let done = 0;
@@ -21,6 +33,7 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
 
   const preparer = createImagePreparer({ sandbox: deps.sandbox, signal: run.signal });
   const warnings: string[] = [];
+  let waitingForProvider = 0;
   const inFlight = new Set<Promise<void>>();
   let failure: unknown;
 
@@ -37,14 +50,19 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
         signal: run.signal,
         attribution: { documentId: run.documentId, stage: 'enrich-images' },
       });
-      await deps.repository.updateImage(image.id, {
-        status: 'described',
-        description: result.text.trim(),
-        promptVersion: deps.options.visionPromptVersion,
-      });
+      await persistPaidWork(deps, run, 'image description', () =>
+        deps.repository.updateImage(image.id, {
+          status: 'described',
+          description: result.text.trim(),
+          promptVersion: deps.options.visionPromptVersion,
+        }),
+      );
     } catch (error) {
       if (isAegisError(error, 'CANCELLED') || isAegisError(error, 'DOCUMENT_CANCELLED')) throw error;
+      // Our own outage (Postgres for the budget, a store) is not the image's fault: the stage waits it out.
+      if (outageOf(error) !== undefined) throw error;
       const code = isAegisError(error) ? error.code : 'INTERNAL';
+      if (isRetryableImageFailure(code)) waitingForProvider += 1;
       const message = error instanceof Error ? error.message : String(error);
       await deps.repository.updateImage(image.id, {
         status: 'failed',
@@ -90,5 +108,12 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
   }
   await Promise.all(inFlight);
   if (failure !== undefined) throw failure;
+  if (waitingForProvider > 0 && !run.providerWaitOver) {
+    throw new AegisError(
+      'NO_PROVIDER_AVAILABLE',
+      `${waitingForProvider} image(s) could not be described because no vision provider could serve; waiting for one`,
+      { details: { images: waitingForProvider } },
+    );
+  }
   await deps.repository.addWarnings(run.documentId, run.version, warnings);
 }

@@ -6,6 +6,7 @@ import {
   graphExtractionSchema,
   resolveGraph,
 } from './graph-extraction.ts';
+import { persistPaidWork } from './persist-paid-work.ts';
 import type { PipelineDeps, StageRun } from './stage-context.ts';
 
 const PREVIEW_CHARS = 200;
@@ -20,6 +21,10 @@ export async function runGraph(deps: PipelineDeps, run: StageRun): Promise<{ inv
   const version = await deps.repository.getVersion(run.documentId, run.version);
   const chunks = await deps.repository.loadChunks(run.documentId, run.version);
   const stored = await deps.repository.graphExtractions(run.documentId, run.version);
+  // A re-run (retry, re-delivery) rebuilds the version's graph from the stored extractions, without model
+  // calls: chunks a re-chunk changed or removed must not keep their old nodes and mentions.
+  if ((await deps.graph.counts({ documentId: run.documentId, version: run.version })).chunks > 0)
+    await deps.graph.deleteVersion(run.documentId, run.version);
   await deps.graph.upsertChunks(
     { documentId: run.documentId, version: run.version, source: version?.displayName ?? run.documentId },
     chunks.map((chunk) => ({
@@ -53,7 +58,9 @@ export async function runGraph(deps: PipelineDeps, run: StageRun): Promise<{ inv
         result: result.value,
         errorCode: null,
       };
-      await deps.repository.saveGraphExtraction(run.documentId, run.version, record);
+      await persistPaidWork(deps, run, 'graph extraction', () =>
+        deps.repository.saveGraphExtraction(run.documentId, run.version, record, run.run),
+      );
       stored.set(chunk.index, record);
     } catch (error) {
       if (!isAegisError(error, 'LLM_JSON_INVALID')) throw error;
@@ -63,7 +70,9 @@ export async function runGraph(deps: PipelineDeps, run: StageRun): Promise<{ inv
         result: null,
         errorCode: 'LLM_JSON_INVALID',
       };
-      await deps.repository.saveGraphExtraction(run.documentId, run.version, record);
+      await persistPaidWork(deps, run, 'graph extraction', () =>
+        deps.repository.saveGraphExtraction(run.documentId, run.version, record, run.run),
+      );
       stored.set(chunk.index, record);
     }
     done += 1;

@@ -26,12 +26,21 @@ export async function finalizeVersion(
   deps: PipelineDeps,
   documentId: string,
   version: number,
-): Promise<void> {
-  const superseded = await deps.repository.activate(documentId, version);
+): Promise<'completed' | 'completed_with_warnings' | 'superseded'> {
+  const { status, superseded } = await deps.repository.activate(documentId, version);
+  if (status === 'superseded') {
+    // A newer version of the document completed first: this one's outputs must not replace it.
+    await deps.vectors.deleteVersion(documentId, version);
+    await deps.graph.deleteVersion(documentId, version);
+    await deps.repository.deleteArtifacts(documentId, version);
+    deps.logger.info({ documentId, version }, 'a newer version completed first; this one is superseded');
+    return status;
+  }
   await deps.vectors.deleteOtherVersions(documentId, version);
   await deps.graph.deleteOtherVersions(documentId, version);
   await deps.repository.deleteArtifactsExcept(documentId, version);
   if (superseded.length > 0) deps.logger.info({ documentId, version, superseded }, 'replaced older versions');
+  return status;
 }
 
 /** Removes everything the cancelled version wrote so far and marks it cancelled. Idempotent. */

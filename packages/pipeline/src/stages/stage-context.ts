@@ -62,6 +62,18 @@ export interface StageRun {
   version: number;
   /** Fires when the job must stop (worker shutting down, lock lost). */
   signal?: AbortSignal | undefined;
+  /**
+   * The stage run this job executes (ADR 004). Writes that mark paid work finished carry it, so a run that a
+   * retry superseded cannot mark the newer run's work done. Undefined: unfenced (tools, tests).
+   */
+  run?: number | undefined;
+  /** False once a retry started the stage over under a newer run: the older run stops at its next unit. */
+  isCurrent?: (() => Promise<boolean>) | undefined;
+  /**
+   * True when the stage has waited for a model provider as long as PROVIDER_OUTAGE_MAX_WAIT_MS allows: a stage
+   * that can finish without what is missing (image descriptions) then does so, with warnings.
+   */
+  providerWaitOver?: boolean | undefined;
   /** Reports progress of the stage's items (pages, images, chunks, batches). */
   progress(done: number, total: number): Promise<void>;
 }

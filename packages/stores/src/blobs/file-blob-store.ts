@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AegisError } from '@aegis/core';
 import type { BlobStore } from '@aegis/pipeline';
@@ -34,10 +34,18 @@ export function createFileBlobStore(options: { root: string }): BlobStore {
       try {
         return new Uint8Array(await readFile(resolve(blobPath)));
       } catch (error) {
+        // A file missing from a folder that is there is the document's loss; anything else (the folder
+        // unmounted, I/O errors, permissions) is the folder's outage, which workers wait out.
+        const missing =
+          (error as NodeJS.ErrnoException).code === 'ENOENT' &&
+          (await access(root).then(
+            () => true,
+            () => false,
+          ));
         throw new AegisError(
-          'STORE_UNAVAILABLE',
+          missing ? 'BLOB_MISSING' : 'STORE_UNAVAILABLE',
           `blob ${blobPath} cannot be read: ${(error as Error).message}`,
-          { cause: error },
+          { cause: error, details: { store: 'blob' } },
         );
       }
     },

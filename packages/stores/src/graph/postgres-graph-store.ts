@@ -36,6 +36,8 @@ export function createPostgresGraphStore(options: PostgresGraphStoreOptions): Gr
     let client: pg.PoolClient | undefined;
     try {
       client = await pool.connect();
+      // Checked-out clients have no error listener: a connection dying between statements must not kill the process.
+      client.on('error', ignoreConnectionError);
       await client.query('BEGIN');
       const result = await work(client);
       await client.query('COMMIT');
@@ -44,6 +46,7 @@ export function createPostgresGraphStore(options: PostgresGraphStoreOptions): Gr
       await client?.query('ROLLBACK').catch(() => {});
       throw toStoreError(error, STORE, operation);
     } finally {
+      client?.removeListener('error', ignoreConnectionError);
       client?.release();
     }
   }
@@ -309,3 +312,5 @@ function unknownChunks(
     },
   );
 }
+
+function ignoreConnectionError(): void {}

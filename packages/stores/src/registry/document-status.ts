@@ -1,4 +1,4 @@
-import { STAGES, type Stage, type StageStatus, type VersionStatus } from '@aegis/core';
+import { isCompletedStatus, STAGES, type Stage, type StageStatus, type VersionStatus } from '@aegis/core';
 import type pg from 'pg';
 
 export interface StageStatusView {
@@ -20,6 +20,8 @@ export interface VersionStatusView {
   errorCode: string | null;
   errorMessage: string | null;
   warnings: string[];
+  /** What the version left out; non-zero counts are why it is `completed_with_warnings`. */
+  missing: { imagesNotDescribed: number; chunksWithoutGraph: number };
   pageCount: number | null;
   stages: StageStatusView[];
 }
@@ -61,7 +63,7 @@ export async function getDocumentStatus(
   ]);
   const row = document.rows[0];
   if (!row) return undefined;
-  const [versions, stages, cost] = await Promise.all([
+  const [versions, stages, cost, missing] = await Promise.all([
     pool.query<{
       version: number;
       status: VersionStatus;
@@ -89,6 +91,19 @@ export async function getDocumentStatus(
     ),
     pool.query<{ cost: string }>(
       'SELECT coalesce(sum(cost_usd), 0)::numeric(24, 12)::text AS cost FROM llm_ledger WHERE document_id = $1',
+      [documentId],
+    ),
+    pool.query<{ version: number; images: number; chunks: number }>(
+      `SELECT v.version,
+              (SELECT count(*)::int FROM document_images i
+                WHERE i.document_id = v.document_id AND i.version = v.version AND i.status = 'failed') AS images,
+              (SELECT count(*)::int FROM document_chunks c
+                WHERE c.document_id = v.document_id AND c.version = v.version
+                  AND NOT EXISTS (SELECT 1 FROM graph_extractions g WHERE g.document_id = c.document_id
+                                     AND g.version = c.version AND g.chunk_index = c.chunk_index AND g.status = 'extracted')
+                  AND EXISTS (SELECT 1 FROM stage_runs s WHERE s.document_id = v.document_id AND s.version = v.version
+                                 AND s.stage = 'graph' AND s.status = 'completed')) AS chunks
+         FROM document_versions v WHERE v.document_id = $1`,
       [documentId],
     ),
   ]);
@@ -122,10 +137,14 @@ export async function getDocumentStatus(
       return {
         version: version.version,
         status: version.status,
-        progress: version.status === 'completed' ? 1 : progressOf(views),
+        progress: isCompletedStatus(version.status) ? 1 : progressOf(views),
         errorCode: version.error_code,
         errorMessage: version.error_message,
         warnings: version.warnings,
+        missing: {
+          imagesNotDescribed: missing.rows.find((entry) => entry.version === version.version)?.images ?? 0,
+          chunksWithoutGraph: missing.rows.find((entry) => entry.version === version.version)?.chunks ?? 0,
+        },
         pageCount: version.page_count,
         stages: views,
       };

@@ -124,6 +124,7 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
         skip_reason: string | null;
         duplicate_of: string | null;
         description: string | null;
+        error_code: string | null;
       }>(
         'SELECT * FROM document_images WHERE document_id = $1 AND version = $2 ORDER BY page_number, image_index',
         [documentId, version],
@@ -142,6 +143,7 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
         skipReason: row.skip_reason,
         duplicateOf: row.duplicate_of,
         description: row.description,
+        errorCode: row.error_code,
       }));
     },
 
@@ -165,15 +167,28 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
 
     async replaceChunks(documentId, version, chunks) {
       await inTransaction(pool, async (client) => {
+        // Chunking is deterministic: chunks whose text did not change keep their finished embedding batches
+        // and graph extractions, so a retry of an earlier stage bills nothing twice. Only work over changed
+        // (or vanished) chunks is dropped and redone.
+        const { rows: old } = await client.query<{ chunk_index: number; text: string }>(
+          'SELECT chunk_index, text FROM document_chunks WHERE document_id = $1 AND version = $2 FOR UPDATE',
+          [documentId, version],
+        );
+        const oldText = new Map(old.map((row) => [row.chunk_index, row.text]));
+        const changed = new Set<number>();
+        for (const chunk of chunks) if (oldText.get(chunk.index) !== chunk.text) changed.add(chunk.index);
+        const kept = new Set(chunks.map((chunk) => chunk.index));
+        for (const index of oldText.keys()) if (!kept.has(index)) changed.add(index);
+        await client.query(
+          `DELETE FROM embed_batches b WHERE b.document_id = $1 AND b.version = $2
+              AND (b.last_chunk >= $4 OR EXISTS (SELECT 1 FROM unnest($3::int[]) AS c(i) WHERE c.i BETWEEN b.first_chunk AND b.last_chunk))`,
+          [documentId, version, [...changed], chunks.length],
+        );
+        await client.query(
+          'DELETE FROM graph_extractions WHERE document_id = $1 AND version = $2 AND (chunk_index = ANY($3::int[]) OR chunk_index >= $4)',
+          [documentId, version, [...changed], chunks.length],
+        );
         await client.query('DELETE FROM document_chunks WHERE document_id = $1 AND version = $2', [
-          documentId,
-          version,
-        ]);
-        await client.query('DELETE FROM embed_batches WHERE document_id = $1 AND version = $2', [
-          documentId,
-          version,
-        ]);
-        await client.query('DELETE FROM graph_extractions WHERE document_id = $1 AND version = $2', [
           documentId,
           version,
         ]);
@@ -238,18 +253,48 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
     },
 
     async completedEmbedBatches(documentId, version) {
-      const { rows } = await pool.query<{ batch_index: number; model: string }>(
-        'SELECT batch_index, model FROM embed_batches WHERE document_id = $1 AND version = $2',
+      const { rows } = await pool.query<{
+        batch_index: number;
+        first_chunk: number;
+        last_chunk: number;
+        model: string;
+        dimensions: number;
+      }>(
+        'SELECT batch_index, first_chunk, last_chunk, model, dimensions FROM embed_batches WHERE document_id = $1 AND version = $2',
         [documentId, version],
       );
-      return new Map(rows.map((row) => [row.batch_index, row.model]));
+      return new Map(
+        rows.map((row) => [
+          row.batch_index,
+          {
+            firstChunk: row.first_chunk,
+            lastChunk: row.last_chunk,
+            model: row.model,
+            dimensions: row.dimensions,
+          },
+        ]),
+      );
     },
 
-    async completeEmbedBatch(documentId, version, batch) {
+    async completeEmbedBatch(documentId, version, batch, run) {
+      // Fenced by the run: an embed run a retry superseded must not mark batches of the new chunks done.
       await pool.query(
         `INSERT INTO embed_batches (document_id, version, batch_index, first_chunk, last_chunk, model, dimensions)
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-        [documentId, version, batch.index, batch.firstChunk, batch.lastChunk, batch.model, batch.dimensions],
+         SELECT $1, $2, $3, $4, $5, $6, $7
+          WHERE ${runFence('embed', 8)}
+         ON CONFLICT (document_id, version, batch_index) DO UPDATE
+           SET first_chunk = excluded.first_chunk, last_chunk = excluded.last_chunk, model = excluded.model,
+               dimensions = excluded.dimensions, completed_at = now()`,
+        [
+          documentId,
+          version,
+          batch.index,
+          batch.firstChunk,
+          batch.lastChunk,
+          batch.model,
+          batch.dimensions,
+          run ?? null,
+        ],
       );
     },
 
@@ -271,10 +316,11 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
       );
     },
 
-    async saveGraphExtraction(documentId, version, record) {
+    async saveGraphExtraction(documentId, version, record, run) {
       await pool.query(
         `INSERT INTO graph_extractions (document_id, version, chunk_index, status, result, error_code)
-         VALUES ($1, $2, $3, $4, $5, $6)
+         SELECT $1, $2, $3, $4, $5::jsonb, $6
+          WHERE ${runFence('graph', 7)}
          ON CONFLICT (document_id, version, chunk_index) DO UPDATE
            SET status = excluded.status, result = excluded.result, error_code = excluded.error_code`,
         [
@@ -284,10 +330,17 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
           record.status,
           record.result === undefined ? null : JSON.stringify(record.result),
           record.errorCode,
+          run ?? null,
         ],
       );
     },
   };
+}
+
+/** True when no run is given, or when `run` is still the stage's current run (parameters $1 document, $2 version). */
+function runFence(stage: string, parameter: number): string {
+  return `($${parameter}::int IS NULL OR EXISTS (SELECT 1 FROM stage_runs r WHERE r.document_id = $1 AND r.version = $2
+            AND r.stage = '${stage}' AND r.run = $${parameter}))`;
 }
 
 /** Page, image, chunk and progress rows of the matching versions; the version rows stay as history. */

@@ -1,4 +1,4 @@
-import { documentIdFor } from '@aegis/core';
+import { documentIdFor, STAGES } from '@aegis/core';
 import type { DocumentRepository, StageRunRecord, VersionPlan, VersionRecord } from '@aegis/pipeline';
 import type pg from 'pg';
 import { createKnowledgeBaseQueries } from './knowledge-bases.ts';
@@ -49,7 +49,10 @@ function toVersion(row: VersionRow): VersionRecord {
 }
 
 /** Versions whose bytes count as "already there": the same bytes again do no work. */
-const LIVE_STATUSES = ['queued', 'processing', 'completed'];
+const LIVE_STATUSES = ['queued', 'processing', 'completed', 'completed_with_warnings'];
+
+/** `AND run = $n` when the write is fenced by a run, nothing otherwise (`$n IS NULL`). */
+const RUN_FENCE = (parameter: number): string => `($${parameter}::int IS NULL OR run = $${parameter})`;
 
 /** The document registry in Postgres (ADR 004). */
 export function createPostgresDocumentRepository(options: { pool: pg.Pool }): DocumentRepository {
@@ -141,6 +144,8 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
         duration_ms: number | null;
         error_code: string | null;
         error_message: string | null;
+        crashes: number;
+        provider_wait_since: Date | null;
         updated_at: Date;
       }>(`SELECT * FROM stage_runs WHERE document_id = $1 AND version = $2 ORDER BY ${STAGE_ORDER_SQL}`, [
         documentId,
@@ -158,6 +163,8 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
         durationMs: row.duration_ms,
         errorCode: row.error_code,
         errorMessage: row.error_message,
+        crashes: row.crashes,
+        providerWaitSince: row.provider_wait_since,
         updatedAt: row.updated_at,
       }));
     },
@@ -176,70 +183,122 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
 
     async setStage(documentId, version, stage, status, detail = {}) {
       const terminal = status === 'completed' || status === 'failed' || status === 'cancelled';
-      await pool.query(
+      const result = await pool.query(
         `UPDATE stage_runs
             SET status = $4,
                 queued_at = CASE WHEN $4 = 'queued' THEN now() ELSE queued_at END,
                 finished_at = CASE WHEN $5 THEN now() ELSE finished_at END,
                 duration_ms = CASE WHEN $5 AND started_at IS NOT NULL
                                    THEN (extract(epoch FROM now() - started_at) * 1000)::int ELSE duration_ms END,
+                provider_wait_since = CASE WHEN $4 = 'completed' THEN NULL ELSE provider_wait_since END,
                 error_code = $6, error_message = $7, updated_at = now()
-          WHERE document_id = $1 AND version = $2 AND stage = $3`,
-        [documentId, version, stage, status, terminal, detail.errorCode ?? null, detail.errorMessage ?? null],
+          WHERE document_id = $1 AND version = $2 AND stage = $3 AND ${RUN_FENCE(8)}`,
+        [
+          documentId,
+          version,
+          stage,
+          status,
+          terminal,
+          detail.errorCode ?? null,
+          detail.errorMessage ?? null,
+          detail.run ?? null,
+        ],
       );
+      return (result.rowCount ?? 0) > 0;
     },
 
-    async startStage(documentId, version, stage) {
+    async startStage(documentId, version, stage, run) {
       const { rows } = await pool.query<{ run: number; attempts: number }>(
         `UPDATE stage_runs SET status = 'running', attempts = attempts + 1,
                 started_at = coalesce(started_at, now()), error_code = NULL, error_message = NULL, updated_at = now()
-          WHERE document_id = $1 AND version = $2 AND stage = $3 RETURNING run, attempts`,
-        [documentId, version, stage],
+          WHERE document_id = $1 AND version = $2 AND stage = $3 AND ${RUN_FENCE(4)} RETURNING run, attempts`,
+        [documentId, version, stage, run ?? null],
       );
+      if (!rows[0]) return undefined;
       await pool.query(
         `UPDATE document_versions SET status = 'processing', started_at = coalesce(started_at, now()), updated_at = now()
           WHERE document_id = $1 AND version = $2 AND status = 'queued'`,
         [documentId, version],
       );
-      return rows[0] ?? { run: 1, attempts: 1 };
+      return rows[0];
     },
 
-    async setProgress(documentId, version, stage, done, total) {
+    async setProgress(documentId, version, stage, done, total, run) {
       await pool.query(
-        'UPDATE stage_runs SET items_done = $4, items_total = $5, updated_at = now() WHERE document_id = $1 AND version = $2 AND stage = $3',
-        [documentId, version, stage, done, total],
+        `UPDATE stage_runs SET items_done = $4, items_total = $5, updated_at = now()
+          WHERE document_id = $1 AND version = $2 AND stage = $3 AND ${RUN_FENCE(6)}`,
+        [documentId, version, stage, done, total, run ?? null],
       );
     },
 
     async resetFrom(documentId, version, stage) {
       return inTransaction(pool, async (client) => {
-        const { rows } = await client.query<{ run: number }>(
-          `UPDATE stage_runs SET status = 'queued', run = run + 1, attempts = 0, items_done = 0, items_total = NULL,
-                  queued_at = now(), started_at = NULL, finished_at = NULL, duration_ms = NULL,
-                  error_code = NULL, error_message = NULL, updated_at = now()
-            WHERE document_id = $1 AND version = $2 AND stage = $3 RETURNING run`,
-          [documentId, version, stage],
+        // Every later stage gets a new run too: their jobs of the old run may still sit completed in BullMQ,
+        // and a hand-off that re-used such an id would enqueue nothing.
+        const { rows } = await client.query<{ stage: string; run: number }>(
+          `UPDATE stage_runs
+              SET status = CASE WHEN stage = $3 THEN 'queued' ELSE 'pending' END,
+                  run = run + 1, attempts = 0, crashes = 0, items_done = 0, items_total = NULL,
+                  queued_at = CASE WHEN stage = $3 THEN now() ELSE NULL END, started_at = NULL, finished_at = NULL,
+                  duration_ms = NULL, provider_wait_since = NULL, error_code = NULL, error_message = NULL,
+                  updated_at = now()
+            WHERE document_id = $1 AND version = $2 AND ${STAGE_ORDER_SQL} >= array_position($4::text[], $3::text)
+            RETURNING stage, run`,
+          [documentId, version, stage, [...STAGES]],
         );
+        // What was left out is tried again by a manual retry: images that failed (whatever the code) when
+        // enrich-images re-runs, chunks whose extraction stayed invalid when graph re-runs.
+        if (STAGES.indexOf(stage) <= STAGES.indexOf('enrich-images')) {
+          await client.query(
+            `UPDATE document_images SET status = 'pending', error_code = NULL, error_message = NULL
+              WHERE document_id = $1 AND version = $2 AND status = 'failed'`,
+            [documentId, version],
+          );
+        }
         await client.query(
-          `UPDATE stage_runs SET status = 'pending', items_done = 0, items_total = NULL, started_at = NULL, finished_at = NULL,
-                  duration_ms = NULL, error_code = NULL, error_message = NULL, updated_at = now()
-            WHERE document_id = $1 AND version = $2 AND ${STAGE_ORDER_SQL} > (
-              SELECT array_position(ARRAY['memory-check', 'extract', 'enrich-images', 'chunk', 'embed', 'graph'], $3::text))`,
-          [documentId, version, stage],
+          `DELETE FROM graph_extractions WHERE document_id = $1 AND version = $2 AND status = 'invalid'`,
+          [documentId, version],
         );
         await client.query(
           `UPDATE document_versions SET status = 'processing', error_code = NULL, error_message = NULL, completed_at = NULL,
                   updated_at = now() WHERE document_id = $1 AND version = $2`,
           [documentId, version],
         );
-        return rows[0]?.run ?? 1;
+        return rows.find((row) => row.stage === stage)?.run ?? 1;
       });
+    },
+
+    async currentRun(documentId, version, stage) {
+      const { rows } = await pool.query<{ run: number }>(
+        'SELECT run FROM stage_runs WHERE document_id = $1 AND version = $2 AND stage = $3',
+        [documentId, version, stage],
+      );
+      return rows[0]?.run;
+    },
+
+    async recordCrash(documentId, version, stage, run) {
+      const { rows } = await pool.query<{ crashes: number }>(
+        `UPDATE stage_runs SET crashes = crashes + 1, updated_at = now()
+          WHERE document_id = $1 AND version = $2 AND stage = $3 AND run = $4 RETURNING crashes`,
+        [documentId, version, stage, run],
+      );
+      return rows[0]?.crashes ?? 0;
+    },
+
+    async startProviderWait(documentId, version, stage, run) {
+      const { rows } = await pool.query<{ since: Date }>(
+        `UPDATE stage_runs SET provider_wait_since = coalesce(provider_wait_since, now()), updated_at = now()
+          WHERE document_id = $1 AND version = $2 AND stage = $3 AND run = $4 RETURNING provider_wait_since AS since`,
+        [documentId, version, stage, run],
+      );
+      return rows[0]?.since;
     },
 
     async setVersionStatus(documentId, version, status, detail = {}) {
       await pool.query(
         `UPDATE document_versions SET status = $3, error_code = $4, error_message = $5, updated_at = now(),
-                completed_at = CASE WHEN $3 IN ('completed', 'failed', 'cancelled') THEN now() ELSE completed_at END
+                completed_at = CASE WHEN $3 IN ('completed', 'completed_with_warnings', 'failed', 'cancelled')
+                                    THEN now() ELSE completed_at END
           WHERE document_id = $1 AND version = $2`,
         [documentId, version, status, detail.errorCode ?? null, detail.errorMessage ?? null],
       );
@@ -273,21 +332,47 @@ export function createPostgresDocumentRepository(options: { pool: pg.Pool }): Do
 
     async activate(documentId, version) {
       return inTransaction(pool, async (client) => {
-        await client.query(
-          `UPDATE document_versions SET status = 'completed', completed_at = now(), updated_at = now()
-            WHERE document_id = $1 AND version = $2`,
+        // Lock the document row: two versions finishing at once must agree on which one is active.
+        const { rows: current } = await client.query<{ active_version: number | null }>(
+          'SELECT active_version FROM documents WHERE id = $1 FOR UPDATE',
+          [documentId],
+        );
+        if ((current[0]?.active_version ?? 0) > version) {
+          await client.query(
+            `UPDATE document_versions SET status = 'superseded', completed_at = now(), updated_at = now()
+              WHERE document_id = $1 AND version = $2`,
+            [documentId, version],
+          );
+          return { status: 'superseded' as const, superseded: [version] };
+        }
+        // Something left out (an image no provider described, a chunk without a graph extraction) is a warning
+        // status, not a silent completion: a retry of the stage fills it in.
+        const { rows: statusRows } = await client.query<{ status: 'completed' | 'completed_with_warnings' }>(
+          `UPDATE document_versions v
+              SET status = CASE WHEN EXISTS (SELECT 1 FROM document_images i
+                                              WHERE i.document_id = v.document_id AND i.version = v.version
+                                                AND i.status = 'failed')
+                                  OR EXISTS (SELECT 1 FROM document_chunks c
+                                              WHERE c.document_id = v.document_id AND c.version = v.version
+                                                AND NOT EXISTS (SELECT 1 FROM graph_extractions g
+                                                                 WHERE g.document_id = c.document_id AND g.version = c.version
+                                                                   AND g.chunk_index = c.chunk_index AND g.status = 'extracted'))
+                                THEN 'completed_with_warnings' ELSE 'completed' END,
+                  error_code = NULL, error_message = NULL, completed_at = now(), updated_at = now()
+            WHERE document_id = $1 AND version = $2 RETURNING status`,
           [documentId, version],
         );
         const { rows } = await client.query<{ version: number }>(
           `UPDATE document_versions SET status = 'superseded', updated_at = now()
-            WHERE document_id = $1 AND version < $2 AND status = 'completed' RETURNING version`,
+            WHERE document_id = $1 AND version < $2 AND status IN ('completed', 'completed_with_warnings')
+            RETURNING version`,
           [documentId, version],
         );
         await client.query(
           'UPDATE documents SET active_version = greatest(coalesce(active_version, 0), $2), updated_at = now() WHERE id = $1',
           [documentId, version],
         );
-        return rows.map((row) => row.version);
+        return { status: statusRows[0]?.status ?? 'completed', superseded: rows.map((row) => row.version) };
       });
     },
 

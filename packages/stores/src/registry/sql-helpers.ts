@@ -10,6 +10,9 @@ export async function inTransaction<T>(
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
   const client = await pool.connect();
+  // A checked-out client has no error listener (pg-pool removes its own): a connection that dies between two
+  // statements would emit an unhandled 'error' and kill the process. The failing statement rejects anyway.
+  client.on('error', ignoreConnectionError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
@@ -19,6 +22,9 @@ export async function inTransaction<T>(
     await client.query('ROLLBACK').catch(() => {});
     throw error;
   } finally {
+    client.removeListener('error', ignoreConnectionError);
     client.release();
   }
 }
+
+function ignoreConnectionError(): void {}

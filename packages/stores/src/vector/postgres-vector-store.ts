@@ -160,6 +160,15 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
       });
     },
 
+    deleteChunksFrom(documentId, version, fromChunkIndex) {
+      return run('deleteChunksFrom', async () => {
+        await pool.query(
+          `DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version = $3 AND chunk_index >= $4`,
+          [await ownCollections(), documentId, version, fromChunkIndex],
+        );
+      });
+    },
+
     deleteOtherVersions(documentId, keepVersion) {
       return run('deleteOtherVersions', async () => {
         await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version <> $3`, [

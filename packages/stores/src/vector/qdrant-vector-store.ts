@@ -197,6 +197,18 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
       );
     },
 
+    deleteChunksFrom(documentId, version, fromChunkIndex) {
+      return run('deleteChunksFrom', () =>
+        deleteWhere({
+          must: [
+            matchDocument(documentId),
+            matchVersion(version),
+            { key: 'chunkIndex', range: { gte: fromChunkIndex } },
+          ],
+        }),
+      );
+    },
+
     deleteOtherVersions(documentId, keepVersion) {
       return run('deleteOtherVersions', () =>
         deleteWhere({ must: [matchDocument(documentId)], must_not: [matchVersion(keepVersion)] }),
