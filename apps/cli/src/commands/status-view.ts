@@ -16,6 +16,12 @@ export function printStatus(status: DocumentStatus): void {
         `    ${stage.stage.padEnd(14)} ${stage.status}${items}${took}${attempts}${stage.errorCode ? ` ${stage.errorCode}` : ''}`,
       );
     }
+    const { imagesNotDescribed, chunksWithoutGraph } = version.missing;
+    if (imagesNotDescribed > 0 || chunksWithoutGraph > 0)
+      console.log(
+        `    missing: ${imagesNotDescribed} image(s) not described, ${chunksWithoutGraph} chunk(s) without graph; ` +
+          `\`aegis retry ${status.documentId} --stage ${imagesNotDescribed > 0 ? 'enrich-images' : 'graph'}\` fills them in`,
+      );
     for (const warning of version.warnings) console.log(`    ! ${warning}`);
   }
 }
