@@ -19,7 +19,11 @@ const { values } = parseArgs({
 });
 const lockMs = Number(values['lock-ms']);
 const runs = Number(values.runs);
-const system = await startFaultSystem({ workers: 0, env: { WORKER_LOCK_DURATION_MS: String(lockMs) } });
+const system = await startFaultSystem({
+  workers: 0,
+  // A hanging request of the killed worker's successor gives up soon, so each run ends quickly.
+  env: { WORKER_LOCK_DURATION_MS: String(lockMs), LLM_REQUEST_TIMEOUT_MS: '5000' },
+});
 const takeovers: number[] = [];
 try {
   for (let run = 0; run < runs; run += 1) {
@@ -54,9 +58,11 @@ try {
     );
     takeovers.push(next.startedAt - killedAt);
     process.stderr.write(`run ${run + 1}: taken over after ${next.startedAt - killedAt} ms\n`);
-    for (const worker of workers)
-      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
+    // Let the document finish, so no job of this run is left to be taken over during the next one.
     sim.faults.clear();
+    await system.harness.waitForVersion(registration.documentId, registration.version, undefined, lockMs * 4);
+    for (const worker of system.workers)
+      if (worker.exitCode === null && worker.signalCode === null) worker.kill('SIGKILL');
   }
 } finally {
   await system.stop();

@@ -21,7 +21,7 @@ describe('model-based fault test (short seeded run; `npm run soak` runs it for m
         counter = model.counter + 1;
         expect(await checkInvariants(system, model, 90_000)).toEqual([]);
       }),
-      { numRuns: 2, seed: 20261201, endOnFailure: true },
+      { numRuns: 4, seed: 20261201, endOnFailure: true },
     );
     expect(system.tally.size).toBeGreaterThan(0);
   });
