@@ -78,7 +78,7 @@ export const OPENAPI = {
       get: {
         summary: 'Readiness: Redis, Postgres, vector store, graph store and model providers',
         tags: ['operations'],
-        description: '503 names each failing check.',
+        description: '503 (with Retry-After) names each failing check in `down`.',
         security: [
           {
             bearerAuth: [],
@@ -98,6 +98,24 @@ export const OPENAPI = {
                     status: {
                       type: 'string',
                       enum: ['ready', 'unavailable'],
+                    },
+                    down: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
+                      description: 'Names of the failing checks.',
+                    },
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          type: 'string',
+                        },
+                        message: {
+                          type: 'string',
+                        },
+                      },
                     },
                     checks: {
                       type: 'array',
@@ -161,6 +179,24 @@ export const OPENAPI = {
                     status: {
                       type: 'string',
                       enum: ['ready', 'unavailable'],
+                    },
+                    down: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
+                      description: 'Names of the failing checks.',
+                    },
+                    error: {
+                      type: 'object',
+                      properties: {
+                        code: {
+                          type: 'string',
+                        },
+                        message: {
+                          type: 'string',
+                        },
+                      },
                     },
                     checks: {
                       type: 'array',
@@ -442,7 +478,16 @@ export const OPENAPI = {
           {
             schema: {
               type: 'string',
-              enum: ['queued', 'processing', 'completed', 'failed', 'cancelling', 'cancelled', 'superseded'],
+              enum: [
+                'queued',
+                'processing',
+                'completed',
+                'completed_with_warnings',
+                'failed',
+                'cancelling',
+                'cancelled',
+                'superseded',
+              ],
             },
             in: 'query',
             name: 'status',
@@ -670,6 +715,19 @@ export const OPENAPI = {
                             type: 'array',
                             items: {
                               type: 'string',
+                            },
+                          },
+                          missing: {
+                            type: 'object',
+                            description:
+                              'What the version left out (the reason for completed_with_warnings); a retry of enrich-images or graph fills it in.',
+                            properties: {
+                              imagesNotDescribed: {
+                                type: 'integer',
+                              },
+                              chunksWithoutGraph: {
+                                type: 'integer',
+                              },
                             },
                           },
                           pageCount: {

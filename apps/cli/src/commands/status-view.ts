@@ -16,7 +16,7 @@ export function printStatus(status: DocumentStatus): void {
         `    ${stage.stage.padEnd(14)} ${stage.status}${items}${took}${attempts}${stage.errorCode ? ` ${stage.errorCode}` : ''}`,
       );
     }
-    const { imagesNotDescribed, chunksWithoutGraph } = version.missing;
+    const { imagesNotDescribed = 0, chunksWithoutGraph = 0 } = version.missing ?? {};
     if (imagesNotDescribed > 0 || chunksWithoutGraph > 0)
       console.log(
         `    missing: ${imagesNotDescribed} image(s) not described, ${chunksWithoutGraph} chunk(s) without graph; ` +
