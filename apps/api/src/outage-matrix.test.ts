@@ -27,6 +27,7 @@ const MUST_REFUSE: Record<Outage, (method: string, url: string) => boolean> = {
   postgres: (_method, url) => url !== '/healthz' && url !== '/metrics' && !url.startsWith('/admin/login'),
   redis: (method, url) =>
     (method === 'POST' && url === '/v1/documents') ||
+    (method === 'GET' && url === '/v1/events') ||
     (method === 'GET' && url === '/admin/queues/api/queues'),
 };
 

@@ -1,4 +1,5 @@
 import type { LiveEvent } from '@aegis/client';
+import { AegisError } from '@aegis/core';
 import { createProgressSubscriber, type ProgressEvent, readCapacity } from '@aegis/queue';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
@@ -52,6 +53,12 @@ export function eventRoutes(context: ApiContext) {
       },
       async (request, reply) => {
         const only = request.query.documentId?.length ? new Set(request.query.documentId) : undefined;
+        // Events travel through Redis: with it down a stream would stay open and silent; say so instead.
+        if (runtime.redis.status !== 'ready')
+          throw new AegisError(
+            'QUEUE_UNAVAILABLE',
+            'Redis (the live events) is unreachable; try again shortly.',
+          );
         await subscriber.ready;
         const stream = openEventStream(request, reply);
         open.add(stream);
