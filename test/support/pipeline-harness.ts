@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type AppConfig, loadConfig } from '@aegis/config';
 import type { VersionStatus } from '@aegis/core';
-import { createLogger } from '@aegis/observability';
+import type { DestinationStream } from '@aegis/observability';
 import { progressChannel } from '@aegis/queue';
 import {
   createTestDatabase,
@@ -13,7 +13,7 @@ import {
   type TestDatabase,
   type TestRedis,
 } from '@aegis/testkit';
-import { startWorkerRuntime, type WorkerRuntime } from '@aegis/worker';
+import { createAppLogger, startWorkerRuntime, type WorkerRuntime } from '@aegis/worker';
 import { Redis } from 'ioredis';
 
 export interface PipelineHarness {
@@ -43,6 +43,10 @@ export async function createPipelineHarness(
     startWorkers?: boolean;
     redisUrl?: string;
     databaseUrl?: string;
+    /** Where the runtime's log lines go (default stdout), e.g. a capture for secret checks. */
+    logDestination?: DestinationStream;
+    /** A password put into DATABASE_URL (the test server trusts local connections, so it is a secret to mask only). */
+    databasePassword?: string;
   } = {},
 ): Promise<PipelineHarness> {
   const [sim, db] = await Promise.all([
@@ -52,7 +56,13 @@ export async function createPipelineHarness(
   const redis = createTestRedis(options.redisUrl ? { url: options.redisUrl } : {});
   const blobDir = await mkdtemp(path.join(tmpdir(), 'aegis-blobs-'));
   const env: Record<string, string> = {
-    DATABASE_URL: db.connectionString,
+    DATABASE_URL:
+      options.databasePassword === undefined
+        ? db.connectionString
+        : db.connectionString.replace(
+            '://postgres@',
+            `://postgres:${encodeURIComponent(options.databasePassword)}@`,
+          ),
     REDIS_URL: options.redisUrl ?? process.env.AEGIS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
     QUEUE_PREFIX: `{${redis.prefix.slice(0, -1)}}`,
     BLOB_DIR: blobDir,
@@ -66,7 +76,12 @@ export async function createPipelineHarness(
     ...options.env,
   };
   const config = loadConfig(env);
-  const logger = createLogger({ level: 'warn', name: 'test-worker' });
+  // The production logger: configured secret values are masked as in every app.
+  const logger = createAppLogger(config, {
+    name: 'test-worker',
+    level: 'warn',
+    destination: options.logDestination,
+  });
   const runtime = await startWorkerRuntime({
     config,
     logger,

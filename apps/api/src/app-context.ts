@@ -6,7 +6,7 @@ import type { AdminSessions } from './auth/admin-session.ts';
 /** The parts of the worker runtime the API uses (a producer-only runtime: `stages: []`). */
 export type ApiRuntime = Pick<
   WorkerRuntime,
-  'pool' | 'redis' | 'producer' | 'pipeline' | 'queues' | 'registry'
+  'pool' | 'redis' | 'producer' | 'pipeline' | 'queues' | 'registry' | 'masker'
 >;
 
 /** What route plugins receive. */

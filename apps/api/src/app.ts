@@ -27,7 +27,7 @@ import { principalKey } from './auth/principal.ts';
 import { createBodyIdleTimeout } from './http/body-timeout.ts';
 import { createErrorHandler } from './http/error-response.ts';
 import { rateLimitOptions } from './http/rate-limit-options.ts';
-import { noStoreByDefault, refuseNulCharacters } from './http/request-hygiene.ts';
+import { maskSecretValues, noStoreByDefault, refuseNulCharacters } from './http/request-hygiene.ts';
 import { errorSchema } from './http/schemas.ts';
 import { corsOptions, HELMET_OPTIONS } from './http/security-options.ts';
 import { adminKeyRoutes } from './routes/admin-key-routes.ts';
@@ -163,6 +163,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onRequest', createBodyIdleTimeout({ idleMs: timeouts.bodyIdleMs }));
   app.addHook('preValidation', refuseNulCharacters);
   app.addHook('onSend', noStoreByDefault);
+  app.addHook('onSend', maskSecretValues(runtime.masker));
   app.setNotFoundHandler((request) => {
     throw new AegisError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}.`);
   });

@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { secretKeyNames } from '@aegis/config';
 import { isAegisError } from '@aegis/core';
-import { createLogger, exitOnSignals } from '@aegis/observability';
-import { prepareEntryPoint, startWorkerRuntime } from '@aegis/worker';
+import { exitOnSignals } from '@aegis/observability';
+import { createAppLogger, prepareEntryPoint, startWorkerRuntime } from '@aegis/worker';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildApp } from './app.ts';
 
@@ -24,7 +23,7 @@ const { options, config } = prepareEntryPoint<{ host?: string; port?: number; en
   program,
   process.argv,
 );
-const logger = createLogger({ level: config.logLevel, name: 'aegis-api', secretKeys: secretKeyNames() });
+const logger = createAppLogger(config, { name: 'aegis-api' });
 
 try {
   // A producer-only runtime: the API registers and enqueues; separate worker processes run the stages.

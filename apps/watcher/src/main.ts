@@ -1,8 +1,7 @@
 #!/usr/bin/env node
-import { secretKeyNames } from '@aegis/config';
 import { isAegisError } from '@aegis/core';
-import { createLogger, exitOnSignals } from '@aegis/observability';
-import { prepareEntryPoint, startWorkerRuntime } from '@aegis/worker';
+import { exitOnSignals } from '@aegis/observability';
+import { createAppLogger, prepareEntryPoint, startWorkerRuntime } from '@aegis/worker';
 import { Command } from 'commander';
 import { startWatcher } from './watcher.ts';
 
@@ -13,7 +12,7 @@ const program = new Command('aegis-watcher')
   .option('--inbox <folder>', 'watch this folder instead of INBOX_DIR');
 
 const { options, config } = prepareEntryPoint<{ inbox?: string; envFile?: string }>(program, process.argv);
-const logger = createLogger({ level: config.logLevel, name: 'aegis-watcher', secretKeys: secretKeyNames() });
+const logger = createAppLogger(config, { name: 'aegis-watcher' });
 
 try {
   // Producer only: the stage workers run in their own processes (npm run worker).

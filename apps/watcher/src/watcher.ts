@@ -14,7 +14,7 @@ import { type ErrorReport, type Outcome, outcomeOf, versionErrorReport } from '.
 import { waitUntilStable } from './wait-until-stable.ts';
 
 /** The parts of a worker runtime the watcher uses; a producer-only runtime (`stages: []`) is enough. */
-export type WatcherRuntime = Pick<WorkerRuntime, 'config' | 'producer' | 'pipeline' | 'redis'>;
+export type WatcherRuntime = Pick<WorkerRuntime, 'config' | 'producer' | 'pipeline' | 'redis' | 'masker'>;
 
 /** Everything the watcher does with a file, in order, for tests, logs and metrics. */
 export type WatcherEvent =
@@ -219,7 +219,9 @@ export function startWatcher(options: WatcherOptions): Watcher {
     version: number | null,
     report: ErrorReport | undefined,
   ): Promise<void> {
-    const to = await fileAway(file, inboxDir, outcome, report);
+    // The report lands on disk beside the file, readable by whoever drops files: masked like every error text.
+    const masked = report && { ...report, message: runtime.masker.excerpt(report.message) };
+    const to = await fileAway(file, inboxDir, outcome, masked);
     if (report)
       logger.warn({ path: file, to, documentId, version, code: report.code }, 'watched file failed');
     else logger.info({ path: file, to, documentId, version }, 'watched file processed');

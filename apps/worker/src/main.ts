@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { secretKeyNames } from '@aegis/config';
 import { isAegisError, isStage, STAGES, type Stage } from '@aegis/core';
-import { createLogger, exitOnSignals } from '@aegis/observability';
+import { exitOnSignals } from '@aegis/observability';
 import { Command, InvalidArgumentError } from 'commander';
 import { prepareEntryPoint } from './entry-point.ts';
 import { startWorkerRuntime } from './runtime.ts';
+import { createAppLogger } from './secrets.ts';
 
 function parseStages(raw: string): Stage[] {
   const stages = raw.split(',').map((stage) => stage.trim());
@@ -25,7 +25,7 @@ const program = new Command('aegis-worker')
   );
 
 const { options, config } = prepareEntryPoint<{ stages?: Stage[]; envFile?: string }>(program, process.argv);
-const logger = createLogger({ level: config.logLevel, name: 'aegis-worker', secretKeys: secretKeyNames() });
+const logger = createAppLogger(config, { name: 'aegis-worker' });
 
 try {
   const runtime = await startWorkerRuntime({ config, logger, stages: options.stages, metricsServer: true });

@@ -24,10 +24,12 @@ import {
   createPostgresPool,
   runMigrations,
 } from '@aegis/stores';
+import type { SecretMasker } from '@aegis/observability';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
 import { startWorkerMetricsServer } from './metrics-server.ts';
+import { secretMaskerFor } from './secrets.ts';
 import { storesFromConfig } from './stores-from-config.ts';
 
 export interface WorkerRuntimeOptions {
@@ -54,6 +56,8 @@ export interface WorkerRuntime {
   pipeline: PipelineDeps;
   queues: StageQueues;
   registry: Registry;
+  /** Masks this config's secrets (and credential patterns) in error texts before they are stored or shown. */
+  masker: SecretMasker;
   /** The bound /metrics port when `metricsServer` is on. */
   metricsPort: number | undefined;
   /** Graceful: stops taking jobs, waits for active ones, flushes the ledger, closes connections. */
@@ -152,9 +156,11 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   /** What this worker holds: its own resident memory and its sandbox processes'. */
   const usedBytes = (): number => process.memoryUsage.rss() + sandbox.stats().rssBytes;
   const sandboxLimitBytes = limits.memoryLimitMb * 1024 * 1024;
+  // Error texts stored in Postgres, returned by the API or written by the watcher pass through this masker.
+  const masker = secretMaskerFor(config);
   const pipeline: PipelineDeps = {
     sandbox,
-    repository: createPostgresDocumentRepository({ pool }),
+    repository: createPostgresDocumentRepository({ pool, masker }),
     blobs: createFileBlobStore({ root: config.pipeline.blobDir }),
     router,
     vectors,
@@ -252,6 +258,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     pipeline,
     queues,
     registry,
+    masker,
     metricsPort: metricsServer?.port,
     async close() {
       await metricsServer?.close();

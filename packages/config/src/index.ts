@@ -26,6 +26,7 @@ export { loadDotEnv } from './dot-env.ts';
 export type { EnvGroup, EnvVarMeta } from './env-var.ts';
 export { configProblems, loadConfig, normalizeEnv } from './load-config.ts';
 export {
+  configuredSecretValues,
   maskSecrets,
   maskUrlCredentials,
   REDACTED,

@@ -46,3 +46,46 @@ export function maskSecrets<T extends AppConfig | Readonly<Record<string, unknow
   };
   return walk(config, undefined) as T;
 }
+
+const SECRET_QUERY_PARAMETER = /^(api[_-]?key|key|token|access[_-]?token|secret|password|sig|signature)$/i;
+
+/** Credentials inside one URL: its password (raw and decoded) and secret-named query parameters. */
+function urlSecrets(text: string): string[] {
+  const url = URL.parse(text.trim());
+  if (url === null) return [];
+  const found: string[] = [];
+  if (url.password !== '') {
+    found.push(url.password);
+    try {
+      found.push(decodeURIComponent(url.password));
+    } catch {
+      // a malformed escape: the raw spelling is still collected
+    }
+  }
+  for (const [name, value] of url.searchParams)
+    if (SECRET_QUERY_PARAMETER.test(name) && value !== '') found.push(value);
+  return found;
+}
+
+/**
+ * Every secret value in `config`: the secret fields (provider keys, passwords, pepper, session secret, metrics
+ * token) and credentials inside any URL (DATABASE_URL and REDIS_URL passwords, a key in a base URL's query).
+ * Give them to the logger and the secret masker (`@aegis/observability`), so errors that echo one are masked
+ * even when its format matches no pattern.
+ */
+export function configuredSecretValues(config: AppConfig): string[] {
+  const secretNames = new Set<string>([...SECRET_ENV_KEYS, ...SECRET_CONFIG_FIELDS]);
+  const found = new Set<string>();
+  const walk = (value: unknown, key: string | undefined): void => {
+    if (typeof value === 'string') {
+      if (key !== undefined && secretNames.has(key)) found.add(value);
+      else if (value.includes('://')) for (const secret of urlSecrets(value)) found.add(secret);
+      return;
+    }
+    if (Array.isArray(value)) for (const item of value) walk(item, undefined);
+    else if (value !== null && typeof value === 'object')
+      for (const [childKey, child] of Object.entries(value)) walk(child, childKey);
+  };
+  walk(config, undefined);
+  return [...found].filter((value) => value.trim() !== '');
+}

@@ -6,4 +6,11 @@ export type { HistogramDefinition, MetricDefinition, MetricsRegistryOptions } fr
 export { counter, createMetricsRegistry, gauge, histogram } from './metrics.ts';
 export type { Sanitizer, SanitizerOptions } from './sanitize.ts';
 export { createSanitizer, REDACTED } from './sanitize.ts';
+export type { SecretMasker, SecretMaskerOptions } from './secret-masker.ts';
+export {
+  createSecretMasker,
+  DEFAULT_EXCERPT_CHARS,
+  MIN_SECRET_LENGTH,
+  secretSpellings,
+} from './secret-masker.ts';
 export { exitOnSignals } from './shutdown.ts';

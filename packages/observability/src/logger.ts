@@ -1,7 +1,7 @@
 import type { DestinationStream, Level, LevelWithSilent, Logger as PinoLogger } from 'pino';
 import { pino } from 'pino';
-import { maskSecretsInString } from './mask-string.ts';
 import { createSanitizer, REDACTED } from './sanitize.ts';
+import { createSecretMasker } from './secret-masker.ts';
 
 /** The logger every package receives; a plain pino logger. */
 export type Logger = PinoLogger;
@@ -78,9 +78,10 @@ function joinPath(prefix: string, key: string): string {
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const secretKeys = options.secretKeys ?? [];
-  const secretValues = options.secretValues ?? [];
-  const sanitize = createSanitizer({ secretKeys, secretValues });
-  const mask = (text: string): string => maskSecretsInString(text, secretValues);
+  // The same masking as stored and returned errors: every spelling of each value (URL-encoded, JSON-escaped).
+  const masker = createSecretMasker({ secretValues: options.secretValues });
+  const sanitize = createSanitizer({ secretKeys, secretValues: masker.values });
+  const mask = masker.mask;
   const paths = [
     ...DEFAULT_REDACT_PATHS,
     ...secretKeys.flatMap((key) => [pathSegment(key), joinPath('*', key), joinPath('config', key)]),

@@ -20,6 +20,8 @@ const STRING_RULES: ReadonlyArray<readonly [RegExp, string]> = [
   ],
   // Provider key formats (OpenAI and OpenRouter `sk-...`, Groq `gsk_...`), wherever they appear.
   [/\b(sk-|gsk_)[A-Za-z0-9_-]{16,}/g, `$1${MASK}`],
+  // Aegis API keys (`aegis_<public id>_<secret>`): the id stays, it names the key in logs and the audit log.
+  [/\b(aegis_[a-z0-9]{8}_)[0-9a-f]{16,}/g, `$1${MASK}`],
 ];
 
 /**

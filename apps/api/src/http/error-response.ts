@@ -1,4 +1,5 @@
 import { AegisError, type Dependency, type ErrorCode, isAegisError, outageOf } from '@aegis/core';
+import { createSecretMasker } from '@aegis/observability';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 /** HTTP status per error code; codes not listed are 500 (system) or 502 (provider) by category. */
@@ -71,6 +72,10 @@ export function outageError(error: unknown, ports: DependencyPorts = {}): AegisE
   }
 }
 
+// Credential patterns in every error body; the configured secret values are masked in every payload by the
+// app's onSend hook (`maskSecretValues`), which knows the config.
+const errorMasker = createSecretMasker();
+
 /** The one error body every route returns. */
 export interface ErrorBody {
   error: { code: string; message: string; details?: Record<string, unknown> };
@@ -138,7 +143,7 @@ export function errorResponse(
       body: { error: { code: 'INTERNAL', message: 'Internal error; the server log has the details.' } },
     };
   }
-  const details = aegis.details;
+  const details = errorMasker.maskDeep({ ...aegis.details });
   const status = statusOf(aegis);
   return {
     status,
@@ -149,8 +154,8 @@ export function errorResponse(
     body: {
       error: {
         code: aegis.code,
-        message: aegis.message,
-        ...(Object.keys(details).length > 0 ? { details: { ...details } } : {}),
+        message: errorMasker.excerpt(aegis.message),
+        ...(Object.keys(details).length > 0 ? { details } : {}),
       },
     },
   };

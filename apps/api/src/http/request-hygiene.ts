@@ -1,4 +1,5 @@
 import { AegisError } from '@aegis/core';
+import type { SecretMasker } from '@aegis/observability';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from './error-response.ts';
 
@@ -56,4 +57,24 @@ export async function noStoreByDefault(
 ): Promise<unknown> {
   if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
   return payload;
+}
+
+/**
+ * onSend hook for every route: no configured secret value (a provider key, a database password, the pepper...)
+ * leaves in a response, whichever route, error path or plugin (Bull Board shows job errors) put it there.
+ */
+export function maskSecretValues(masker: SecretMasker) {
+  return async function maskPayload(
+    _request: FastifyRequest,
+    _reply: FastifyReply,
+    payload: unknown,
+  ): Promise<unknown> {
+    if (typeof payload === 'string') return masker.maskValues(payload);
+    if (Buffer.isBuffer(payload)) {
+      const text = payload.toString('utf8');
+      const masked = masker.maskValues(text);
+      return masked === text ? payload : Buffer.from(masked);
+    }
+    return payload;
+  };
 }

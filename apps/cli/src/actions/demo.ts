@@ -7,12 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { buildApp } from '@aegis/api';
 import { loadConfig } from '@aegis/config';
 import { monthlyCosts } from '@aegis/llm-router';
-import { createLogger } from '@aegis/observability';
 import { searchDocuments } from '@aegis/pipeline';
 import { createApiKeyStore, ensureDatabase, getDocumentStatus, resolveApiKeyPepper } from '@aegis/stores';
 import { startProviderSimulator } from '@aegis/testkit';
 import { startWatcher } from '@aegis/watcher';
-import { startWorkerRuntime } from '@aegis/worker';
+import { createAppLogger, startWorkerRuntime } from '@aegis/worker';
 import { simulatedProviderEnv } from '../simulated-env.ts';
 
 /** The shared corpus beside the project, when this checkout has one. */
@@ -43,7 +42,7 @@ export async function runDemo(values: { exit?: boolean; corpus?: string; port: s
     QUEUE_PREFIX: process.env.QUEUE_PREFIX ?? '{aegis-demo}',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   });
-  const logger = createLogger({ level: config.logLevel, name: 'aegis-demo' });
+  const logger = createAppLogger(config, { name: 'aegis-demo' });
   console.log(
     `NOTE: the models are SIMULATED (provider simulator at ${sim.url}); queues, stores, budgets, ledger and metrics are real.\n`,
   );

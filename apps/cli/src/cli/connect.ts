@@ -50,26 +50,15 @@ export async function connect(command: Command): Promise<Connection> {
       close: async () => {},
     };
   }
-  const [
-    { loadConfig, secretKeyNames },
-    { createLogger },
-    { startWorkerRuntime },
-    { buildApp, createInjectFetch },
-  ] = await Promise.all([
+  const [{ loadConfig }, { startWorkerRuntime, createAppLogger }, { buildApp, createInjectFetch }] = await Promise.all([
     import('@aegis/config'),
-    import('@aegis/observability'),
     import('@aegis/worker'),
     import('@aegis/api'),
   ]);
   const config = loadConfig(process.env);
   // stderr, so stdout stays the command's output (one JSON document under --json); errors only: the in-process
   // API's start-up notes (session secret, ...) concern servers, not a command.
-  const logger = createLogger({
-    level: 'error',
-    name: 'aegis-cli',
-    secretKeys: secretKeyNames(),
-    destination: process.stderr,
-  });
+  const logger = createAppLogger(config, { level: 'error', name: 'aegis-cli', destination: process.stderr });
   const runtime = await startWorkerRuntime({ config, logger, stages: [] });
   try {
     const token = randomBytes(32).toString('base64url');

@@ -1,4 +1,15 @@
+import { createSecretMasker } from '@aegis/observability';
 import type { ProviderFailure } from './provider.ts';
+
+// Provider error bodies may echo keys, tokens or URLs and may be megabytes long: the message keeps a bounded,
+// masked excerpt. Exact configured secrets are masked again wherever the message is stored, shown or logged.
+const PROVIDER_DETAIL_CHARS = 1_000;
+const detailMasker = createSecretMasker();
+
+/** A provider's error text as it may enter an error message: credential patterns masked, at most 1000 chars. */
+export function providerDetail(detail: string): string {
+  return detailMasker.excerpt(detail, PROVIDER_DETAIL_CHARS);
+}
 
 /**
  * Status-code policy shared by every adapter: 408/409/429 and 5xx fall through to the next provider,
@@ -11,12 +22,13 @@ export function failureFromStatus(
   retryAfterMs: number | undefined,
 ): ProviderFailure {
   const base = { httpStatus: status, retryAfterMs };
+  const excerpt = providerDetail(detail);
   if (status === 429) {
     return {
       ...base,
       code: 'PROVIDER_RATE_LIMITED',
       breakerKind: 'rate-limit',
-      message: `${provider} rate-limited the request (429): ${detail}`,
+      message: `${provider} rate-limited the request (429): ${excerpt}`,
     };
   }
   if (status === 408 || status === 409 || status >= 500) {
@@ -24,20 +36,21 @@ export function failureFromStatus(
       ...base,
       code: 'PROVIDER_UNAVAILABLE',
       breakerKind: 'server',
-      message: `${provider} failed with ${status}: ${detail}`,
+      message: `${provider} failed with ${status}: ${excerpt}`,
     };
   }
   return {
     ...base,
     code: 'PROVIDER_REJECTED',
-    message: `${provider} rejected the request with ${status}: ${detail}. A 4xx other than 408/409/429 is a caller error, so no other provider is tried.`,
+    message: `${provider} rejected the request with ${status}: ${excerpt}. A 4xx other than 408/409/429 is a caller error, so no other provider is tried.`,
   };
 }
 
 /** Errors thrown by fetch/undici before any HTTP status: refused, reset, DNS, TLS. */
 export function connectionFailure(provider: string, error: unknown): ProviderFailure {
-  const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : '';
-  const message = error instanceof Error ? error.message : String(error);
+  const cause =
+    error instanceof Error && error.cause instanceof Error ? `: ${providerDetail(error.cause.message)}` : '';
+  const message = providerDetail(error instanceof Error ? error.message : String(error));
   return {
     code: 'PROVIDER_CONNECTION',
     breakerKind: 'connection',
@@ -49,7 +62,7 @@ export function badResponseFailure(provider: string, detail: string): ProviderFa
   return {
     code: 'PROVIDER_BAD_RESPONSE',
     breakerKind: 'server',
-    message: `${provider} sent an unusable response: ${detail}`,
+    message: `${provider} sent an unusable response: ${providerDetail(detail)}`,
   };
 }
 

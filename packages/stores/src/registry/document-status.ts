@@ -1,5 +1,10 @@
 import { isCompletedStatus, STAGES, type Stage, type StageStatus, type VersionStatus } from '@aegis/core';
+import { createSecretMasker } from '@aegis/observability';
 import type pg from 'pg';
+
+// Rows are masked when written (withMaskedErrorWrites); this also covers rows written before that existed.
+const readMasker = createSecretMasker();
+const masked = (text: string | null): string | null => (text === null ? null : readMasker.excerpt(text));
 
 export interface StageStatusView {
   stage: Stage;
@@ -129,7 +134,7 @@ export async function getDocumentStatus(
                 attempts: run.attempts,
                 durationMs: run.duration_ms,
                 errorCode: run.error_code,
-                errorMessage: run.error_message,
+                errorMessage: masked(run.error_message),
               },
             ]
           : [];
@@ -139,8 +144,8 @@ export async function getDocumentStatus(
         status: version.status,
         progress: isCompletedStatus(version.status) ? 1 : progressOf(views),
         errorCode: version.error_code,
-        errorMessage: version.error_message,
-        warnings: version.warnings,
+        errorMessage: masked(version.error_message),
+        warnings: version.warnings.map((warning) => readMasker.excerpt(warning)),
         missing: {
           imagesNotDescribed: missing.rows.find((entry) => entry.version === version.version)?.images ?? 0,
           chunksWithoutGraph: missing.rows.find((entry) => entry.version === version.version)?.chunks ?? 0,

@@ -1,7 +1,9 @@
 import { documentIdFor, STAGES } from '@aegis/core';
+import { createSecretMasker, type SecretMasker } from '@aegis/observability';
 import type { DocumentRepository, StageRunRecord, VersionPlan, VersionRecord } from '@aegis/pipeline';
 import type pg from 'pg';
 import { createKnowledgeBaseQueries } from './knowledge-bases.ts';
+import { withMaskedErrorWrites } from './masked-error-writes.ts';
 import { createPostgresArtifactQueries } from './postgres-artifact-queries.ts';
 import { inTransaction, STAGE_ORDER_SQL } from './sql-helpers.ts';
 
@@ -54,10 +56,23 @@ const LIVE_STATUSES = ['queued', 'processing', 'completed', 'completed_with_warn
 /** `AND run = $n` when the write is fenced by a run, nothing otherwise (`$n IS NULL`). */
 const RUN_FENCE = (parameter: number): string => `($${parameter}::int IS NULL OR run = $${parameter})`;
 
-/** The document registry in Postgres (ADR 004). */
-export function createPostgresDocumentRepository(options: { pool: pg.Pool }): DocumentRepository {
-  const { pool } = options;
+/**
+ * The document registry in Postgres (ADR 004). Every error text it stores (stage and version errors, image failures,
+ * warnings) goes through `masker` first: pass the one built from the configured secrets
+ * (`createSecretMasker({ secretValues: configuredSecretValues(config) })`); without one, credential patterns are
+ * still masked and texts bounded.
+ */
+export function createPostgresDocumentRepository(options: {
+  pool: pg.Pool;
+  masker?: SecretMasker | undefined;
+}): DocumentRepository {
+  return withMaskedErrorWrites(
+    createUnmaskedRepository(options.pool),
+    options.masker ?? createSecretMasker(),
+  );
+}
 
+function createUnmaskedRepository(pool: pg.Pool): DocumentRepository {
   return {
     ...createPostgresArtifactQueries(pool),
     ...createKnowledgeBaseQueries(pool),
