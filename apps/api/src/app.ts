@@ -23,6 +23,7 @@ import { createAuditHook } from './audit/audit-hook.ts';
 import { routeAccess } from './auth/access.ts';
 import { createAdminSessions } from './auth/admin-session.ts';
 import { createAuthHook, type LocalOperator } from './auth/auth-hook.ts';
+import { createAuthFailureGuard } from './auth/auth-failure-guard.ts';
 import { principalKey } from './auth/principal.ts';
 import { createBodyIdleTimeout } from './http/body-timeout.ts';
 import { createErrorHandler } from './http/error-response.ts';
@@ -109,12 +110,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   const apiKeys = options.apiKeys ?? createApiKeyStore({ pool: runtime.pool, pepper });
   const auditLog = options.auditLog ?? createAuditLog({ pool: runtime.pool });
   const sessions = createAdminSessions({ apiKeys, ttlMs: SESSION_TTL_MS, secure: config.isProduction });
+  // Its own connection: a stalled limiter must not queue behind job traffic, and it fails fast (fallback in-process).
+  const guardRedis = runtime.redis.duplicate({ maxRetriesPerRequest: 1, commandTimeout: 1_000 });
+  const authFailures = createAuthFailureGuard({
+    redis: guardRedis,
+    namespace: `${config.redis.queuePrefix}:auth-failures:`,
+    max: config.api.authFailures.max,
+    windowMs: config.api.authFailures.windowMs,
+  });
   const context: ApiContext = {
     config,
     runtime,
     apiKeys,
     auditLog,
     sessions,
+    authFailures,
     uploadTempDir: options.uploadTempDir ?? tmpdir(),
     ingestRoots: await realRoots(config.api.ingestPathRoots),
   };
@@ -130,7 +140,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     bodyLimit: 1024 * 1024,
     // Slow clients cannot hold connections: headers within API_HEADERS_TIMEOUT_MS, the whole request within
     // API_REQUEST_TIMEOUT_MS (Node answers 408 and closes), a stalled body within API_BODY_IDLE_TIMEOUT_MS (hook below).
-    http: { headersTimeout: timeouts.headersMs },
+    http: {
+      headersTimeout: timeouts.headersMs,
+      // Node checks these timeouts on an interval (30 s by default): check often enough that they hold.
+      connectionsCheckingInterval: Math.max(250, Math.min(5_000, Math.floor(timeouts.headersMs / 4))),
+    },
     requestTimeout: timeouts.requestMs,
     keepAliveTimeout: timeouts.keepAliveMs,
     trustProxy: trustProxyOption(config.api.trustProxy),
@@ -198,6 +212,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metricsToken: config.metrics.token,
     loginPath: LOGIN_PATH,
     localOperator: options.localOperator,
+    failures: authFailures,
   });
   app.addHook('onRequest', authHook);
   const rateLimitRedis = runtime.redis.duplicate({ maxRetriesPerRequest: 1, commandTimeout: 1_000 });
@@ -210,7 +225,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       namespace: `${config.redis.queuePrefix}:rate-limit:`,
     }),
   );
-  const audit = createAuditHook({ auditLog, logger: app.log });
+  const audit = createAuditHook({
+    auditLog,
+    logger: app.log,
+    refusalWindowMs: config.api.authFailures.windowMs,
+  });
   app.addHook('onResponse', audit.onResponse);
   app.addHook('onResponse', async (request, reply) => {
     // The path only: query strings can carry search text.
@@ -242,6 +261,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   app.addHook('onClose', async () => {
     await audit.drain();
     rateLimitRedis.disconnect();
+    guardRedis.disconnect();
   });
   return app;
 }

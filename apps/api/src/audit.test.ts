@@ -70,7 +70,8 @@ it('writes one audit row per mutation and admin action, with who, what, where fr
   expect(summary).toEqual(
     expect.arrayContaining([
       ['uploader', 'document.ingest', documentId, 202],
-      [null, 'document.delete', documentId, 401],
+      // Unauthenticated refusals are summed per IP and window (a flood writes one row, not one each).
+      [null, 'auth.refused', null, 401],
       ['uploader', 'document.delete', documentId, 403],
       ['uploader', 'document.retry', 'missing', 404],
       ['operator', 'document.delete', documentId, 204],
@@ -91,6 +92,11 @@ it('writes one audit row per mutation and admin action, with who, what, where fr
     route: '/v1/documents/:id',
   });
   expect(find('document.delete', 204)?.key_id).toBe(adminId);
+  expect(find('auth.refused', 401)?.details).toMatchObject({
+    count: 1,
+    byStatus: { '401 UNAUTHENTICATED': 1 },
+    actions: ['document.delete'],
+  });
 
   // The audit log is readable by admins over HTTP.
   const listed = await h.app.inject({ url: '/admin/audit?limit=2', headers: { 'x-api-key': admin } });

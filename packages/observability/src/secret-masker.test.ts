@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { arbitrarySecret, SECRET_CONTEXTS } from '@aegis/testkit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -47,7 +48,7 @@ describe('createSecretMasker', () => {
   });
 
   it('masks before it cuts, so a bounded excerpt never ends in half a secret', () => {
-    const secret = 'Zx9-kq3LmN7pR2sT5vW8yB4cD6fG1hJ0';
+    const secret = randomBytes(24).toString('base64url');
     const masker = createSecretMasker({ secretValues: [secret], maxChars: 40 });
     const excerpt = masker.excerpt(`${'x'.repeat(25)} ${secret} and more text after it`);
     expect(excerpt.length).toBeLessThanOrEqual(40);

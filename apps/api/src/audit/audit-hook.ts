@@ -1,6 +1,7 @@
 import type { AuditLog } from '@aegis/stores';
 import type { FastifyBaseLogger, FastifyReply, FastifyRequest } from 'fastify';
 import { principalKey } from '../auth/principal.ts';
+import { createRefusalSummary } from './refusal-summary.ts';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -19,14 +20,47 @@ export function shouldAudit(request: FastifyRequest): boolean {
   return access === 'admin' && action !== undefined;
 }
 
+/** A request refused before anyone authenticated: summed per IP instead of one row each. */
+function isUnauthenticatedRefusal(request: FastifyRequest, status: number): boolean {
+  return request.principal === null && (status === 401 || status === 429);
+}
+
 /**
  * onResponse hook writing one `audit_log` row per audited request, with the status the caller got (4xx and
- * 5xx included). The response has already been sent, and a failed write is logged, never thrown: auditing
- * must not turn a done request into an error. `pending` lets shutdown wait for the last writes.
+ * 5xx included). Refusals of unauthenticated callers (401, and 429 before authentication) are summed into
+ * one `auth.refused` row per IP and `refusalWindowMs` instead, so a flood cannot fill the table. The response
+ * has already been sent, and a failed write is logged, never thrown: auditing must not turn a done request into
+ * an error. `pending` lets shutdown wait for the last writes.
  */
-export function createAuditHook(options: { auditLog: AuditLog; logger: FastifyBaseLogger }) {
+export function createAuditHook(options: {
+  auditLog: AuditLog;
+  logger: FastifyBaseLogger;
+  /** Window of the refusal summaries, in ms (AUTH_FAILURE_WINDOW_MS). */
+  refusalWindowMs: number;
+}) {
   const pending = new Set<Promise<void>>();
+  const refusals = createRefusalSummary({
+    windowMs: options.refusalWindowMs,
+    write: (entry) =>
+      options.auditLog.record(entry).catch((error: unknown) => {
+        options.logger.error({ err: error, ip: entry.ip }, 'audit log write of refused requests failed');
+      }),
+  });
   async function onResponse(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    // Refused unauthenticated callers on any registered route (reads too: a key-guessing run is worth seeing).
+    if (
+      request.routeOptions.config.access !== undefined &&
+      isUnauthenticatedRefusal(request, reply.statusCode)
+    ) {
+      refusals.add({
+        ip: request.ip,
+        action: request.routeOptions.config.action ?? `${request.method} ${request.routeOptions.url ?? ''}`,
+        status: reply.statusCode,
+        errorCode: request.errorCode,
+        userAgent: request.headers['user-agent'],
+      });
+      return;
+    }
     if (!shouldAudit(request)) return;
     const key = principalKey(request.principal);
     const { action } = request.routeOptions.config;
@@ -56,9 +90,9 @@ export function createAuditHook(options: { auditLog: AuditLog; logger: FastifyBa
   }
   return {
     onResponse,
-    /** Resolves when every audit write started so far has finished. */
+    /** Writes the pending refusal summaries and resolves when every audit write so far has finished. */
     async drain(): Promise<void> {
-      await Promise.all([...pending]);
+      await Promise.all([...pending, refusals.flush()]);
     },
   };
 }

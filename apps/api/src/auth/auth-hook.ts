@@ -3,6 +3,7 @@ import { type ApiKeyStore, hasRole } from '@aegis/stores';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../http/error-response.ts';
 import type { AdminSessions } from './admin-session.ts';
+import type { AuthFailureGuard } from './auth-failure-guard.ts';
 import { presentedCredential, safeEqual, wantsHtml } from './credentials.ts';
 
 export interface AuthHookOptions {
@@ -12,6 +13,8 @@ export interface AuthHookOptions {
   metricsToken: string | undefined;
   /** Where browsers are sent to log in. */
   loginPath: string;
+  /** Failed authentications per IP, checked before any key lookup. */
+  failures: AuthFailureGuard;
   /** The in-process operator of the local CLI (see `BuildAppOptions.localOperator`). */
   localOperator?: LocalOperator | undefined;
 }
@@ -26,6 +29,16 @@ export interface LocalOperator {
   token: string;
   /** Audit and attribution name, e.g. `cli:alice`. */
   name: string;
+}
+
+/** 429 for an IP over its failed-authentication budget, with Retry-After; no key is looked up. */
+export function refuseGuessing(reply: FastifyReply, retryAfterMs: number): AegisError {
+  void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
+  return new AegisError(
+    'RATE_LIMITED',
+    'Too many failed authentications from this address; wait before trying again.',
+    { details: { reason: 'authentication-failures', retryAfterMs } },
+  );
 }
 
 /**
@@ -79,13 +92,18 @@ function createAuthenticate(options: AuthHookOptions) {
     }
 
     if (credential !== undefined) {
+      // Before the lookup: a flood of guessed keys from one address costs Redis, never Postgres.
+      const verdict = await options.failures.check(request.ip);
+      if (verdict.blocked) return sendError(request, reply, refuseGuessing(reply, verdict.retryAfterMs));
       const key = await apiKeys.verify(credential);
-      if (!key)
+      if (!key) {
+        await options.failures.fail(request.ip);
         return sendError(
           request,
           reply,
           new AegisError('UNAUTHENTICATED', 'The API key is invalid or revoked.'),
         );
+      }
       request.principal = {
         kind: 'api-key',
         keyId: key.id,

@@ -28,17 +28,22 @@ export function createBodyIdleTimeout(options: {
       );
       request.errorCode = error.code;
       options.onTimeout?.(request);
+      // Destroying the request with the error fails whoever reads the body (multipart, the JSON parser), which
+      // then cleans up (the upload's temp file), and closes the connection.
+      const cut = (): void => {
+        incoming.destroy(error);
+        socket.destroy();
+      };
       const raw = reply.raw;
       if (!raw.headersSent && !raw.writableEnded) {
         const { status, body } = errorResponse(error);
         raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8', connection: 'close' });
-        raw.end(JSON.stringify(body), () => socket.destroy());
+        raw.end(JSON.stringify(body), cut);
         // A client that reads nothing either must not keep the socket.
-        setTimeout(() => socket.destroy(), 1_000).unref();
+        setTimeout(cut, 1_000).unref();
       } else {
-        socket.destroy();
+        cut();
       }
-      // The reader of the body (multipart, JSON parser) then fails with a premature close and cleans up.
     };
     // Progress is read from the socket's byte count: listening for 'data' would switch the body into flowing
     // mode and hand it to nobody before the handler reads it.

@@ -1,6 +1,7 @@
 import { AegisError } from '@aegis/core';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { refuseGuessing } from '../auth/auth-hook.ts';
 import { wantsHtml } from '../auth/credentials.ts';
 import { errorResponses } from '../http/schemas.ts';
 import { loginPage } from './login-page.ts';
@@ -66,7 +67,13 @@ export function adminLoginRoutes(context: ApiContext) {
       },
       async (request, reply) => {
         const next = safeNext(request.body?.next);
-        const key = request.body?.apiKey ? await apiKeys.verify(request.body.apiKey.trim()) : undefined;
+        const presented = request.body?.apiKey?.trim();
+        if (presented) {
+          const verdict = await context.authFailures.check(request.ip);
+          if (verdict.blocked) throw refuseGuessing(reply, verdict.retryAfterMs);
+        }
+        const key = presented ? await apiKeys.verify(presented) : undefined;
+        if (presented && !key) await context.authFailures.fail(request.ip);
         const failure = !key
           ? new AegisError('UNAUTHENTICATED', 'That key is invalid or revoked.')
           : !key.roles.includes('admin')

@@ -77,6 +77,7 @@ export async function createApiHarness(
     METRICS_TOKEN: TEST_METRICS_TOKEN,
     INGEST_PATH_ROOTS: ingestRoot,
     RATE_LIMIT_MAX: '100000',
+    AUTH_FAILURE_MAX: '100000',
     ...options.env,
   };
   const config = loadConfig(env);
