@@ -1,5 +1,6 @@
-import { access, constants, copyFile, link, mkdir, unlink } from 'node:fs/promises';
+import { access, constants, copyFile, link, lstat, mkdir, readlink, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { AegisError } from '@aegis/core';
 
 export interface MoveOptions {
   /**
@@ -37,6 +38,21 @@ export async function moveWithoutOverwrite(
   const companions = options.companions ?? [];
   const maxAttempts = options.maxAttempts ?? 1000;
   await mkdir(folder, { recursive: true });
+  // `processed/` or `failed/` replaced by a link would send files (and reports) wherever it points.
+  const folderStats = await lstat(folder);
+  if (folderStats.isSymbolicLink() || !folderStats.isDirectory())
+    throw new AegisError(
+      'PATH_NOT_ALLOWED',
+      `${folder} is not a plain folder (a link?); nothing is moved into it.`,
+      {
+        details: { reason: 'symlink', path: path.basename(folder) },
+      },
+    );
+  // A link is moved as a link: copying it (the cross-device fallback) would read what it points at; a file
+  // with other hard links (refused by the watcher) is never copied either.
+  const source = await lstat(file);
+  const isLink = source.isSymbolicLink();
+  const mayCopy = !isLink && source.nlink === 1;
   const name = path.basename(file);
   for (let attempt = 0; attempt < maxAttempts; attempt++) {
     const target = path.join(folder, candidateName(name, attempt));
@@ -48,7 +64,9 @@ export async function moveWithoutOverwrite(
       if (code === 'EEXIST') continue;
       if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw error;
       try {
-        await copyFile(file, target, constants.COPYFILE_EXCL);
+        if (isLink) await symlink(await readlink(file), target);
+        else if (mayCopy) await copyFile(file, target, constants.COPYFILE_EXCL);
+        else throw error;
       } catch (copyError) {
         if (errorCode(copyError) === 'EEXIST') continue;
         throw copyError;

@@ -10,6 +10,8 @@ export interface ErrorReport {
   version: number | null;
   code: string;
   message: string;
+  /** For a refused entry (`PATH_NOT_ALLOWED`): symlink, hard-link, not-a-regular-file, outside-root. */
+  reason?: string | undefined;
   /** ISO 8601 time the file was moved. */
   at: string;
 }

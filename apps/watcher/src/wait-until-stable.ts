@@ -1,9 +1,10 @@
 import type { Stats } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Resolves with the file's stats once its size and modification time stayed the same for `stableMs`, or
+ * Resolves with the entry's own stats (`lstat`: a symlink is not followed) once its size and modification
+ * time stayed the same for `stableMs`, or
  * `undefined` when it disappeared. chokidar's `awaitWriteFinish` does this for files that appear while it
  * watches, but not for files found by its initial scan, which may still be mid-copy after a restart.
  */
@@ -12,10 +13,10 @@ export async function waitUntilStable(
   stableMs: number,
   signal?: AbortSignal,
 ): Promise<Stats | undefined> {
-  let previous = await stat(file).catch(() => undefined);
+  let previous = await lstat(file).catch(() => undefined);
   while (previous) {
     await sleep(stableMs, undefined, { signal });
-    const current = await stat(file).catch(() => undefined);
+    const current = await lstat(file).catch(() => undefined);
     if (current && current.size === previous.size && current.mtimeMs === previous.mtimeMs) return current;
     previous = current;
   }

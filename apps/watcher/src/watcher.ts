@@ -1,8 +1,10 @@
 import { once } from 'node:events';
-import { mkdir, readFile, realpath, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { lstat, mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { isAegisError, type VersionStatus } from '@aegis/core';
+import { AegisError, isAegisError, type VersionStatus } from '@aegis/core';
 import type { Logger } from '@aegis/llm-router';
+import { openSourceFile, sourceRefusal } from '@aegis/queue';
 import type { WorkerRuntime } from '@aegis/worker';
 import { type FSWatcher, watch } from 'chokidar';
 import pLimit from 'p-limit';
@@ -83,6 +85,8 @@ interface Tracked {
 export function startWatcher(options: WatcherOptions): Watcher {
   const { runtime, stableMs, logger } = options;
   const inboxDir = path.resolve(options.inboxDir);
+  // Every entry is resolved against the inbox's real path (set once `ready` created it), never through links.
+  let inboxReal = inboxDir;
   const tracked = new Map<string, Tracked>();
   // Files to take in again at the next check: registering failed for a passing reason, or they changed.
   const retake = new Set<string>();
@@ -122,49 +126,74 @@ export function startWatcher(options: WatcherOptions): Watcher {
       emit({ type: 'skipped', path: file, reason });
       return;
     }
-    // chokidar holds events until writes finish, except for its initial scan: check those ourselves.
+    // chokidar holds events until writes finish, except for its initial scan: check those ourselves. `lstat`
+    // throughout: the entry itself, never what a link points at.
     const stats = initial
       ? await waitUntilStable(file, stableMs, stopping.signal)
-      : await stat(file).catch(() => undefined);
-    if (!stats?.isFile()) {
+      : await lstat(file).catch(() => undefined);
+    if (!stats || stats.isDirectory()) {
       forget(file);
       return;
     }
     await limit(() => register(file, stats));
   }
 
-  async function register(file: string, stats: { size: number; mtimeMs: number }): Promise<void> {
-    if (closed) return;
-    const data = await readFile(file).catch((error: unknown) => {
-      if (errorCode(error) === 'ENOENT') return undefined;
-      throw error;
+  /** Files a refused entry away under `failed/` with its code (a link or a bad file: never registered). */
+  async function refuseEntry(file: string, error: AegisError): Promise<void> {
+    forget(file);
+    await moveAway(file, 'failed', null, null, {
+      documentId: null,
+      version: null,
+      code: error.code,
+      message: error.message,
+      reason: typeof error.details.reason === 'string' ? error.details.reason : undefined,
+      at: new Date().toISOString(),
     });
-    if (!data) {
-      forget(file);
+  }
+
+  async function register(file: string, stats: Stats): Promise<void> {
+    if (closed) return;
+    // The entry by its name in the inbox's real path: a symlinked parent cannot redirect the open.
+    const entry = path.join(inboxReal, path.basename(file));
+    if (stats.isSymbolicLink()) {
+      await refuseEntry(
+        file,
+        new AegisError(
+          'PATH_NOT_ALLOWED',
+          'The file is a symbolic link; links are never followed. Copy the file in.',
+          {
+            details: { reason: 'symlink', path: path.basename(file) },
+          },
+        ),
+      );
       return;
+    }
+    let opened: Awaited<ReturnType<typeof openSourceFile>>;
+    try {
+      opened = await openSourceFile(entry, { expected: stats, root: inboxReal });
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return forget(file);
+      const reason = sourceRefusal(error);
+      // Rewritten between the look and the open: take it again at the next check.
+      if (reason === 'swapped') return void retake.add(file);
+      if (reason !== undefined && isAegisError(error)) return refuseEntry(file, error);
+      throw error;
     }
     let registration: Awaited<ReturnType<WatcherRuntime['producer']['ingest']>>;
     try {
+      // Read through the checked descriptor, streamed: never the whole file in memory, never reopened by path.
       registration = await runtime.producer.ingest({
-        data,
+        handle: opened.handle,
         displayName: path.basename(file),
-        sourceKey: await realpath(file),
+        sourceKey: entry,
         createdBy: 'watcher',
       });
     } catch (error) {
       // A bad file (unsupported type, empty, too large) fails the same way every time: file it away.
-      if (isAegisError(error) && error.category === 'user') {
-        forget(file);
-        await moveAway(file, 'failed', null, null, {
-          documentId: null,
-          version: null,
-          code: error.code,
-          message: error.message,
-          at: new Date().toISOString(),
-        });
-        return;
-      }
+      if (isAegisError(error) && error.category === 'user') return refuseEntry(file, error);
       throw error;
+    } finally {
+      await opened.handle.close();
     }
     retake.delete(file);
     const { documentId, version, created, status } = registration;
@@ -181,7 +210,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     const record = await runtime.pipeline.repository.getVersion(entry.documentId, entry.version);
     const status = record?.status;
     if (status !== undefined && outcomeOf(status) === undefined) return;
-    const current = await stat(file).catch(() => undefined);
+    const current = await lstat(file).catch(() => undefined);
     if (!current) {
       forget(file);
       return;
@@ -256,6 +285,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
 
   const ready = (async () => {
     await mkdir(inboxDir, { recursive: true });
+    inboxReal = await realpath(inboxDir);
     events = subscribeFinalVersions({
       redis: runtime.redis.duplicate(),
       queuePrefix: runtime.config.redis.queuePrefix,
@@ -275,6 +305,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
     };
     watcher = watch(inboxDir, {
       depth: 0,
+      // Report links as themselves: the watcher refuses them without looking at their targets.
+      followSymlinks: false,
       ignoreInitial: false,
       awaitWriteFinish: {
         stabilityThreshold: stableMs,

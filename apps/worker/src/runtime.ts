@@ -254,7 +254,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     config,
     pool,
     redis,
-    producer: createProducer({ pipeline, queues, publish }),
+    producer: createProducer({ pipeline, queues, publish, maxBytes: config.api.uploadMaxBytes }),
     pipeline,
     queues,
     registry,

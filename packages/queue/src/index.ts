@@ -20,7 +20,9 @@ export {
   registerPipelineMetrics,
   STAGE_DURATION_BUCKETS,
 } from './metrics/pipeline-metrics.ts';
-export type { IngestInput, Producer } from './producer.ts';
+export type { OpenSourceOptions, SourceRefusal } from './open-source-file.ts';
+export { openSourceFile, sourceRefusal } from './open-source-file.ts';
+export type { IngestInput, IngestSource, Producer } from './producer.ts';
 export { createProducer } from './producer.ts';
 export type { ProgressEvent } from './progress-events.ts';
 export { createProgressPublisher, progressChannel } from './progress-events.ts';

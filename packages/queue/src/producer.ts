@@ -1,18 +1,42 @@
-import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { AegisError, STAGES, type Stage } from '@aegis/core';
-import { cleanupCancelled, detectKind, type PipelineDeps, type Registration } from '@aegis/pipeline';
+import {
+  cleanupCancelled,
+  createKindSniffer,
+  detectKindOfSample,
+  type PipelineDeps,
+  type Registration,
+  type SourceKind,
+} from '@aegis/pipeline';
 import type { ProgressEvent } from './progress-events.ts';
 import type { StageQueues } from './stage-queues.ts';
 
-export interface IngestInput {
-  data: Uint8Array;
+/**
+ * The document's bytes: exactly one of these. Every source is streamed into the blob store while it is hashed
+ * and its type sniffed, so memory stays flat whatever the size.
+ */
+export type IngestSource =
+  /** Bytes already in memory (tests, generated documents). */
+  | { data: Uint8Array; path?: never; handle?: never; stream?: never }
+  /** A file the caller owns, e.g. an upload's temp file. */
+  | { path: string; data?: never; handle?: never; stream?: never }
+  /**
+   * An opened descriptor (the watcher's and the CLI's checked opens): read from offset 0 through it and never
+   * reopened by path, so a file swapped after the checks is not the one read. The caller closes it.
+   */
+  | { handle: FileHandle; data?: never; path?: never; stream?: never }
+  | { stream: AsyncIterable<Uint8Array>; data?: never; path?: never; handle?: never };
+
+export type IngestInput = IngestSource & {
   /** File name shown to people; also used to tell text formats apart. */
   displayName: string;
   /** The real path of a watched or server file; a changed file at the same source becomes a new version. */
   sourceKey?: string | undefined;
   mimeType?: string | undefined;
   createdBy?: string | undefined;
-}
+};
 
 export interface Producer {
   /** Registers the bytes and enqueues the first stage. The same bytes again return the existing version and do nothing. */
@@ -33,23 +57,46 @@ const MIME_BY_KIND: Record<string, string> = {
   docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
 };
 
+function sourceStream(input: IngestSource): AsyncIterable<Uint8Array> {
+  if (input.data !== undefined) return Readable.from([input.data]);
+  if (input.path !== undefined) return createReadStream(input.path);
+  if (input.handle !== undefined) return input.handle.createReadStream({ start: 0, autoClose: false });
+  if (input.stream !== undefined) return input.stream;
+  throw new AegisError('VALIDATION_FAILED', 'ingest needs data, a path, a file handle or a stream');
+}
+
 /** The one producer every surface (HTTP, watched folder, CLI) uses. */
 export function createProducer(deps: {
   pipeline: PipelineDeps;
   queues: StageQueues;
   publish: (event: ProgressEvent) => void;
+  /** Largest document accepted from any surface, in bytes (UPLOAD_MAX_BYTES). */
+  maxBytes: number;
 }): Producer {
   const { repository, blobs } = deps.pipeline;
   return {
     async ingest(input) {
-      const kind = detectKind({ data: input.data, filename: input.displayName, mimeType: input.mimeType });
-      const sha256 = createHash('sha256').update(input.data).digest('hex');
-      const stored = await blobs.put(input.data);
+      // One pass over the bytes: hashed and written to the blob store's incoming area, type sniffed on the way;
+      // an unsupported type or an oversized file is refused before anything is stored or registered.
+      const sniffer = createKindSniffer();
+      let kind: SourceKind | undefined;
+      const stored = await blobs.putStream(sourceStream(input), {
+        maxBytes: deps.maxBytes,
+        observe: (chunk) => sniffer.update(chunk),
+        accept: () => {
+          kind = detectKindOfSample(sniffer.sample(), {
+            filename: input.displayName,
+            mimeType: input.mimeType,
+          }).kind;
+        },
+      });
+      if (kind === undefined) throw new AegisError('INTERNAL', 'the blob store skipped the type check');
+      const { sha256 } = stored;
       const registration = await repository.register({
         sourceKey: input.sourceKey ?? `upload:${sha256}`,
         displayName: input.displayName,
         sha256,
-        byteSize: input.data.byteLength,
+        byteSize: stored.size,
         kind,
         mimeType: MIME_BY_KIND[kind] ?? input.mimeType ?? 'application/octet-stream',
         blobPath: stored.path,

@@ -1,7 +1,6 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AegisError, isStage, STAGES, type Stage, VERSION_STATUSES, type VersionStatus } from '@aegis/core';
-import { detectKind } from '@aegis/pipeline';
+import type { IngestSource } from '@aegis/queue';
 import { getDocumentStatus, listDocuments } from '@aegis/stores';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
@@ -45,27 +44,25 @@ export function documentRoutes(context: ApiContext) {
   const { runtime, config } = context;
   const { producer } = runtime;
 
-  /** Sniffs and registers; returns the reply instead of sending it, so callers clean up before answering. */
+  /**
+   * Registers from a file (never read whole into memory: the producer streams it into the blob store, sniffing
+   * its type on the way, so an unsupported file is refused with 415 and leaves no trace). Returns the reply
+   * instead of sending it, so callers clean up before answering.
+   */
   async function ingest(
     request: FastifyRequest,
-    input: {
-      data: Uint8Array;
+    input: IngestSource & {
       displayName: string;
       mimeType?: string | undefined;
       sourceKey?: string | undefined;
     },
   ): Promise<{ status: 200 | 202; body: Record<string, unknown> }> {
-    // Sniff before registering: an unsupported file is refused with 415 and leaves no trace.
-    const kind = detectKind({ data: input.data, filename: input.displayName, mimeType: input.mimeType });
     const registration = await producer.ingest({
-      data: input.data,
-      displayName: input.displayName,
-      mimeType: input.mimeType,
-      sourceKey: input.sourceKey,
+      ...input,
       createdBy: principalKey(request.principal)?.name,
     });
     request.auditTarget = registration.documentId;
-    return { status: registration.created ? 202 : 200, body: { ...registration, kind } };
+    return { status: registration.created ? 202 : 200, body: { ...registration } };
   }
 
   async function latestVersion(documentId: string): Promise<number> {
@@ -149,9 +146,8 @@ export function documentRoutes(context: ApiContext) {
           });
           let result: Awaited<ReturnType<typeof ingest>>;
           try {
-            const data = await readFile(upload.tempPath);
             result = await ingest(request, {
-              data,
+              path: upload.tempPath,
               displayName: upload.filename,
               mimeType: upload.mimeType,
               sourceKey: clientSourceKey(upload.fields.sourceKey),
@@ -178,9 +174,9 @@ export function documentRoutes(context: ApiContext) {
               'PAYLOAD_TOO_LARGE',
               `The file is larger than ${config.api.uploadMaxBytes} bytes.`,
             );
-          const data = await handle.readFile();
+          // Read through the descriptor that was checked, never reopened by path.
           result = await ingest(request, {
-            data,
+            handle,
             displayName: body.displayName ?? path.basename(realPath),
             sourceKey: realPath,
           });

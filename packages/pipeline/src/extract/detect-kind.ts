@@ -59,11 +59,54 @@ export function detectKind(input: ExtractInput): SourceKind {
   return detectKindDetailed(input).kind;
 }
 
+/** The entry every Word document has; a ZIP without it is not a document we read. */
+export const DOCX_ENTRY = 'word/document.xml';
+
+/** How many leading bytes kind detection looks at (PDF headers may sit anywhere in the first KiB). */
+export const SNIFF_HEAD_BYTES = 1024;
+
+/**
+ * What kind detection needs to know about a file, gathered from its bytes in one pass: the first KiB, whether
+ * any byte is NUL, whether the whole is valid UTF-8, and whether the Word entry name occurs (in a ZIP's
+ * central directory or local headers). `createKindSniffer` gathers it from a stream.
+ */
+export interface KindSample {
+  /** The first `SNIFF_HEAD_BYTES` bytes (fewer for a shorter file). */
+  head: Uint8Array;
+  size: number;
+  hasNul: boolean;
+  validUtf8: boolean;
+  /** The bytes contain `word/document.xml`. */
+  hasDocxEntry: boolean;
+}
+
 /** {@link detectKind} plus the image format for images. */
 export function detectKindDetailed(input: ExtractInput): DetectedKind {
   const { data } = input;
-  // PDF readers accept the header anywhere in the first KiB; so does pdf.js.
-  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, 1024));
+  let validUtf8 = true;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(data);
+  } catch {
+    validUtf8 = false;
+  }
+  const sample: KindSample = {
+    head: data.subarray(0, SNIFF_HEAD_BYTES),
+    size: data.length,
+    hasNul: data.includes(0),
+    validUtf8,
+    hasDocxEntry: zipHasEntry(data, DOCX_ENTRY),
+  };
+  return detectKindOfSample(sample, input);
+}
+
+/** {@link detectKindDetailed} over a sample, for files read as streams (never whole in memory). */
+export function detectKindOfSample(
+  sample: KindSample,
+  hints: Pick<ExtractInput, 'filename' | 'mimeType'>,
+): DetectedKind {
+  const data = sample.head;
+  const input = { data, ...hints };
+  const head = Buffer.from(data.buffer, data.byteOffset, Math.min(data.length, SNIFF_HEAD_BYTES));
   if (head.indexOf('%PDF-') !== -1) return { kind: 'pdf' };
   if (startsWith(data, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]))
     return { kind: 'image', imageFormat: 'png' };
@@ -75,18 +118,14 @@ export function detectKindDetailed(input: ExtractInput): DetectedKind {
     return { kind: 'image', imageFormat: 'tiff' };
   }
   if (startsWith(data, [0x50, 0x4b, 0x03, 0x04])) {
-    if (zipHasEntry(data, 'word/document.xml')) return { kind: 'docx' };
+    if (sample.hasDocxEntry) return { kind: 'docx' };
     throw unsupported('a ZIP archive that is not a Word document (no word/document.xml)', input);
   }
 
   const declared = declaredTextKind(input);
-  if (declared === undefined) throw unsupported(describeUnknown(data), input);
-  if (data.includes(0)) throw unsupported('binary data (NUL bytes) declared as text', input);
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(data);
-  } catch {
-    throw unsupported('text that is not valid UTF-8', input);
-  }
+  if (declared === undefined) throw unsupported(describeUnknown(data, sample.size), input);
+  if (sample.hasNul) throw unsupported('binary data (NUL bytes) declared as text', input);
+  if (!sample.validUtf8) throw unsupported('text that is not valid UTF-8', input);
   return { kind: declared };
 }
 
@@ -98,8 +137,8 @@ function declaredTextKind(input: ExtractInput): SourceKind | undefined {
   return undefined;
 }
 
-function describeUnknown(data: Uint8Array): string {
-  if (data.length === 0) return 'an empty file';
+function describeUnknown(data: Uint8Array, size: number): string {
+  if (size === 0) return 'an empty file';
   const hex = Array.from(data.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join(' ');
   return `unknown content (first bytes ${hex}) without a supported text extension or media type`;
 }

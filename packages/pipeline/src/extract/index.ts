@@ -1,5 +1,5 @@
-export type { DetectedKind, ExtractInput, ImageFormat } from './detect-kind.ts';
-export { detectKind, detectKindDetailed } from './detect-kind.ts';
+export type { DetectedKind, ExtractInput, ImageFormat, KindSample } from './detect-kind.ts';
+export { DOCX_ENTRY, detectKind, detectKindDetailed, detectKindOfSample } from './detect-kind.ts';
 export type { ExtractOptions, InspectOptions } from './extract-document.ts';
 export { extractDocument, inspectPdfDocument as inspectPdf } from './extract-document.ts';
 export type {
@@ -12,6 +12,8 @@ export type {
   Paragraph,
   SourceKind,
 } from './extracted-document.ts';
+export type { KindSniffer } from './kind-sniffer.ts';
+export { createKindSniffer } from './kind-sniffer.ts';
 export { DEFAULT_EXTRACTION_LIMITS, resolveLimits } from './limits.ts';
 export type { DocumentParser, ParseRequest } from './parse-document.ts';
 export type { PageRange, PdfInfo } from './pdf-extract.ts';

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { access, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AegisError } from '@aegis/core';
 import type { BlobStore } from '@aegis/pipeline';
@@ -29,6 +29,41 @@ export function createFileBlobStore(options: { root: string }): BlobStore {
       await writeFile(temporary, data, { flag: 'wx' });
       await rename(temporary, file);
       return { path: blobPath, sha256, size: data.byteLength };
+    },
+    async putStream(source, options) {
+      const hash = createHash('sha256');
+      const incoming = path.join(root, 'incoming');
+      await mkdir(incoming, { recursive: true });
+      // Named by a random id until the hash is known; `wx`: never follow or reuse an existing path.
+      const temporary = path.join(incoming, `${randomBytes(12).toString('hex')}.tmp`);
+      const file = await open(temporary, 'wx', 0o600);
+      let size = 0;
+      try {
+        for await (const chunk of source) {
+          size += chunk.byteLength;
+          if (size > options.maxBytes)
+            throw new AegisError(
+              'DOCUMENT_TOO_LARGE',
+              `The document is larger than the limit of ${options.maxBytes} bytes (UPLOAD_MAX_BYTES).`,
+              { details: { maxBytes: options.maxBytes } },
+            );
+          hash.update(chunk);
+          options.observe?.(chunk);
+          await file.write(chunk);
+        }
+        await file.close();
+        const sha256 = hash.digest('hex');
+        await options.accept?.({ sha256, size });
+        const blobPath = `sha256/${sha256.slice(0, 2)}/${sha256}`;
+        const target = path.join(root, blobPath);
+        await mkdir(path.dirname(target), { recursive: true });
+        await rename(temporary, target);
+        return { path: blobPath, sha256, size };
+      } catch (error) {
+        await file.close().catch(() => {});
+        await rm(temporary, { force: true });
+        throw error;
+      }
     },
     async get(blobPath) {
       try {
