@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import type { AppConfig } from '@aegis/config';
 import { isAegisError, isStage, outageOf, type Stage } from '@aegis/core';
 import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
+import type { SecretMasker } from '@aegis/observability';
 import { createSandboxPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
   assertNoEviction,
@@ -24,7 +25,6 @@ import {
   createPostgresPool,
   runMigrations,
 } from '@aegis/stores';
-import type { SecretMasker } from '@aegis/observability';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
 import { Registry } from 'prom-client';
