@@ -131,6 +131,8 @@ cleanupOnSignal(async () => {
 });
 
 const rows: Row[] = [];
+// Taken first: the round's connections are closed by the end.
+const machine = await machineInfo(round.db, round.redis);
 try {
   const port = await freePort();
   const env = {
@@ -295,19 +297,25 @@ try {
       for (const status of answers) statuses.set(status, (statuses.get(status) ?? 0) + 1);
     }
     const seconds = (performance.now() - started) / 1000;
-    const audit = await round.db.pool.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM audit_log WHERE key_id IS NULL',
-    );
     rows.push({
       surface: 'api',
       input: '2000 requests with wrong keys from one address (50 at a time)',
-      outcome: `${[...statuses].map(([status, count]) => `${count}x${status}`).join(' ')}; audit rows ${audit.rows[0]?.n}`,
+      outcome: [...statuses].map(([status, count]) => `${count}x${status}`).join(' '),
       secondsToOutcome: seconds,
       peakRssMiB: (await memory(apiPid)).hwm,
       rssBeforeMiB: before.rss,
       canaryMs: await canaryRequest(),
     });
   }
+  // Refusal summaries are written when their window ends or the API stops: stop it, then count the rows.
+  await stopProcess(api);
+  const audit = await round.db.pool.query<{ n: number; count: number }>(
+    `SELECT count(*)::int AS n, coalesce(sum((details->>'count')::int), 0)::int AS count
+       FROM audit_log WHERE ip = $1`,
+    [FLOOD_ADDRESS],
+  );
+  const flood = rows.at(-1);
+  if (flood) flood.outcome += `; ${audit.rows[0]?.n} audit row(s) for ${audit.rows[0]?.count} requests`;
 } finally {
   await Promise.allSettled(children.map((child) => stopProcess(child)));
   await round.close();
@@ -316,7 +324,6 @@ try {
   await rm(outside, { recursive: true, force: true });
 }
 
-const machine = await machineInfo(round.db, round.redis).catch(() => undefined);
 const result = { benchmark: 'hostile-surfaces', machine, rows };
 const out = flags.out ?? join(REPO_ROOT, 'bench', 'results', `hostile-surfaces-${isoDay()}.json`);
 await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);

@@ -20,15 +20,18 @@ export function shouldAudit(request: FastifyRequest): boolean {
   return access === 'admin' && action !== undefined;
 }
 
-/** A request refused before anyone authenticated: summed per IP instead of one row each. */
+/**
+ * A request refused before anyone authenticated (wrong or missing key, over a limit, a stalled body): summed
+ * per IP instead of one row each.
+ */
 function isUnauthenticatedRefusal(request: FastifyRequest, status: number): boolean {
-  return request.principal === null && (status === 401 || status === 429);
+  return request.principal === null && (status === 401 || status === 408 || status === 429);
 }
 
 /**
  * onResponse hook writing one `audit_log` row per audited request, with the status the caller got (4xx and
  * 5xx included). Refusals of unauthenticated callers (401, and 429 before authentication) are summed into
- * one `auth.refused` row per IP and `refusalWindowMs` instead, so a flood cannot fill the table. The response
+ * one `auth.refused` row per IP and `refusalWindowMs` instead (408s of unauthenticated callers too), so a flood cannot fill the table. The response
  * has already been sent, and a failed write is logged, never thrown: auditing must not turn a done request into
  * an error. `pending` lets shutdown wait for the last writes.
  */
