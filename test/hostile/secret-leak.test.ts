@@ -26,6 +26,26 @@ async function postgresDump(harness: PipelineHarness): Promise<string> {
   return parts.join('\n');
 }
 
+/** Every job hash under the queue prefix (failedReason, stacktrace, data), as text. */
+async function redisDump(harness: PipelineHarness): Promise<string> {
+  const redis = harness.runtime.redis;
+  const parts: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(
+      cursor,
+      'MATCH',
+      `${harness.config.redis.queuePrefix}*`,
+      'COUNT',
+      500,
+    );
+    cursor = next;
+    for (const key of keys)
+      if ((await redis.type(key)) === 'hash') parts.push(JSON.stringify(await redis.hgetall(key)));
+  } while (cursor !== '0');
+  return parts.join('\n');
+}
+
 /** Every file under `dir`, as text. */
 async function filesDump(dir: string): Promise<string> {
   const parts: string[] = [];
@@ -135,11 +155,13 @@ describe('no configured secret leaves through errors', { timeout: 300_000 }, () 
               );
             const places = {
               postgres: await postgresDump(harness),
+              redis: await redisDump(harness),
               api: responses.join('\n'),
               logs: log.join(''),
               files: await filesDump(inbox),
             };
             expect(places.api).toContain('PROVIDER_REJECTED');
+            expect(places.redis).toContain('PROVIDER_REJECTED');
             for (const [where, text] of Object.entries(places))
               for (const secret of every)
                 expect(text.includes(secret), `${where} holds a secret`).toBe(false);

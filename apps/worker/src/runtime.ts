@@ -211,6 +211,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     },
     lockDurationMs: config.pipeline.lockDurationMs,
     workerId,
+    maskError: (text) => masker.excerpt(text),
   });
   capacityReporter =
     stages.length > 0

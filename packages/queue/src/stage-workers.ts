@@ -1,5 +1,5 @@
 import { JOB_CATALOG, type Stage, type StageJob } from '@aegis/core';
-import { Worker } from 'bullmq';
+import { DelayedError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createStageProcessor, type StageProcessorDeps } from './stage-processor.ts';
 
@@ -19,6 +19,11 @@ export interface StageWorkersOptions {
   maxStalledCount?: number;
   /** Recorded on each job it processes (`processedBy`, shown in Bull Board), e.g. `host:pid`. */
   workerId?: string;
+  /**
+   * Masks a failed job's error text before BullMQ stores it in Redis as `failedReason` and stack (shown by Bull
+   * Board): the runtime's secret masker. Default: stored as thrown.
+   */
+  maskError?: ((text: string) => string) | undefined;
 }
 
 /**
@@ -38,6 +43,25 @@ export function lockTimings(takeoverMs: number): {
   return { lockDuration, lockRenewTime: Math.floor(lockDuration / 2), stalledInterval };
 }
 
+/** The processor, with the message and stack of whatever it throws masked (DelayedError passes untouched). */
+function withMaskedFailures<A extends unknown[], R>(
+  process: (...args: A) => Promise<R>,
+  mask: ((text: string) => string) | undefined,
+): (...args: A) => Promise<R> {
+  if (mask === undefined) return process;
+  return async (...args) => {
+    try {
+      return await process(...args);
+    } catch (error) {
+      if (error instanceof Error && !(error instanceof DelayedError)) {
+        error.message = mask(error.message);
+        if (error.stack !== undefined) error.stack = mask(error.stack);
+      }
+      throw error;
+    }
+  };
+}
+
 export interface StageWorkers {
   workers: Worker<StageJob>[];
   /** Stops taking jobs and waits for the active ones to finish (graceful shutdown). */
@@ -48,7 +72,8 @@ export interface StageWorkers {
 export function startStageWorkers(options: StageWorkersOptions): StageWorkers {
   const timings = lockTimings(options.lockDurationMs ?? 30_000);
   const workers = options.stages.map((stage) => {
-    const worker = new Worker<StageJob>(stage, createStageProcessor(options.processor, stage), {
+    const processor = withMaskedFailures(createStageProcessor(options.processor, stage), options.maskError);
+    const worker = new Worker<StageJob>(stage, processor, {
       connection: options.connection,
       prefix: options.prefix,
       concurrency: options.concurrency?.[stage] ?? JOB_CATALOG[stage].concurrency,
