@@ -50,11 +50,8 @@ export async function connect(command: Command): Promise<Connection> {
       close: async () => {},
     };
   }
-  const [{ loadConfig }, { startWorkerRuntime, createAppLogger }, { buildApp, createInjectFetch }] = await Promise.all([
-    import('@aegis/config'),
-    import('@aegis/worker'),
-    import('@aegis/api'),
-  ]);
+  const [{ loadConfig }, { startWorkerRuntime, createAppLogger }, { buildApp, createInjectFetch }] =
+    await Promise.all([import('@aegis/config'), import('@aegis/worker'), import('@aegis/api')]);
   const config = loadConfig(process.env);
   // stderr, so stdout stays the command's output (one JSON document under --json); errors only: the in-process
   // API's start-up notes (session secret, ...) concern servers, not a command.

@@ -44,8 +44,8 @@ describe('withMaskedErrorWrites', () => {
     expect(text).not.toContain(secret);
     expect(text).toContain('PROVIDER_REJECTED');
     expect(text).toContain('Bearer ***');
-    const stageMessage = (calls[0]?.[1][4] as { errorMessage: string }).errorMessage;
-    expect(stageMessage.length).toBeLessThanOrEqual(200);
+    const stageDetail = calls[0]?.[1][4] as { errorMessage?: string } | undefined;
+    expect(stageDetail?.errorMessage?.length).toBeLessThanOrEqual(200);
     // Not an error text: a source path is stored as given.
     expect(JSON.stringify(calls[4])).toContain(secret);
   });
