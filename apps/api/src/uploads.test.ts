@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
+import { link, mkdir, mkdtemp, readdir, realpath, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -120,7 +120,10 @@ describe('POST /v1/documents', () => {
     await mkdir(path.join(h.ingestRoot, 'sub'), { recursive: true });
     await symlink(path.join(outside, 'secret.txt'), path.join(h.ingestRoot, 'sub', 'link.txt'));
     await symlink(outside, path.join(h.ingestRoot, 'dirlink'));
+    // A hard link is another name of the outside file itself: the real path of the name is inside the root.
+    await link(path.join(outside, 'secret.txt'), path.join(h.ingestRoot, 'sub', 'hard.txt'));
     const attempts = [
+      path.join(h.ingestRoot, 'sub', 'hard.txt'),
       path.join(h.ingestRoot, 'sub', '..', '..', path.basename(outside), 'secret.txt'),
       `${h.ingestRoot}/../${path.basename(outside)}/secret.txt`,
       path.join(h.ingestRoot, 'sub', 'link.txt'),

@@ -58,6 +58,13 @@ export async function openIngestPath(
       throw new AegisError('VALIDATION_FAILED', 'path is not a regular file', {
         details: { path: requested },
       });
+    // A hard link inside a root may be another name of a file outside it (ADR 010): refused, like the watcher does.
+    if (stats.nlink > 1)
+      throw new AegisError(
+        'PATH_NOT_ALLOWED',
+        'The file has other hard links, which may be outside the ingest roots; copy it into a root instead.',
+        { details: { path: requested, reason: 'hard-link' } },
+      );
     return { realPath, handle };
   } catch (error) {
     await handle.close();
