@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createSecretMasker } from '@aegis/observability';
 import type { DocumentRepository } from '@aegis/pipeline';
 import { describe, expect, it } from 'vitest';
@@ -5,7 +6,8 @@ import { withMaskedErrorWrites } from './masked-error-writes.ts';
 
 describe('withMaskedErrorWrites', () => {
   it('masks and bounds every error text argument of every method, and passes everything else through', async () => {
-    const secret = 'Qz7-unknown-format-key-4f1b9c';
+    // A format no pattern knows, made at run time (a literal here would be a published secret).
+    const secret = `Qz7-${randomBytes(10).toString('hex')}`;
     const calls: Array<[string, unknown[]]> = [];
     const recorder = new Proxy(
       {},
