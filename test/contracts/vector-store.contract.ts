@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { ChunkPayload, EmbeddingSpace, VectorPoint, VectorStore } from '@aegis/core';
+import type { ChunkPayload, EmbeddingSpace, VectorFilter, VectorPoint, VectorStore } from '@aegis/core';
 import { chunkPointId } from '@aegis/core';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -264,6 +264,138 @@ export function describeVectorStoreContract(
       expect(await store.count({ documentId: b })).toBe(1);
     });
 
+    it('round-trips knowledge base, kind, date, pages and user metadata', async () => {
+      const store = await open();
+      await store.ensureSpace(S4);
+      const doc = uniqueDocument();
+      const metadata = {
+        team: 'search',
+        tags: ['a', 'b'],
+        nested: { depth: [1, { x: null }] },
+        score: 2.5,
+        ok: true,
+      };
+      const written = point(doc, 1, 0, [1, 0, 0, 0], {
+        knowledgeBase: 'team-a',
+        kind: 'markdown',
+        createdAt: '2025-06-07T08:09:10.000Z',
+        metadata,
+        pageStart: 3,
+        pageEnd: 5,
+      });
+      await store.upsert(S4, [written]);
+      const [hit] = await store.search(S4, [1, 0, 0, 0], { limit: 1 });
+      expect(hit?.payload).toEqual(written.payload);
+      const [keyword] = await store.keywordSearch(S4, 'chunk', { limit: 1 });
+      expect(keyword?.payload).toEqual(written.payload);
+    });
+
+    it('filters on knowledge bases, documents, kinds, metadata, dates and pages in vector, keyword and count', async () => {
+      const store = await open();
+      await store.ensureSpace(S4);
+      const [a, b, c] = [uniqueDocument(), uniqueDocument(), uniqueDocument()];
+      const points = [
+        point(a, 1, 0, [1, 0, 0, 0], {
+          knowledgeBase: 'kb1',
+          kind: 'pdf',
+          metadata: { team: 'red', tags: ['x', 'y'], year: 2024 },
+          createdAt: '2024-01-01T00:00:00.000Z',
+          pageStart: 1,
+          pageEnd: 2,
+        }),
+        point(a, 1, 1, [1, 0.1, 0, 0], {
+          knowledgeBase: 'kb1',
+          kind: 'pdf',
+          metadata: { team: 'red', tags: ['x', 'y'], year: 2024 },
+          createdAt: '2024-01-01T00:00:00.000Z',
+          pageStart: 3,
+          pageEnd: 4,
+        }),
+        point(b, 1, 0, [1, 0.2, 0, 0], {
+          knowledgeBase: 'kb2',
+          kind: 'markdown',
+          metadata: { team: 'blue', tags: ['y'], year: 2025 },
+          createdAt: '2025-01-01T00:00:00.000Z',
+          pageStart: 1,
+          pageEnd: 1,
+        }),
+        point(c, 1, 0, [1, 0.3, 0, 0], {
+          knowledgeBase: 'kb2',
+          kind: 'html',
+          metadata: {},
+          createdAt: '2026-01-01T00:00:00.000Z',
+          pageStart: 7,
+          pageEnd: 9,
+        }),
+      ];
+      await store.upsert(S4, points);
+      const cases: Array<[VectorFilter, string[]]> = [
+        [{ knowledgeBases: ['kb1'] }, [points[0], points[1]].map((p) => p?.id ?? '')],
+        [{ knowledgeBases: ['kb1', 'kb2'] }, points.map((p) => p.id)],
+        [{ knowledgeBases: ['none'] }, []],
+        [{ documentIds: [b, c] }, [points[2], points[3]].map((p) => p?.id ?? '')],
+        [{ kinds: ['markdown', 'html'] }, [points[2], points[3]].map((p) => p?.id ?? '')],
+        [{ metadata: { team: 'red' } }, [points[0], points[1]].map((p) => p?.id ?? '')],
+        [{ metadata: { team: ['red', 'blue'] } }, [points[0], points[1], points[2]].map((p) => p?.id ?? '')],
+        [{ metadata: { tags: 'y' } }, [points[0], points[1], points[2]].map((p) => p?.id ?? '')],
+        [{ metadata: { tags: 'x', year: 2024 } }, [points[0], points[1]].map((p) => p?.id ?? '')],
+        [{ metadata: { year: 2025, team: 'red' } }, []],
+        [{ createdAfter: '2025-01-01T00:00:00Z' }, [points[2], points[3]].map((p) => p?.id ?? '')],
+        [{ createdBefore: '2025-01-01T00:00:00Z' }, [points[0], points[1]].map((p) => p?.id ?? '')],
+        [{ pages: { from: 2, to: 3 } }, [points[0], points[1]].map((p) => p?.id ?? '')],
+        [{ pages: { from: 8 } }, [points[3]].map((p) => p?.id ?? '')],
+        [{ pages: { to: 1 } }, [points[0], points[2]].map((p) => p?.id ?? '')],
+        [{ knowledgeBases: ['kb2'], kinds: ['html'] }, [points[3]].map((p) => p?.id ?? '')],
+      ];
+      for (const [filter, expected] of cases) {
+        const label = JSON.stringify(filter);
+        const vector = await store.search(S4, [1, 0, 0, 0], { limit: 10, filter });
+        expect(vector.map((hit) => hit.id).sort(), label).toEqual([...expected].sort());
+        const keyword = await store.keywordSearch(S4, 'chunk version', { limit: 10, filter });
+        expect(keyword.map((hit) => hit.id).sort(), label).toEqual([...expected].sort());
+        expect(await store.count(filter), label).toBe(expected.length);
+      }
+    });
+
+    it('finds exact words by keyword that the vector ranking puts last, with IDF favouring rare words', async () => {
+      const store = await open();
+      await store.ensureSpace(S4);
+      const doc = uniqueDocument();
+      const filler = Array.from({ length: 12 }, (_, index) =>
+        point(doc, 1, index, [1, index / 100, 0, 0], {
+          text: `the compiler traces loops in program ${index}`,
+        }),
+      );
+      const rare = point(doc, 1, 99, [-1, 0, 0, 0], {
+        text: 'Daguerreotypes were made with the compiler in 1839',
+      });
+      await store.upsert(S4, [...filler, rare]);
+      const vector = await store.search(S4, [1, 0, 0, 0], { limit: 13 });
+      expect(vector.at(-1)?.id).toBe(rare.id);
+      const keyword = await store.keywordSearch(S4, 'compiler daguerreotype', { limit: 3 });
+      expect(keyword[0]?.id).toBe(rare.id);
+      expect(keyword.length).toBe(3);
+      expect(keyword[0]?.score).toBeGreaterThan(keyword[1]?.score ?? Number.POSITIVE_INFINITY);
+      expect(await store.keywordSearch(S4, 'the and of', { limit: 3 })).toEqual([]);
+      expect(await store.keywordSearch(S4, 'zeppelin', { limit: 3 })).toEqual([]);
+      const paged = [
+        ...(await store.keywordSearch(S4, 'compiler', { limit: 5, offset: 0 })),
+        ...(await store.keywordSearch(S4, 'compiler', { limit: 5, offset: 5 })),
+        ...(await store.keywordSearch(S4, 'compiler', { limit: 5, offset: 10 })),
+      ];
+      expect(new Set(paged.map((hit) => hit.id)).size).toBe(13);
+    });
+
+    it('says which search engine it uses and how many points it holds', async () => {
+      const store = await open();
+      await store.ensureSpace(S4);
+      await store.upsert(S4, [point(uniqueDocument(), 1, 0, [1, 0, 0, 0])]);
+      const engine = await store.engine();
+      expect(engine.points).toBe(1);
+      expect(engine.name.length).toBeGreaterThan(0);
+      expect(engine.detail.length).toBeGreaterThan(0);
+    });
+
     it('deleteDocument removes every version of the document and nothing else', async () => {
       const store = await open();
       await store.ensureSpace(S4);
@@ -314,6 +446,10 @@ function point(
       text: `chunk ${chunkIndex} of version ${version}`,
       headingPath: ['Intro', `Part ${chunkIndex}`],
       embeddingModel: 'simulator:embed-4',
+      knowledgeBase: 'default',
+      kind: 'pdf',
+      createdAt: '2026-01-02T03:04:05.000Z',
+      metadata: {},
       ...overrides,
     },
   };

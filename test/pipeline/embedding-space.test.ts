@@ -48,10 +48,15 @@ describe('one embedding space per collection', { timeout: 180_000 }, () => {
     expect(rows).toEqual([{ model: 'ollama:bge-m3' }]);
 
     // The query is embedded by the bound model: the passage ranks first with a high cosine.
-    const result = await searchDocuments(pipeline, { query: 'Fastnet lighthouse keeper lamp', limit: 3 });
+    const result = await searchDocuments(pipeline, {
+      query: 'Fastnet lighthouse keeper lamp',
+      limit: 3,
+      mode: 'vector',
+    });
     expect(result.embeddingModel).toBe('ollama:bge-m3');
     expect(result.hits[0]?.documentId).toBe(second.documentId);
     expect(result.hits[0]?.score).toBeGreaterThan(0.4);
+    expect(result.hits[0]?.scores.vector?.score).toBe(result.hits[0]?.score);
   });
 
   it('makes a mix-up visible: the same query embedded by another model finds nothing related', async () => {

@@ -80,6 +80,11 @@ export function pipelineOptions(config: AppConfig): PipelineOptions {
     graphPromptVersion: 'graph-v1',
     maxPagesPerRange: pipeline.extract.pagesPerRange,
     memoryRetryDelayMs: 15_000,
+    search: {
+      keywordWeight: config.search.keywordWeight,
+      vectorWeight: config.search.vectorWeight,
+      rrfK: config.search.rrfK,
+    },
   };
 }
 
@@ -130,6 +135,15 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   await waitFor('Postgres (router)', () => router.start());
   const { vectors, graph } = storesFromConfig(config, pool);
   await waitFor('the graph store', () => graph.ensureSchema());
+  // Which vector engine serves search, how many points it holds and what a query costs (exact scan vs HNSW).
+  vectors.engine().then(
+    (engine) =>
+      logger.info(
+        { engine: engine.name, points: engine.points },
+        `vector search: ${engine.name}; ${engine.detail}`,
+      ),
+    (error: unknown) => logger.warn({ err: error }, 'could not read the vector store engine'),
+  );
 
   const publishRedis = redis.duplicate();
   publishRedis.on('error', () => {}); // the main connection reports the outage

@@ -21,7 +21,11 @@ export function storesFromConfig(
           apiKey: qdrant.apiKey,
           collection: qdrant.collection,
         })
-      : createPostgresVectorStore({ pool, collection: qdrant.collection });
+      : createPostgresVectorStore({
+          pool,
+          collection: qdrant.collection,
+          textSearchConfig: config.search.textConfig,
+        });
   const { neo4j } = config.graphStore;
   const graph =
     config.graphStore.kind === 'neo4j'

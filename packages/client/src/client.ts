@@ -64,10 +64,22 @@ export interface AegisClient {
   /** Cancels `version` (default: the latest); a final version answers DOCUMENT_FINAL. */
   cancelDocument(documentId: string, options?: { version?: number | undefined }): Promise<CancelAccepted>;
   deleteDocument(documentId: string): Promise<void>;
+  /** `meta.<field>` keys filter on user metadata (comma-separated alternatives). */
   search(query: {
     q: string;
     limit?: number | undefined;
     documentId?: string | undefined;
+    mode?: 'hybrid' | 'keyword' | 'vector' | undefined;
+    kb?: string | undefined;
+    group?: boolean | undefined;
+    kind?: string | undefined;
+    createdAfter?: string | undefined;
+    createdBefore?: string | undefined;
+    pageFrom?: number | undefined;
+    pageTo?: number | undefined;
+    keywordWeight?: number | undefined;
+    vectorWeight?: number | undefined;
+    [meta: `meta.${string}`]: string | undefined;
   }): Promise<SearchResult>;
   costs(query?: { month?: string | undefined; by?: readonly string[] | undefined }): Promise<CostReport>;
   /** The raw ledger as CSV or JSON text, streamed. */

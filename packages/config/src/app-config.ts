@@ -45,6 +45,15 @@ export interface AppConfig {
     kind: VectorStoreKind;
     qdrant: { url: string | undefined; apiKey: string | undefined; collection: string };
   };
+  search: {
+    /** Postgres text search configuration for keyword search. Default `english`. */
+    textConfig: string;
+    /** Weights of the keyword and vector rankings in hybrid search. Default 1 and 1. */
+    keywordWeight: number;
+    vectorWeight: number;
+    /** Reciprocal rank fusion k. Default 60. */
+    rrfK: number;
+  };
   graphStore: {
     kind: GraphStoreKind;
     neo4j: { uri: string | undefined; user: string; password: string | undefined; database: string };
@@ -184,6 +193,12 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
     vectorStore: {
       kind: flat.VECTOR_STORE,
       qdrant: { url: flat.QDRANT_URL, apiKey: flat.QDRANT_API_KEY, collection: flat.QDRANT_COLLECTION },
+    },
+    search: {
+      textConfig: flat.SEARCH_TEXT_CONFIG,
+      keywordWeight: flat.SEARCH_KEYWORD_WEIGHT,
+      vectorWeight: flat.SEARCH_VECTOR_WEIGHT,
+      rrfK: flat.SEARCH_RRF_K,
     },
     graphStore: {
       kind: flat.GRAPH_STORE,

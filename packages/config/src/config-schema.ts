@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { envVar, optionalEnvVar } from './env-var.ts';
-import { integer, oneOf, originList, ratio, secretText, text, urlWithScheme, usdBudget } from './parsers.ts';
+import {
+  integer,
+  nonNegativeDecimal,
+  oneOf,
+  originList,
+  ratio,
+  secretText,
+  text,
+  urlWithScheme,
+  usdBudget,
+} from './parsers.ts';
 
 /** Deployment environments; `production` turns on the strict checks in `validateProduction`. */
 export const ENVIRONMENTS = ['development', 'test', 'production'] as const;
@@ -142,6 +152,31 @@ export const configSchema = z.object({
     default: 'neo4j',
     description: 'Neo4j database name.',
     schema: text(),
+  }),
+  SEARCH_TEXT_CONFIG: envVar({
+    group: 'Search',
+    default: 'english',
+    description:
+      'Postgres text search configuration of keyword search in the lite store (stemming and stop words), e.g. english, german, simple.',
+    schema: text(/^[a-z_]{1,63}$/, 'must be a Postgres text search configuration name, e.g. english'),
+  }),
+  SEARCH_KEYWORD_WEIGHT: envVar({
+    group: 'Search',
+    default: '1',
+    description: 'Weight of the keyword ranking in hybrid search (reciprocal rank fusion).',
+    schema: nonNegativeDecimal(100),
+  }),
+  SEARCH_VECTOR_WEIGHT: envVar({
+    group: 'Search',
+    default: '1',
+    description: 'Weight of the vector ranking in hybrid search (reciprocal rank fusion).',
+    schema: nonNegativeDecimal(100),
+  }),
+  SEARCH_RRF_K: envVar({
+    group: 'Search',
+    default: '60',
+    description: 'The k of reciprocal rank fusion: larger values flatten the advantage of top ranks.',
+    schema: integer(1, 10_000),
   }),
 
   // --- LLM routing

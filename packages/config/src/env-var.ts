@@ -6,6 +6,7 @@ export type EnvGroup =
   | 'Postgres'
   | 'Redis and queues'
   | 'Vector and graph stores'
+  | 'Search'
   | 'LLM routing'
   | 'Ollama (local models)'
   | 'Cloud providers: OpenAI'

@@ -25,6 +25,16 @@ export function ratio() {
     .refine((n) => n > 0, { message: 'must be greater than 0' });
 }
 
+/** A non-negative decimal, e.g. `1`, `0.5`; rejects exponents and signs. */
+export function nonNegativeDecimal(max = Number.MAX_SAFE_INTEGER) {
+  return z
+    .string()
+    .trim()
+    .regex(/^\d+(\.\d+)?$/, { message: 'must be a non-negative decimal, e.g. 1 or 0.5' })
+    .transform(Number)
+    .refine((n) => n <= max, { message: `must be at most ${max}` });
+}
+
 /** One of a fixed set of strings (case-sensitive, trimmed). */
 export function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
   return z

@@ -41,3 +41,6 @@ export function collectionNameFor(base: string, space: EmbeddingSpace): string {
 
 /** The knowledge base of documents ingested without naming one. */
 export const DEFAULT_KNOWLEDGE_BASE = 'default';
+
+/** Knowledge base names: lower-case letters, digits, `-` and `_`, starting with a letter or digit, at most 64. */
+export const KNOWLEDGE_BASE_NAME = /^[a-z0-9][a-z0-9_-]{0,63}$/;

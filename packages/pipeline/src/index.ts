@@ -19,6 +19,9 @@ export type {
   VersionRecord,
 } from './ports/document-repository.ts';
 export * from './sandbox/index.ts';
+export { metadataFilterOf, metadataValues } from './search/metadata-query.ts';
+export type { FusedItem, RankedList } from './search/rank-fusion.ts';
+export { reciprocalRankFusion } from './search/rank-fusion.ts';
 export { forEachLimited, stopIfCancelled } from './stages/cancellation.ts';
 export { runChunk } from './stages/chunk.ts';
 export { runEmbed } from './stages/embed.ts';
@@ -43,6 +46,13 @@ export {
   planRanges,
   runMemoryCheck,
 } from './stages/memory-check.ts';
-export type { SearchHit, SearchRequest, SearchResult } from './stages/search.ts';
-export { activeNearest, searchDocuments } from './stages/search.ts';
+export type {
+  ScoreParts,
+  SearchFilter,
+  SearchHit,
+  SearchMode,
+  SearchRequest,
+  SearchResult,
+} from './stages/search.ts';
+export { activeNearest, SEARCH_MODES, searchDocuments } from './stages/search.ts';
 export type { PipelineDeps, PipelineOptions, StageRun, WorkerCapacity } from './stages/stage-context.ts';

@@ -21,6 +21,8 @@ export interface RunMigrationsOptions {
   schema?: string | undefined;
   /** Receives node-pg-migrate's progress lines. Default: silent. */
   log?: ((message: string) => void) | undefined;
+  /** Receives the NOTICEs migrations raise (e.g. why pgvector was skipped). Default: silent. */
+  onNotice?: ((message: string) => void) | undefined;
   /** How long to wait for the first connection, in ms. Default 10_000. */
   connectTimeoutMs?: number | undefined;
 }
@@ -54,6 +56,10 @@ export async function runMigrations(options: RunMigrationsOptions): Promise<RunM
   });
   // An idle client whose server goes away emits 'error'; without a listener that would crash the process.
   client.on('error', () => {});
+  if (options.onNotice) {
+    const onNotice = options.onNotice;
+    client.on('notice', (notice) => onNotice(notice.message ?? String(notice)));
+  }
   try {
     await client.connect();
     await client.query('SELECT pg_advisory_lock($1)', [lockValue]);

@@ -8,6 +8,8 @@ export type Principal =
       keyName: string;
       roles: ApiKeyRole[];
       via: 'header' | 'session' | 'local';
+      /** The knowledge bases the key may see; undefined = every base. */
+      knowledgeBases?: string[] | undefined;
     }
   | { kind: 'metrics-token' };
 

@@ -1,9 +1,17 @@
 import { type CostGroup, monthlyCosts } from '@aegis/llm-router';
-import { searchDocuments } from '@aegis/pipeline';
+import { SEARCH_MODES, searchDocuments } from '@aegis/pipeline';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
 import { principalKey } from '../auth/principal.ts';
 import { authErrors, errorResponses, securityBoth } from '../http/schemas.ts';
+import {
+  LIST_PATTERN,
+  type SearchQuerystring,
+  searchableBases,
+  searchFilterOf,
+  searchHitSchema,
+  splitList,
+} from '../http/search-query.ts';
 
 const COST_GROUPS: CostGroup[] = ['provider', 'model', 'task', 'document', 'stage', 'user', 'key'];
 
@@ -25,22 +33,49 @@ const costTotalsSchema = {
 export function searchRoutes(context: ApiContext) {
   const { runtime } = context;
   return async function plugin(app: FastifyInstance): Promise<void> {
-    app.get<{ Querystring: { q: string; limit?: number; documentId?: string } }>(
+    app.get<{ Querystring: SearchQuerystring }>(
       '/v1/search',
       {
         config: { access: 'read' },
         schema: {
           tags: ['search'],
           summary:
-            'Vector search over active versions: hits with their chunk text, pages and linked entities',
+            'Hybrid, keyword or vector search over active versions: hits with score parts, chunk text, pages, heading path, metadata and linked entities',
+          description:
+            'Filters combine with AND; comma-separated values of one filter are alternatives. `meta.<field>=v1,v2` matches a top-level metadata field equal to (or, for an array field, containing) any of the values; a value that reads as a number or boolean also matches that typed value.',
           security: securityBoth,
           querystring: {
             type: 'object',
             properties: {
               q: { type: 'string', minLength: 1, maxLength: 4000 },
+              mode: { type: 'string', enum: [...SEARCH_MODES], default: 'hybrid' },
+              kb: {
+                type: 'string',
+                maxLength: 2000,
+                pattern: LIST_PATTERN,
+                description: "Knowledge bases, comma-separated. Default: `default` (or the key's bases).",
+              },
               limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
-              documentId: { type: 'string', maxLength: 200 },
+              group: {
+                type: 'boolean',
+                default: false,
+                description: 'One hit (the best chunk) per document.',
+              },
+              documentId: { type: 'string', maxLength: 4000, description: 'Document ids, comma-separated.' },
+              kind: {
+                type: 'string',
+                maxLength: 200,
+                pattern: LIST_PATTERN,
+                description: 'File kinds, comma-separated.',
+              },
+              createdAfter: { type: 'string', format: 'date-time' },
+              createdBefore: { type: 'string', format: 'date-time' },
+              pageFrom: { type: 'integer', minimum: 1 },
+              pageTo: { type: 'integer', minimum: 1 },
+              keywordWeight: { type: 'number', minimum: 0, maximum: 100 },
+              vectorWeight: { type: 'number', minimum: 0, maximum: 100 },
             },
+            patternProperties: { '^meta\\.[A-Za-z0-9_-]{1,64}$': { type: 'string', maxLength: 1000 } },
             required: ['q'],
             additionalProperties: false,
           },
@@ -48,33 +83,19 @@ export function searchRoutes(context: ApiContext) {
             200: {
               type: 'object',
               properties: {
+                mode: { type: 'string' },
                 embeddingModel: { type: ['string', 'null'] },
+                embeddingModels: { type: 'array', items: { type: 'string' } },
                 costUsd: { type: 'string' },
-                hits: {
-                  type: 'array',
-                  items: {
-                    type: 'object',
-                    properties: {
-                      documentId: { type: 'string' },
-                      version: { type: 'integer' },
-                      source: { type: 'string' },
-                      chunkIndex: { type: 'integer' },
-                      score: { type: 'number' },
-                      text: { type: 'string' },
-                      pageStart: { type: 'integer' },
-                      pageEnd: { type: 'integer' },
-                      headingPath: { type: 'array', items: { type: 'string' } },
-                      entities: {
-                        type: 'array',
-                        items: { type: 'object', additionalProperties: true },
-                      },
-                    },
-                  },
-                },
+                hits: { type: 'array', items: searchHitSchema },
               },
             },
             ...authErrors,
-            ...errorResponses({ 400: 'VALIDATION_FAILED', 503: 'NO_PROVIDER_AVAILABLE (embedding failed)' }),
+            ...errorResponses({
+              400: 'VALIDATION_FAILED',
+              403: "FORBIDDEN (a knowledge base outside the key's scope)",
+              503: "NO_PROVIDER_AVAILABLE (the knowledge base's embedding model is unavailable)",
+            }),
           },
         },
       },
@@ -84,10 +105,15 @@ export function searchRoutes(context: ApiContext) {
         request.raw.once('close', () => {
           if (!request.raw.complete) abort.abort();
         });
+        const query = request.query;
         const result = await searchDocuments(runtime.pipeline, {
-          query: request.query.q,
-          limit: request.query.limit,
-          documentId: request.query.documentId,
+          query: query.q,
+          mode: query.mode,
+          knowledgeBases: searchableBases(request.principal, splitList(query.kb)),
+          limit: query.limit,
+          groupByDocument: query.group,
+          filter: searchFilterOf(query),
+          weights: { keyword: query.keywordWeight, vector: query.vectorWeight },
           signal: abort.signal,
           attribution: { stage: 'api-search', userId: principalKey(request.principal)?.name },
         });

@@ -114,15 +114,17 @@ async function checkStores(config: AppConfig, pool: pg.Pool): Promise<Check[]> {
   const checks: Check[] = [];
   try {
     const collections = await withTimeout(vectors.collections(), 'the vector store');
+    const engine = await withTimeout(vectors.engine(), 'the vector store');
     checks.push({
       name: `Vector store (${vectors.kind})`,
       ok: true,
       detail:
-        collections.length > 0
+        (collections.length > 0
           ? collections
               .map((entry) => `${entry.name}: ${entry.points} points of ${entry.dimensions} dimensions`)
               .join('; ')
-          : 'reachable; a collection per embedding model is created on first embed',
+          : 'reachable; a collection per embedding model is created on first embed') +
+        `. Search engine: ${engine.name} (${engine.detail})`,
     });
   } catch (error) {
     checks.push({

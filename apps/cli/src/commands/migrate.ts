@@ -21,21 +21,40 @@ async function migrate(command: Command): Promise<void> {
       { cause: error },
     );
   }
-  const { applied } = await runMigrations({ databaseUrl: config.database.url });
+  const notices: string[] = [];
+  const { applied } = await runMigrations({
+    databaseUrl: config.database.url,
+    onNotice: (message) => notices.push(message),
+  });
   const caps = await applyConfiguredCaps(config);
-  out.result({ createdDatabase: created, applied, budgetCaps: caps }, () => {
+  const vectorSearch = await enableVectorIndex(config, notices);
+  out.result({ createdDatabase: created, applied, budgetCaps: caps, notices, vectorSearch }, () => {
     if (created) console.log('Created the database.');
     console.log(
       applied.length === 0
         ? 'Database schema is up to date.'
         : `Applied ${applied.length} migration(s):\n${applied.map((file) => `  - ${file}`).join('\n')}`,
     );
+    for (const notice of notices) console.log(notice);
+    console.log(`Vector search: ${vectorSearch}.`);
     for (const change of caps.filter((cap) => cap.changed)) {
       console.log(
         `Budget cap of ${change.provider}: ${change.fromText} -> ${change.toText} (from BUDGET_${change.provider.toUpperCase()}_MONTHLY_USD, audited).`,
       );
     }
   });
+}
+
+/** pgvector installed after the schema was migrated without it: turn it on now (idempotent). */
+async function enableVectorIndex(config: AppConfig, notices: string[]): Promise<string> {
+  const { createPostgresPool, enablePgvector } = await import('@aegis/stores');
+  const pool = createPostgresPool({ url: config.database.url, max: 2, applicationName: 'aegis-migrate' });
+  try {
+    const mode = await enablePgvector(pool, (message) => notices.push(message));
+    return mode.kind === 'pgvector' ? `pgvector ${mode.version} (HNSW)` : `exact scan (${mode.reason})`;
+  } finally {
+    await pool.end();
+  }
 }
 
 /**

@@ -9,7 +9,11 @@ export type {
 export type {
   ChunkPayload,
   EmbeddingSpace,
+  KeywordHit,
+  MetadataScalar,
+  MetadataValue,
   VectorCollectionInfo,
+  VectorEngineInfo,
   VectorFilter,
   VectorHit,
   VectorPoint,

@@ -14,11 +14,28 @@ export interface EmbeddingSpace {
   normalisation: 'l2';
 }
 
+/** A user metadata value: JSON (validated for size and depth on ingest). */
+export type MetadataValue =
+  | string
+  | number
+  | boolean
+  | null
+  | MetadataValue[]
+  | { [key: string]: MetadataValue };
+
 /** What every vector point carries besides its vector (Qdrant payload, or columns of the Postgres lite store). */
 export interface ChunkPayload {
   documentId: string;
   version: number;
   chunkIndex: number;
+  /** The knowledge base the document belongs to. */
+  knowledgeBase: string;
+  /** The document's file kind (`pdf`, `markdown`, ...). */
+  kind: string;
+  /** When the document version was registered (ISO 8601, UTC). */
+  createdAt: string;
+  /** The user metadata given on ingest (a JSON object; `{}` when none). */
+  metadata: Record<string, MetadataValue>;
   /** First and last page (1-based) the chunk's text comes from. */
   pageStart: number;
   pageEnd: number;
@@ -44,10 +61,30 @@ export interface VectorHit {
   payload: ChunkPayload;
 }
 
+/** A scalar a metadata filter compares with (equality; an array-valued field matches when it contains it). */
+export type MetadataScalar = string | number | boolean;
+
+/** Which points a search, count or delete concerns; all given conditions must hold. */
 export interface VectorFilter {
   documentId?: string | undefined;
   version?: number | undefined;
+  /** Any of these documents. */
+  documentIds?: readonly string[] | undefined;
+  /** Any of these knowledge bases. */
+  knowledgeBases?: readonly string[] | undefined;
+  /** Any of these file kinds. */
+  kinds?: readonly string[] | undefined;
+  /** Top-level metadata fields: the field equals the value, or any of the values of an array. */
+  metadata?: Readonly<Record<string, MetadataScalar | readonly MetadataScalar[]>> | undefined;
+  /** Documents registered at or after / before this instant (ISO 8601). */
+  createdAfter?: string | undefined;
+  createdBefore?: string | undefined;
+  /** Chunks overlapping these pages (1-based, inclusive; either bound may be open). */
+  pages?: { from?: number | undefined; to?: number | undefined } | undefined;
 }
+
+/** A keyword hit: `score` is the store's full-text relevance (higher is better; not comparable to cosine). */
+export type KeywordHit = VectorHit;
 
 export interface VectorSearchOptions {
   /** Hits to return (at most). */
@@ -64,6 +101,16 @@ export interface VectorCollectionInfo {
   points: number;
 }
 
+/** How a store searches vectors, for logs and `doctor`. */
+export interface VectorEngineInfo {
+  /** e.g. `pgvector 0.8.0 (HNSW, cosine)`, `exact scan`, `qdrant`. */
+  name: string;
+  /** Why this engine, and what a query costs with it. */
+  detail: string;
+  /** Points over all collections. */
+  points: number;
+}
+
 /**
  * Where chunk vectors live. Adapters: Postgres (lite) and Qdrant. Each embedding space has its own
  * collection, named from the space, so vectors of two models can never share one; deletes and counts span
@@ -77,6 +124,8 @@ export interface VectorStore {
   collectionOf(space: EmbeddingSpace): string;
   /** Every collection of this store (of any space), with its size and point count. */
   collections(): Promise<VectorCollectionInfo[]>;
+  /** The search engine in use and its cost, for logs and `doctor`. */
+  engine(): Promise<VectorEngineInfo>;
   /**
    * Writes points of one space; `wait` makes the write visible to searches before returning (Qdrant
    * `wait=true`). A vector of another size fails with `VECTOR_DIM_MISMATCH`; a missing collection with
@@ -104,5 +153,11 @@ export interface VectorStore {
     vector: readonly number[],
     options: VectorSearchOptions,
   ): Promise<VectorHit[]>;
+  /**
+   * Full-text search of the chunk texts (and heading paths) of the space's collection, best first: Postgres
+   * `tsvector` ranking in the lite store, a BM25-style sparse vector in Qdrant. Terms are OR-ed, so a chunk
+   * matching some of the query's words is still found; a query without searchable words has no hits.
+   */
+  keywordSearch(space: EmbeddingSpace, query: string, options: VectorSearchOptions): Promise<KeywordHit[]>;
   close(): Promise<void>;
 }

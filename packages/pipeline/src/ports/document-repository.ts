@@ -1,4 +1,4 @@
-import type { Stage, StageStatus, VersionStatus } from '@aegis/core';
+import type { MetadataValue, Stage, StageStatus, VersionStatus } from '@aegis/core';
 import type { Chunk } from '../chunk/chunk.ts';
 import type { BoundingBox, ExtractedPage, Paragraph, SourceKind } from '../extract/extracted-document.ts';
 
@@ -11,6 +11,10 @@ export interface RegisterRequest {
   mimeType: string;
   blobPath: string;
   createdBy?: string | undefined;
+  /** The knowledge base the document belongs to; created when new. Default `default`. */
+  knowledgeBase?: string | undefined;
+  /** User metadata (already validated), stored with the version and on every chunk. Default `{}`. */
+  metadata?: Record<string, MetadataValue> | undefined;
 }
 
 export interface Registration {
@@ -37,6 +41,9 @@ export interface VersionRecord {
   errorMessage: string | null;
   warnings: string[];
   plan: VersionPlan | null;
+  knowledgeBase: string;
+  metadata: Record<string, MetadataValue>;
+  createdAt: Date;
 }
 
 /** The memory check's estimate and plan for a version. */

@@ -1,5 +1,5 @@
 import type { EmbeddingSpace, VectorPoint } from '@aegis/core';
-import { AegisError, DEFAULT_KNOWLEDGE_BASE, qualifiedModel } from '@aegis/core';
+import { AegisError, qualifiedModel } from '@aegis/core';
 import type { EmbeddingBinding } from '../ports/document-repository.ts';
 import { stopIfCancelled } from './cancellation.ts';
 import { persistPaidWork } from './persist-paid-work.ts';
@@ -21,7 +21,7 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
       'DOCUMENT_NOT_FOUND',
       `document ${run.documentId} version ${run.version} does not exist`,
     );
-  const knowledgeBase = DEFAULT_KNOWLEDGE_BASE;
+  const { knowledgeBase } = version;
   const chunks = await deps.repository.loadChunks(run.documentId, run.version);
   const size = deps.options.embedBatchSize;
   const batchCount = Math.ceil(chunks.length / size);
@@ -83,6 +83,10 @@ export async function runEmbed(deps: PipelineDeps, run: StageRun): Promise<void>
         documentId: run.documentId,
         version: run.version,
         chunkIndex: chunk.index,
+        knowledgeBase,
+        kind: version.kind,
+        createdAt: version.createdAt.toISOString(),
+        metadata: version.metadata,
         pageStart: chunk.pageStart,
         pageEnd: chunk.pageEnd,
         source: version.displayName,

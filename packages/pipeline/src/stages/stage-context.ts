@@ -40,6 +40,8 @@ export interface PipelineOptions {
   maxPagesPerRange: number;
   /** How long a job waits for memory before it is tried again, in ms. Default 15000. */
   memoryRetryDelayMs: number;
+  /** Hybrid search: weights of the keyword and vector rankings (default 1, 1) and the fusion's k (default 60). */
+  search: { keywordWeight: number; vectorWeight: number; rrfK: number };
 }
 
 /** The ports every stage works through. No BullMQ, no config: the queue layer and apps wire these. */

@@ -84,6 +84,10 @@ beforeAll(async () => {
     text: 'hello',
     headingPath: [],
     embeddingModel: 'ollama:bge-m3',
+    knowledgeBase: 'default',
+    kind: 'text',
+    createdAt: '2026-01-01T00:00:00.000Z',
+    metadata: {},
   };
   await vectors.upsert(space, [
     { id: randomUUID(), vector: [1, 0, 0], payload: { ...payload, chunkIndex: 0 } },

@@ -1,4 +1,4 @@
-import { documentIdFor, STAGES } from '@aegis/core';
+import { DEFAULT_KNOWLEDGE_BASE, documentIdFor, STAGES } from '@aegis/core';
 import { createSecretMasker, type SecretMasker } from '@aegis/observability';
 import type { DocumentRepository, StageRunRecord, VersionPlan, VersionRecord } from '@aegis/pipeline';
 import type pg from 'pg';
@@ -23,11 +23,15 @@ interface VersionRow {
   error_message: string | null;
   warnings: string[];
   plan: VersionPlan | null;
+  knowledge_base: string;
+  metadata: VersionRecord['metadata'];
+  created_at: Date;
 }
 
 const VERSION_SELECT = `
 SELECT v.document_id, v.version, d.source_key, d.display_name, v.sha256, v.byte_size, v.kind, v.mime_type, v.blob_path,
-       v.page_count, v.status, v.error_code, v.error_message, v.warnings, v.plan
+       v.page_count, v.status, v.error_code, v.error_message, v.warnings, v.plan, d.knowledge_base, v.metadata,
+       v.created_at
   FROM document_versions v JOIN documents d ON d.id = v.document_id`;
 
 function toVersion(row: VersionRow): VersionRecord {
@@ -47,6 +51,9 @@ function toVersion(row: VersionRow): VersionRecord {
     errorMessage: row.error_message,
     warnings: row.warnings,
     plan: row.plan,
+    knowledgeBase: row.knowledge_base,
+    metadata: row.metadata,
+    createdAt: row.created_at,
   };
 }
 
@@ -79,17 +86,19 @@ function createUnmaskedRepository(pool: pg.Pool): DocumentRepository {
     async register(request) {
       return inTransaction(pool, async (client) => {
         // One registration per content at a time: 200 concurrent uploads of the same file give one document.
+        const knowledgeBase = request.knowledgeBase ?? DEFAULT_KNOWLEDGE_BASE;
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
-          `aegis:register:${request.sha256}`,
+          `aegis:register:${knowledgeBase}:${request.sha256}`,
         ]);
         const existing = await client.query<{
           document_id: string;
           version: number;
           status: VersionRecord['status'];
         }>(
-          `SELECT document_id, version, status FROM document_versions
-            WHERE sha256 = $1 AND status = ANY($2::text[]) ORDER BY created_at LIMIT 1`,
-          [request.sha256, LIVE_STATUSES],
+          `SELECT v.document_id, v.version, v.status FROM document_versions v JOIN documents d ON d.id = v.document_id
+            WHERE v.sha256 = $1 AND v.status = ANY($2::text[]) AND d.knowledge_base = $3
+            ORDER BY v.created_at LIMIT 1`,
+          [request.sha256, LIVE_STATUSES, knowledgeBase],
         );
         const found = existing.rows[0];
         if (found)
@@ -100,15 +109,18 @@ function createUnmaskedRepository(pool: pg.Pool): DocumentRepository {
             status: found.status,
           };
 
-        const documentId = documentIdFor(request.sourceKey);
+        await client.query('INSERT INTO knowledge_bases (name) VALUES ($1) ON CONFLICT (name) DO NOTHING', [
+          knowledgeBase,
+        ]);
+        const documentId = documentIdFor(request.sourceKey, knowledgeBase);
         await client.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
           `aegis:document:${documentId}`,
         ]);
         const document = await client.query<{ latest_version: number }>(
-          `INSERT INTO documents (id, source_key, display_name, created_by) VALUES ($1, $2, $3, $4)
+          `INSERT INTO documents (id, source_key, display_name, created_by, knowledge_base) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (id) DO UPDATE SET display_name = excluded.display_name, updated_at = now()
            RETURNING latest_version`,
-          [documentId, request.sourceKey, request.displayName, request.createdBy ?? null],
+          [documentId, request.sourceKey, request.displayName, request.createdBy ?? null, knowledgeBase],
         );
         const version = (document.rows[0]?.latest_version ?? 0) + 1;
         await client.query('UPDATE documents SET latest_version = $2, updated_at = now() WHERE id = $1', [
@@ -116,8 +128,8 @@ function createUnmaskedRepository(pool: pg.Pool): DocumentRepository {
           version,
         ]);
         await client.query(
-          `INSERT INTO document_versions (document_id, version, sha256, byte_size, kind, mime_type, blob_path)
-           VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+          `INSERT INTO document_versions (document_id, version, sha256, byte_size, kind, mime_type, blob_path, metadata)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
           [
             documentId,
             version,
@@ -126,6 +138,7 @@ function createUnmaskedRepository(pool: pg.Pool): DocumentRepository {
             request.kind,
             request.mimeType,
             request.blobPath,
+            JSON.stringify(request.metadata ?? {}),
           ],
         );
         await client.query(

@@ -1,14 +1,26 @@
-import type {
-  ChunkPayload,
-  EmbeddingSpace,
-  VectorFilter,
-  VectorHit,
-  VectorPoint,
-  VectorStore,
-} from '@aegis/core';
-import { collectionNameFor } from '@aegis/core';
+import type { EmbeddingSpace, VectorFilter, VectorHit, VectorPoint, VectorStore } from '@aegis/core';
+import { AegisError, collectionNameFor } from '@aegis/core';
 import type pg from 'pg';
+import {
+  cosineOperator,
+  detectVectorMode,
+  ensureHnswIndex,
+  literal,
+  type VectorMode,
+  vectorType,
+} from './pgvector.ts';
+import {
+  dotWithEncoded,
+  encodeVector,
+  POINT_COLUMNS,
+  type PointRow,
+  payloadOf,
+  vectorLiteral,
+} from './point-codec.ts';
+import { keywordSearch } from './postgres-keyword-search.ts';
+import { SqlParams } from './sql-params.ts';
 import { toStoreError } from './store-error.ts';
+import { filterSql } from './vector-filter-sql.ts';
 import {
   assertDimensions,
   assertValidDimensions,
@@ -25,29 +37,30 @@ export interface PostgresVectorStoreOptions {
   collection: string;
   /** Rows per multi-row upsert statement. Default 256. */
   upsertBatchSize?: number | undefined;
-  /** Rows fetched per round trip while scanning for a search. Default 1000. */
+  /** Rows fetched per round trip by the exact scan. Default 1000. */
   searchPageSize?: number | undefined;
+  /** Postgres text search configuration for keyword search (stemming, stop words). Default `english`. */
+  textSearchConfig?: string | undefined;
+  /** `auto` uses pgvector when the schema has it; `exact` always scans (benchmarks compare the two). Default `auto`. */
+  vectorMode?: 'auto' | 'exact' | undefined;
 }
 
 const STORE = 'postgres vector store';
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-/** `array_send(real[])`: ndim, flags, element type, then (size, lower bound) per dimension = 20 bytes for 1-D. */
-const ARRAY_HEADER_BYTES = 20;
-
-interface PointRow {
-  id: string;
-  document_id: string;
-  version: number;
-  chunk_index: number;
-  payload: Omit<ChunkPayload, 'documentId' | 'version' | 'chunkIndex'>;
-}
+/** The exact scan's measured cost on the reference machine (bench/retrieval, BENCHMARKS.md), for `doctor`. */
+export const EXACT_SCAN_MS_PER_100K_POINTS = 1_900;
 
 /**
  * The lite VectorStore: points in `vector_points`, one `vector_collections` row per embedding space.
  *
- * Vectors are L2-normalised on upsert, so a score is the dot product with the normalised query.
- * Search scans the candidate rows in keyset pages and scores them in JavaScript from the binary array
- * form (`array_send`), keeping only the best `offset + limit`: memory stays bounded by one page.
+ * - **pgvector** (when the migration found the extension): vectors in an `embedding vector` column with one
+ *   partial HNSW index (cosine) per collection, searched with iterative index scans so filters never shorten
+ *   the answer; a filtered search that still comes back short is redone exactly inside Postgres.
+ * - **exact** (otherwise): vectors as big-endian float32 bytes, scanned in keyset pages (filters applied in
+ *   SQL) and scored in JavaScript from base64, keeping only the best `offset + limit`: memory stays bounded by
+ *   one page, and the cost is linear in the points of the collection (stated by `engine()`).
+ *
+ * Keyword search is Postgres full text (`tsvector` + GIN) in both modes. Vectors are L2-normalised on upsert.
  * Every method is idempotent; `wait` is accepted and ignored because a committed row is already visible.
  */
 export function createPostgresVectorStore(options: PostgresVectorStoreOptions): VectorStore {
@@ -55,8 +68,12 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
   const base = options.collection;
   const upsertBatchSize = options.upsertBatchSize ?? 256;
   const searchPageSize = options.searchPageSize ?? 1000;
+  const textConfig = options.textSearchConfig ?? 'english';
+  if (!/^[a-z_]{1,63}$/.test(textConfig))
+    throw new AegisError('CONFIG_INVALID', `text search configuration "${textConfig}" is not a plain name`);
   // A collection's size never changes once created, so one lookup per collection and process is enough.
   const knownDimensions = new Map<string, number>();
+  let mode: Promise<VectorMode> | undefined;
 
   async function run<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -64,6 +81,16 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     } catch (error) {
       throw toStoreError(error, STORE, operation);
     }
+  }
+
+  function vectorMode(): Promise<VectorMode> {
+    if (options.vectorMode === 'exact')
+      return Promise.resolve({ kind: 'exact', reason: 'the exact scan was chosen (vectorMode: exact)' });
+    mode ??= detectVectorMode(pool).catch((error: unknown) => {
+      mode = undefined;
+      throw error;
+    });
+    return mode;
   }
 
   function collectionOf(space: EmbeddingSpace): string {
@@ -93,7 +120,13 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     );
     return result.rows.map((row) => row.name);
   }
-  const inOwn = 'collection = ANY($1::text[])';
+
+  async function deleteWhere(condition: string, values: unknown[]): Promise<void> {
+    await pool.query(`DELETE FROM vector_points WHERE collection = ANY($1::text[]) AND ${condition}`, [
+      await ownCollections(),
+      ...values,
+    ]);
+  }
 
   return {
     kind: 'postgres',
@@ -113,6 +146,9 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
         if (existing !== undefined && existing !== space.dimensions) {
           throw dimensionMismatch(collection, existing, space.dimensions);
         }
+        const current = await vectorMode();
+        if (current.kind === 'pgvector')
+          await ensureHnswIndex(pool, current.schema, collection, space.dimensions);
       });
     },
 
@@ -131,6 +167,31 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
       });
     },
 
+    engine() {
+      return run('engine', async () => {
+        const current = await vectorMode();
+        const { rows } = await pool.query<{ points: string }>(
+          'SELECT count(*) AS points FROM vector_points WHERE collection = ANY($1::text[])',
+          [await ownCollections()],
+        );
+        const points = Number(rows[0]?.points ?? 0);
+        if (current.kind === 'pgvector')
+          return {
+            name: `pgvector ${current.version} (HNSW, cosine)`,
+            detail: `${points} points; one HNSW index per collection, iterative scans under filters`,
+            points,
+          };
+        const estimate = Math.round((points / 100_000) * EXACT_SCAN_MS_PER_100K_POINTS);
+        return {
+          name: 'exact scan',
+          detail:
+            `${current.reason}; ${points} points, so a vector query reads them all: about ${estimate} ms ` +
+            `(${EXACT_SCAN_MS_PER_100K_POINTS} ms per 100k points of 1024 dimensions measured); install pgvector to index them`,
+          points,
+        };
+      });
+    },
+
     upsert(space, points) {
       return run('upsert', async () => {
         if (points.length === 0) return;
@@ -142,22 +203,25 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
           dimensions,
           collection,
         );
+        const current = await vectorMode();
         // Last write wins within a call, as in Qdrant; one statement may not update the same row twice.
         const unique = [...new Map(points.map((point) => [point.id, point])).values()];
         for (let start = 0; start < unique.length; start += upsertBatchSize) {
-          await upsertBatch(pool, collection, unique.slice(start, start + upsertBatchSize));
+          await upsertBatch(
+            pool,
+            collection,
+            textConfig,
+            current,
+            unique.slice(start, start + upsertBatchSize),
+          );
         }
       });
     },
 
     deleteVersion(documentId, version) {
-      return run('deleteVersion', async () => {
-        await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version = $3`, [
-          await ownCollections(),
-          documentId,
-          version,
-        ]);
-      });
+      return run('deleteVersion', () =>
+        deleteWhere('document_id = $2 AND version = $3', [documentId, version]),
+      );
     },
 
     deleteChunksFrom(documentId, version, fromChunkIndex) {
@@ -170,30 +234,23 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     },
 
     deleteOtherVersions(documentId, keepVersion) {
-      return run('deleteOtherVersions', async () => {
-        await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version <> $3`, [
-          await ownCollections(),
-          documentId,
-          keepVersion,
-        ]);
-      });
+      return run('deleteOtherVersions', () =>
+        deleteWhere('document_id = $2 AND version <> $3', [documentId, keepVersion]),
+      );
     },
 
     deleteDocument(documentId) {
-      return run('deleteDocument', async () => {
-        await pool.query(`DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2`, [
-          await ownCollections(),
-          documentId,
-        ]);
-      });
+      return run('deleteDocument', () => deleteWhere('document_id = $2', [documentId]));
     },
 
     count(filter) {
       return run('count', async () => {
-        const where = filterClause(filter, 2);
+        const params = new SqlParams();
+        const collections = params.add(await ownCollections());
+        const where = filterSql(filter, params);
         const result = await pool.query<{ count: string }>(
-          `SELECT count(*) AS count FROM vector_points WHERE ${inOwn}${where.sql}`,
-          [await ownCollections(), ...where.values],
+          `SELECT count(*) AS count FROM vector_points p WHERE p.collection = ANY(${collections}::text[])${where}`,
+          params.values,
         );
         return Number(result.rows[0]?.count ?? 0);
       });
@@ -206,9 +263,21 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
         const dimensions = await readDimensions(collection);
         if (dimensions === undefined) return [];
         assertDimensions([vector], dimensions, collection);
-        const query = l2Normalise(vector);
-        const best = await scanTopK(collection, query, offset + limit, filter);
+        const current = await vectorMode();
+        if (current.kind === 'pgvector')
+          return pgvectorSearch(current, collection, dimensions, vector, limit, offset, filter);
+        const best = await scanTopK(collection, l2Normalise(vector), offset + limit, filter);
         return hydrate(collection, best.slice(offset));
+      });
+    },
+
+    keywordSearch(space, query, { limit, offset = 0, filter }) {
+      return run('keywordSearch', async () => {
+        if (limit <= 0 || query.trim() === '') return [];
+        const collection = collectionOf(space);
+        if ((await readDimensions(collection)) === undefined) return [];
+        const rows = await keywordSearch(pool, { collection, textConfig, query, limit, offset, filter });
+        return rows.map((row) => ({ id: row.id, score: row.score, payload: payloadOf(row) }));
       });
     },
 
@@ -225,16 +294,19 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     filter: VectorFilter | undefined,
   ): Promise<{ score: number; item: string }[]> {
     const top = new TopK<string>(keep);
-    const where = filterClause(filter, 4);
+    const queryVector = Float64Array.from(query);
     let after = NIL_UUID;
     for (;;) {
-      const page = await pool.query<{ id: string; vector: Buffer }>(
-        `SELECT id, array_send(vector) AS vector FROM vector_points
-          WHERE collection = $1 AND id > $2${where.sql}
-          ORDER BY id LIMIT $3`,
-        [collection, after, searchPageSize, ...where.values],
+      const params = new SqlParams();
+      const where = `p.collection = ${params.add(collection)} AND p.id > ${params.add(after)}`;
+      const filters = filterSql(filter, params);
+      const page = await pool.query<{ id: string; vector: string }>(
+        `SELECT p.id, encode(p.vector_f32, 'base64') AS vector FROM vector_points p
+          WHERE ${where} AND p.vector_f32 IS NOT NULL${filters}
+          ORDER BY p.id LIMIT ${params.add(searchPageSize)}`,
+        params.values,
       );
-      for (const row of page.rows) top.offer(dotWithBinaryArray(row.vector, query), row.id);
+      for (const row of page.rows) top.offer(dotWithEncoded(row.vector, queryVector), row.id);
       const last = page.rows.at(-1);
       if (last === undefined || page.rows.length < searchPageSize) break;
       after = last.id;
@@ -245,8 +317,7 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
   async function hydrate(collection: string, best: { score: number; item: string }[]): Promise<VectorHit[]> {
     if (best.length === 0) return [];
     const result = await pool.query<PointRow>(
-      `SELECT id, document_id, version, chunk_index, payload FROM vector_points
-        WHERE collection = $1 AND id = ANY($2::uuid[])`,
+      `SELECT ${POINT_COLUMNS} FROM vector_points p WHERE p.collection = $1 AND p.id = ANY($2::uuid[])`,
       [collection, best.map((entry) => entry.item)],
     );
     const rows = new Map(result.rows.map((row) => [row.id, row]));
@@ -258,76 +329,146 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     }
     return hits;
   }
+
+  /**
+   * Nearest points through the collection's HNSW index. pgvector 0.8's iterative scan keeps walking the graph
+   * while filters reject candidates (`relaxed_order`, so the rows are re-sorted here). A short answer is
+   * redone by an exact scan inside Postgres (index scans off), so neither a filter nor the approximate graph
+   * makes the answer shorter than the matching points allow.
+   */
+  async function pgvectorSearch(
+    current: Extract<VectorMode, { kind: 'pgvector' }>,
+    collection: string,
+    dimensions: number,
+    vector: readonly number[],
+    limit: number,
+    offset: number,
+    filter: VectorFilter | undefined,
+  ): Promise<VectorHit[]> {
+    const type = vectorType(current.schema, dimensions);
+    const operator = cosineOperator(current.schema);
+    const params = new SqlParams();
+    const query = params.add(vectorLiteral(vector));
+    const filters = filterSql(filter, params);
+    const statement = `WITH nearest AS MATERIALIZED (
+        SELECT p.id, (p.embedding::${type}) ${operator} ${query}::${type} AS distance FROM vector_points p
+         WHERE p.collection = ${literal(collection)} AND p.embedding IS NOT NULL${filters}
+         ORDER BY (p.embedding::${type}) ${operator} ${query}::${type}
+         LIMIT ${params.add(limit)} OFFSET ${params.add(offset)})
+      SELECT ${POINT_COLUMNS}, 1 - n.distance AS score FROM nearest n
+        JOIN vector_points p ON p.collection = ${literal(collection)} AND p.id = n.id
+       ORDER BY n.distance, p.id`;
+    const iterative = versionAtLeast(current.version, 0, 8);
+    const attempt = async (exact: boolean) => {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(40, offset + limit))}`);
+        if (iterative) await client.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'");
+        if (exact) await client.query('SET LOCAL enable_indexscan = off');
+        const result = await client.query<PointRow & { score: number }>(statement, params.values);
+        await client.query('COMMIT');
+        return result.rows;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    };
+    let rows = await attempt(false);
+    // Short: the ranking really ends here (few or filtered-out points), or the graph walk missed live points
+    // (filters beyond what iterative scanning covers, or nodes cut off by deleted neighbours until VACUUM).
+    // Either way the exact answer is one scan of the matching rows inside Postgres.
+    if (rows.length < limit) rows = await attempt(true);
+    return rows.map((row) => ({ id: row.id, score: Number(row.score), payload: payloadOf(row) }));
+  }
 }
 
-async function upsertBatch(pool: pg.Pool, collection: string, points: readonly VectorPoint[]): Promise<void> {
-  const ids: string[] = [];
-  const documentIds: string[] = [];
-  const versions: number[] = [];
-  const chunkIndexes: number[] = [];
-  const vectors: string[] = [];
-  const payloads: string[] = [];
+async function upsertBatch(
+  pool: pg.Pool,
+  collection: string,
+  textConfig: string,
+  mode: VectorMode,
+  points: readonly VectorPoint[],
+): Promise<void> {
+  const columns = {
+    id: [] as string[],
+    documentId: [] as string[],
+    version: [] as number[],
+    chunkIndex: [] as number[],
+    knowledgeBase: [] as string[],
+    kind: [] as string[],
+    createdAt: [] as string[],
+    pageStart: [] as number[],
+    pageEnd: [] as number[],
+    metadata: [] as string[],
+    payload: [] as string[],
+    vector: [] as string[],
+  };
   for (const point of points) {
-    const { documentId, version, chunkIndex, ...rest } = point.payload;
-    ids.push(point.id);
-    documentIds.push(documentId);
-    versions.push(version);
-    chunkIndexes.push(chunkIndex);
-    // Array literal text: node-postgres has no binary parameters, and one text[] keeps it one statement.
-    vectors.push(`{${l2Normalise(point.vector).map(toFloat32).join(',')}}`);
-    payloads.push(JSON.stringify(rest));
+    const p = point.payload;
+    columns.id.push(point.id);
+    columns.documentId.push(p.documentId);
+    columns.version.push(p.version);
+    columns.chunkIndex.push(p.chunkIndex);
+    columns.knowledgeBase.push(p.knowledgeBase);
+    columns.kind.push(p.kind);
+    columns.createdAt.push(p.createdAt);
+    columns.pageStart.push(p.pageStart);
+    columns.pageEnd.push(p.pageEnd);
+    columns.metadata.push(JSON.stringify(p.metadata));
+    columns.payload.push(
+      JSON.stringify({
+        source: p.source,
+        text: p.text,
+        headingPath: p.headingPath,
+        embeddingModel: p.embeddingModel,
+      }),
+    );
+    columns.vector.push(
+      mode.kind === 'pgvector' ? vectorLiteral(point.vector) : encodeVector(point.vector).toString('base64'),
+    );
   }
+  const vectorColumn = mode.kind === 'pgvector' ? 'embedding' : 'vector_f32';
+  const vectorValue =
+    mode.kind === 'pgvector'
+      ? `t.vector::"${mode.schema.replaceAll('"', '""')}".vector`
+      : "decode(t.vector, 'base64')";
   await pool.query(
-    `INSERT INTO vector_points (collection, id, document_id, version, chunk_index, vector, payload)
-     SELECT $1, id, document_id, version, chunk_index, vector::real[], payload::jsonb
-       FROM unnest($2::uuid[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[])
-         AS t(id, document_id, version, chunk_index, vector, payload)
+    `INSERT INTO vector_points (collection, id, document_id, version, chunk_index, knowledge_base, kind, created_at,
+                                page_start, page_end, metadata, text_config, payload, ${vectorColumn})
+     SELECT $1, t.id, t.document_id, t.version, t.chunk_index, t.knowledge_base, t.kind, t.created_at,
+            t.page_start, t.page_end, t.metadata::jsonb, $2::regconfig, t.payload::jsonb, ${vectorValue}
+       FROM unnest($3::uuid[], $4::text[], $5::int[], $6::int[], $7::text[], $8::text[], $9::timestamptz[],
+                   $10::int[], $11::int[], $12::text[], $13::text[], $14::text[])
+         AS t(id, document_id, version, chunk_index, knowledge_base, kind, created_at, page_start, page_end,
+              metadata, payload, vector)
      ON CONFLICT (collection, id) DO UPDATE SET
-       document_id = EXCLUDED.document_id,
-       version = EXCLUDED.version,
-       chunk_index = EXCLUDED.chunk_index,
-       vector = EXCLUDED.vector,
-       payload = EXCLUDED.payload`,
-    [collection, ids, documentIds, versions, chunkIndexes, vectors, payloads],
+       document_id = EXCLUDED.document_id, version = EXCLUDED.version, chunk_index = EXCLUDED.chunk_index,
+       knowledge_base = EXCLUDED.knowledge_base, kind = EXCLUDED.kind, created_at = EXCLUDED.created_at,
+       page_start = EXCLUDED.page_start, page_end = EXCLUDED.page_end, metadata = EXCLUDED.metadata,
+       text_config = EXCLUDED.text_config, payload = EXCLUDED.payload, ${vectorColumn} = EXCLUDED.${vectorColumn}`,
+    [
+      collection,
+      textConfig,
+      columns.id,
+      columns.documentId,
+      columns.version,
+      columns.chunkIndex,
+      columns.knowledgeBase,
+      columns.kind,
+      columns.createdAt,
+      columns.pageStart,
+      columns.pageEnd,
+      columns.metadata,
+      columns.payload,
+      columns.vector,
+    ],
   );
 }
 
-/** Smallest positive normal float32; Postgres refuses smaller magnitudes for `real` as out of range. */
-const FLOAT32_MIN_NORMAL = 1.1754943508222875e-38;
-
-/** The float32 a component is stored as; magnitudes below float32's normal range become 0. */
-function toFloat32(value: number): number {
-  return Math.abs(value) < FLOAT32_MIN_NORMAL ? 0 : Math.fround(value);
-}
-
-/** Dot product of the query with `array_send(real[])` output: a header, then (length int4, float4) per element, big-endian. */
-function dotWithBinaryArray(bytes: Buffer, query: readonly number[]): number {
-  let sum = 0;
-  let offset = ARRAY_HEADER_BYTES + 4;
-  for (let index = 0; index < query.length; index += 1) {
-    sum += bytes.readFloatBE(offset) * (query[index] ?? 0);
-    offset += 8;
-  }
-  return sum;
-}
-
-function filterClause(
-  filter: VectorFilter | undefined,
-  firstParameter: number,
-): { sql: string; values: (string | number)[] } {
-  let sql = '';
-  const values: (string | number)[] = [];
-  if (filter?.documentId !== undefined) {
-    values.push(filter.documentId);
-    sql += ` AND document_id = $${firstParameter + values.length - 1}`;
-  }
-  if (filter?.version !== undefined) {
-    values.push(filter.version);
-    sql += ` AND version = $${firstParameter + values.length - 1}`;
-  }
-  return { sql, values };
-}
-
-function payloadOf(row: PointRow): ChunkPayload {
-  return { ...row.payload, documentId: row.document_id, version: row.version, chunkIndex: row.chunk_index };
+function versionAtLeast(version: string, major: number, minor: number): boolean {
+  const [a = 0, b = 0] = version.split('.').map(Number);
+  return a > major || (a === major && b >= minor);
 }

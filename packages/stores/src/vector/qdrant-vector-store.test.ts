@@ -79,6 +79,10 @@ function points(count: number): VectorPoint[] {
       text: 't',
       headingPath: [],
       embeddingModel: 'm',
+      knowledgeBase: 'default',
+      kind: 'pdf',
+      createdAt: '2026-01-01T00:00:00.000Z',
+      metadata: {},
     },
   }));
 }
@@ -101,11 +105,20 @@ describe('createQdrantVectorStore', () => {
     expect(calls.filter((call) => call.method === 'createPayloadIndex').map((call) => call.args[1])).toEqual([
       { field_name: 'documentId', field_schema: 'keyword', wait: true },
       { field_name: 'version', field_schema: 'integer', wait: true },
+      { field_name: 'knowledgeBase', field_schema: { type: 'keyword', is_tenant: true }, wait: true },
+      { field_name: 'kind', field_schema: 'keyword', wait: true },
+      { field_name: 'createdAt', field_schema: 'datetime', wait: true },
+      { field_name: 'pageStart', field_schema: 'integer', wait: true },
+      { field_name: 'pageEnd', field_schema: 'integer', wait: true },
     ]);
   });
 
   it('leaves an existing collection and its indexes alone', async () => {
-    const { client, calls } = fakeClient({ exists: true, size: 4, indexed: ['documentId', 'version'] });
+    const { client, calls } = fakeClient({
+      exists: true,
+      size: 4,
+      indexed: ['documentId', 'version', 'knowledgeBase', 'kind', 'createdAt', 'pageStart', 'pageEnd'],
+    });
     await createQdrantVectorStore({ ...base, client }).ensureSpace(S4);
     expect(calls.map((call) => call.method)).toEqual(['collectionExists', 'getCollection']);
   });
@@ -142,7 +155,12 @@ describe('createQdrantVectorStore', () => {
     const [first] = (upserts[0] as { points: { id: string; vector: unknown; payload: unknown }[] }).points;
     expect(first?.id).toBe('00000000-0000-0000-0000-000000000000');
     expect(first?.payload).toMatchObject({ documentId: 'd', version: 1, chunkIndex: 0 });
-    expect(first?.vector).toEqual({ dense: [1, 0, 0, 1].map((value) => value / Math.SQRT2) });
+    const vector = first?.vector as { dense: number[]; text: { indices: number[]; values: number[] } };
+    expect(vector.dense).toEqual([1, 0, 0, 1].map((value) => value / Math.SQRT2));
+    // The BM25 side: the terms of the text (stop words out, stems in), each with a saturated tf weight.
+    const sparse = vector.text;
+    expect(sparse.indices.length).toBe(1);
+    expect(sparse.values[0]).toBeGreaterThan(0);
 
     calls.length = 0;
     await store.upsert(S4, points(10), { wait: false });
@@ -211,9 +229,68 @@ describe('createQdrantVectorStore', () => {
           text: 't',
           headingPath: ['h'],
           embeddingModel: 'm',
+          knowledgeBase: 'default',
+          kind: '',
+          createdAt: '',
+          metadata: {},
         },
       },
     ]);
+  });
+
+  it('translates every filter to payload conditions, indexes filtered metadata, and searches keywords by BM25', async () => {
+    const { client, calls } = fakeClient({ exists: true, size: 4 });
+    const store = createQdrantVectorStore({ ...base, client });
+    await store.keywordSearch(S4, 'The compilers compiled', {
+      limit: 5,
+      filter: {
+        knowledgeBases: ['kb1', 'kb2'],
+        documentIds: ['d1'],
+        kinds: ['pdf'],
+        metadata: { team: ['red', 'blue'], year: 2024, ok: true, ratio: 0.5 },
+        createdAfter: '2025-01-01T00:00:00Z',
+        createdBefore: '2026-01-01T00:00:00Z',
+        pages: { from: 2, to: 9 },
+      },
+    });
+    const request = calls.find((call) => call.method === 'query')?.args[1] as {
+      query: { indices: number[]; values: number[] };
+      using: string;
+      filter: unknown;
+    };
+    expect(request.using).toBe('text');
+    // "the" is a stop word; "compilers" and "compiled" share the stem "compil".
+    expect(request.query.indices.length).toBe(1);
+    expect(request.query.values).toEqual([1]);
+    expect(request.filter).toEqual({
+      must: [
+        { key: 'documentId', match: { any: ['d1'] } },
+        { key: 'knowledgeBase', match: { any: ['kb1', 'kb2'] } },
+        { key: 'kind', match: { any: ['pdf'] } },
+        { key: 'createdAt', range: { gte: '2025-01-01T00:00:00Z', lt: '2026-01-01T00:00:00Z' } },
+        { key: 'pageEnd', range: { gte: 2 } },
+        { key: 'pageStart', range: { lte: 9 } },
+        {
+          should: [
+            { key: 'metadata.team', match: { value: 'red' } },
+            { key: 'metadata.team', match: { value: 'blue' } },
+          ],
+        },
+        { should: [{ key: 'metadata.year', match: { value: 2024 } }] },
+        { should: [{ key: 'metadata.ok', match: { value: true } }] },
+        { should: [{ key: 'metadata.ratio', range: { gte: 0.5, lte: 0.5 } }] },
+      ],
+    });
+    expect(calls.filter((call) => call.method === 'createPayloadIndex').map((call) => call.args[1])).toEqual([
+      { field_name: 'metadata.team', field_schema: 'keyword', wait: true },
+      { field_name: 'metadata.year', field_schema: 'integer', wait: true },
+      { field_name: 'metadata.ok', field_schema: 'bool', wait: true },
+      { field_name: 'metadata.ratio', field_schema: 'float', wait: true },
+    ]);
+    expect(await store.keywordSearch(S4, 'the and of', { limit: 5 })).toEqual([]);
+    await expect(
+      store.search(S4, [1, 0, 0, 0], { limit: 1, filter: { metadata: { 'bad field': 'x' } } }),
+    ).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
   });
 
   it('treats a missing collection as empty for reads and deletes', async () => {

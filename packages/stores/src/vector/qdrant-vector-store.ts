@@ -1,6 +1,15 @@
-import type { ChunkPayload, EmbeddingSpace, VectorFilter, VectorHit, VectorStore } from '@aegis/core';
+import type {
+  ChunkPayload,
+  EmbeddingSpace,
+  MetadataScalar,
+  VectorFilter,
+  VectorHit,
+  VectorStore,
+} from '@aegis/core';
 import { AegisError, collectionNameFor, isAegisError } from '@aegis/core';
 import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import { documentSparseVector, querySparseVector } from './bm25-sparse.ts';
+import { assertMetadataField } from './vector-filter-sql.ts';
 import {
   assertDimensions,
   assertValidDimensions,
@@ -38,11 +47,20 @@ export interface QdrantVectorStoreOptions {
   client?: QdrantApi | undefined;
 }
 
-/** Payload fields the store filters on; each gets a payload index so filtered search and delete stay fast. */
-const PAYLOAD_INDEXES = [
+/**
+ * Payload fields the store filters on; each gets a payload index so filtered search and delete stay fast.
+ * `knowledgeBase` is a tenant index: Qdrant keeps each base's points together. Metadata fields get an index
+ * of their value's type the first time a search filters on them.
+ */
+const PAYLOAD_INDEXES: ReadonlyArray<{ field: keyof ChunkPayload; schema: Schemas['PayloadFieldSchema'] }> = [
   { field: 'documentId', schema: 'keyword' },
   { field: 'version', schema: 'integer' },
-] as const satisfies readonly { field: keyof ChunkPayload; schema: Schemas['PayloadSchemaType'] }[];
+  { field: 'knowledgeBase', schema: { type: 'keyword', is_tenant: true } },
+  { field: 'kind', schema: 'keyword' },
+  { field: 'createdAt', schema: 'datetime' },
+  { field: 'pageStart', schema: 'integer' },
+  { field: 'pageEnd', schema: 'integer' },
+];
 
 /** The dense vector's name in every collection (a named vector, so a sparse text vector can sit beside it). */
 export const DENSE_VECTOR = 'dense';
@@ -82,6 +100,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
     });
   // A collection's vector size never changes, so one lookup per collection and process is enough.
   const knownDimensions = new Map<string, number>();
+  const indexedMetadata = new Set<string>();
 
   async function run<T>(operation: string, work: () => Promise<T>): Promise<T> {
     try {
@@ -183,7 +202,12 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
             points: batch.map((point) => ({
               id: point.id,
               // Qdrant normalises for cosine itself; doing it here too refuses zero vectors like the lite store.
-              vector: { [DENSE_VECTOR]: l2Normalise(point.vector) },
+              vector: {
+                [DENSE_VECTOR]: l2Normalise(point.vector),
+                [TEXT_VECTOR]: documentSparseVector(
+                  `${point.payload.text}\n${point.payload.headingPath.join('\n')}`,
+                ),
+              },
               payload: { ...point.payload },
             })),
           });
@@ -241,17 +265,31 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
         const dimensions = await readDimensions(collection);
         if (dimensions === undefined) return [];
         assertDimensions([vector], dimensions, collection);
-        const qdrantFilter = toQdrantFilter(filter);
-        const response = await client.query(collection, {
-          query: l2Normalise(vector),
-          using: DENSE_VECTOR,
-          limit,
-          ...(offset > 0 ? { offset } : {}),
-          with_payload: true,
-          with_vector: false,
-          ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
-        });
-        return response.points.map(toHit);
+        return queryPoints(collection, l2Normalise(vector), DENSE_VECTOR, { limit, offset, filter });
+      });
+    },
+
+    keywordSearch(space, query, { limit, offset = 0, filter }) {
+      return run('keywordSearch', async () => {
+        if (limit <= 0) return [];
+        const sparse = querySparseVector(query);
+        if (sparse === undefined) return [];
+        const collection = collectionOf(space);
+        if ((await readDimensions(collection)) === undefined) return [];
+        return queryPoints(collection, sparse, TEXT_VECTOR, { limit, offset, filter });
+      });
+    },
+
+    engine() {
+      return run('engine', async () => {
+        const collections = await ownCollections();
+        let points = 0;
+        for (const name of collections) points += (await client.count(name, { exact: true })).count;
+        return {
+          name: 'qdrant (HNSW, cosine; BM25 sparse vectors)',
+          detail: `${points} points in ${collections.length} collection(s)`,
+          points,
+        };
       });
     },
 
@@ -259,6 +297,51 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
       // The REST client keeps no connection that needs closing (fetch with keep-alive).
     },
   };
+
+  /** One ranked query of a named vector (dense or sparse) with the filter, payloads included. */
+  async function queryPoints(
+    collection: string,
+    query: number[] | { indices: number[]; values: number[] },
+    using: string,
+    window: { limit: number; offset: number; filter: VectorFilter | undefined },
+  ): Promise<VectorHit[]> {
+    const qdrantFilter = toQdrantFilter(window.filter);
+    await indexMetadataFields(collection, window.filter);
+    const response = await client.query(collection, {
+      query,
+      using,
+      limit: window.limit,
+      ...(window.offset > 0 ? { offset: window.offset } : {}),
+      with_payload: true,
+      with_vector: false,
+      ...(qdrantFilter === undefined ? {} : { filter: qdrantFilter }),
+    });
+    return response.points.map(toHit);
+  }
+
+  /** A payload index per filtered metadata field, of its value's type, created once per collection. */
+  async function indexMetadataFields(collection: string, filter: VectorFilter | undefined): Promise<void> {
+    for (const [field, wanted] of Object.entries(filter?.metadata ?? {})) {
+      const sample = (Array.isArray(wanted) ? wanted[0] : wanted) as MetadataScalar | undefined;
+      if (sample === undefined) continue;
+      const schema: Schemas['PayloadSchemaType'] =
+        typeof sample === 'string'
+          ? 'keyword'
+          : typeof sample === 'boolean'
+            ? 'bool'
+            : Number.isInteger(sample)
+              ? 'integer'
+              : 'float';
+      const key = `${collection}\u0000metadata.${field}\u0000${schema}`;
+      if (indexedMetadata.has(key)) continue;
+      await client.createPayloadIndex(collection, {
+        field_name: `metadata.${field}`,
+        field_schema: schema,
+        wait: true,
+      });
+      indexedMetadata.add(key);
+    }
+  }
 }
 
 function matchDocument(documentId: string): Schemas['FieldCondition'] {
@@ -270,10 +353,40 @@ function matchVersion(version: number): Schemas['FieldCondition'] {
 }
 
 function toQdrantFilter(filter: VectorFilter | undefined): Schemas['Filter'] | undefined {
-  const must: Schemas['FieldCondition'][] = [];
-  if (filter?.documentId !== undefined) must.push(matchDocument(filter.documentId));
-  if (filter?.version !== undefined) must.push(matchVersion(filter.version));
+  if (filter === undefined) return undefined;
+  const must: Array<Schemas['FieldCondition'] | Schemas['Filter']> = [];
+  if (filter.documentId !== undefined) must.push(matchDocument(filter.documentId));
+  if (filter.version !== undefined) must.push(matchVersion(filter.version));
+  const any = (key: string, values: readonly string[] | undefined) => {
+    if (values !== undefined) must.push({ key, match: { any: [...values] } });
+  };
+  any('documentId', filter.documentIds);
+  any('knowledgeBase', filter.knowledgeBases);
+  any('kind', filter.kinds);
+  if (filter.createdAfter !== undefined || filter.createdBefore !== undefined)
+    must.push({
+      key: 'createdAt',
+      range: {
+        ...(filter.createdAfter === undefined ? {} : { gte: filter.createdAfter }),
+        ...(filter.createdBefore === undefined ? {} : { lt: filter.createdBefore }),
+      },
+    });
+  if (filter.pages?.from !== undefined) must.push({ key: 'pageEnd', range: { gte: filter.pages.from } });
+  if (filter.pages?.to !== undefined) must.push({ key: 'pageStart', range: { lte: filter.pages.to } });
+  for (const [field, wanted] of Object.entries(filter.metadata ?? {})) {
+    assertMetadataField(field);
+    const values = (Array.isArray(wanted) ? wanted : [wanted]) as MetadataScalar[];
+    // An array-valued payload field matches when any element matches, as in the lite store.
+    const key = `metadata.${field}`;
+    must.push({ should: values.map((value) => metadataCondition(key, value)) });
+  }
   return must.length === 0 ? undefined : { must };
+}
+
+function metadataCondition(key: string, value: MetadataScalar): Schemas['FieldCondition'] {
+  if (typeof value === 'number' && !Number.isInteger(value))
+    return { key, range: { gte: value, lte: value } };
+  return { key, match: { value } };
 }
 
 function vectorSizeOf(info: Schemas['CollectionInfo'], collection: string): number {
@@ -292,6 +405,7 @@ function vectorSizeOf(info: Schemas['CollectionInfo'], collection: string): numb
 
 function toHit(point: Schemas['ScoredPoint']): VectorHit {
   const payload = (point.payload ?? {}) as Record<string, unknown>;
+  const metadata = payload.metadata;
   return {
     id: String(point.id),
     score: point.score,
@@ -299,6 +413,13 @@ function toHit(point: Schemas['ScoredPoint']): VectorHit {
       documentId: String(payload.documentId ?? ''),
       version: Number(payload.version ?? 0),
       chunkIndex: Number(payload.chunkIndex ?? 0),
+      knowledgeBase: String(payload.knowledgeBase ?? 'default'),
+      kind: String(payload.kind ?? ''),
+      createdAt: String(payload.createdAt ?? ''),
+      metadata:
+        typeof metadata === 'object' && metadata !== null && !Array.isArray(metadata)
+          ? (metadata as ChunkPayload['metadata'])
+          : {},
       pageStart: Number(payload.pageStart ?? 0),
       pageEnd: Number(payload.pageEnd ?? 0),
       source: String(payload.source ?? ''),
