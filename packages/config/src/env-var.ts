@@ -9,6 +9,7 @@ export type EnvGroup =
   | 'Search'
   | 'LLM routing'
   | 'Ollama (local models)'
+  | 'Static embeddings (in process)'
   | 'Cloud providers: OpenAI'
   | 'Cloud providers: DashScope'
   | 'Cloud providers: Groq'

@@ -24,6 +24,7 @@ export {
 } from './jobs/stages.ts';
 export type { Dependency } from './outage.ts';
 export { outageOf } from './outage.ts';
+export { METADATA_LIMITS, parseMetadata, validateMetadata } from './metadata.ts';
 export type {
   ChunkPayload,
   EmbeddingSpace,

@@ -10,6 +10,7 @@ export const DEFAULT_PRICE_TABLE: PriceTable = {
   currency: 'USD',
   models: {
     'ollama:*': { inputPerMillion: '0', outputPerMillion: '0' },
+    'static:*': { inputPerMillion: '0', outputPerMillion: '0' },
     'openai:gpt-4o': {
       inputPerMillion: '2.50',
       cachedInputPerMillion: '1.25',

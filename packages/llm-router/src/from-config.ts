@@ -12,6 +12,11 @@ import { type PriceTable, parsePriceTable } from './prices.ts';
 import { createOllamaProvider } from './providers/ollama-provider.ts';
 import { createOpenAiCompatibleProvider } from './providers/openai-compatible-provider.ts';
 import type { ProviderAdapter } from './providers/provider.ts';
+import { createStaticEmbeddingProvider } from './providers/static-embedding/static-embedding-provider.ts';
+import {
+  embeddingChain,
+  staticEmbeddingOptions,
+} from './providers/static-embedding/static-embedding-wiring.ts';
 import type { Logger } from './route-executor.ts';
 import { createRouter } from './router.ts';
 import type { Router, RouterEvent } from './router-types.ts';
@@ -85,6 +90,7 @@ export async function createRouterFromConfig(
   const providers: ProviderAdapter[] = [
     createOllamaProvider({ baseUrl: llm.ollama.url, fetch: connections.fetch }),
   ];
+  providers.push(createStaticEmbeddingProvider(staticEmbeddingOptions(llm.staticEmbedding)));
   for (const [name, provider] of Object.entries(llm.providers)) {
     providers.push(
       createOpenAiCompatibleProvider({
@@ -95,6 +101,14 @@ export async function createRouterFromConfig(
       }),
     );
   }
+  effectiveRouting.tasks = {
+    ...effectiveRouting.tasks,
+    embedding: embeddingChain(effectiveRouting.tasks.embedding, {
+      customRouting: llm.routingFile !== undefined,
+      providers,
+      defaultModel: llm.embeddingDefaultModel,
+    }),
+  };
   const accounting = createPostgresAccounting({
     pool: connections.pool,
     onError: (error) =>

@@ -71,6 +71,14 @@ export type {
   ProviderFailure,
   ProviderUsage,
 } from './providers/provider.ts';
+export type { StaticEmbeddingProviderOptions } from './providers/static-embedding/static-embedding-provider.ts';
+export { createStaticEmbeddingProvider } from './providers/static-embedding/static-embedding-provider.ts';
+export {
+  BUILT_IN_STATIC_MODEL,
+  staticEmbeddingOptions,
+} from './providers/static-embedding/static-embedding-wiring.ts';
+export type { StaticModel } from './providers/static-embedding/static-model.ts';
+export { loadStaticModel } from './providers/static-embedding/static-model-files.ts';
 export type { HeaderSource } from './retry-after.ts';
 export { MAX_RETRY_AFTER_MS, parseHttpDate, parseRetryAfter } from './retry-after.ts';
 export type { Logger } from './route-executor.ts';

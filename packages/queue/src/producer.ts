@@ -1,7 +1,14 @@
 import { createReadStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { AegisError, STAGES, type Stage } from '@aegis/core';
+import {
+  AegisError,
+  DEFAULT_KNOWLEDGE_BASE,
+  KNOWLEDGE_BASE_NAME,
+  STAGES,
+  type Stage,
+  validateMetadata,
+} from '@aegis/core';
 import {
   cleanupCancelled,
   createKindSniffer,
@@ -36,6 +43,10 @@ export type IngestInput = IngestSource & {
   sourceKey?: string | undefined;
   mimeType?: string | undefined;
   createdBy?: string | undefined;
+  /** The knowledge base (created when new). Default `default`. */
+  knowledgeBase?: string | undefined;
+  /** User metadata: a JSON object, validated (size, depth, keys) here. */
+  metadata?: unknown;
 };
 
 export interface Producer {
@@ -76,6 +87,12 @@ export function createProducer(deps: {
   const { repository, blobs } = deps.pipeline;
   return {
     async ingest(input) {
+      const knowledgeBase = input.knowledgeBase ?? DEFAULT_KNOWLEDGE_BASE;
+      if (!KNOWLEDGE_BASE_NAME.test(knowledgeBase))
+        throw new AegisError('VALIDATION_FAILED', `knowledge base names must match ${KNOWLEDGE_BASE_NAME}`, {
+          details: { knowledgeBase },
+        });
+      const metadata = validateMetadata(input.metadata);
       // One pass over the bytes: hashed and written to the blob store's incoming area, type sniffed on the way;
       // an unsupported type or an oversized file is refused before anything is stored or registered.
       const sniffer = createKindSniffer();
@@ -101,6 +118,8 @@ export function createProducer(deps: {
         mimeType: MIME_BY_KIND[kind] ?? input.mimeType ?? 'application/octet-stream',
         blobPath: stored.path,
         createdBy: input.createdBy,
+        knowledgeBase,
+        metadata,
       });
       if (registration.created) {
         // If Redis is down here the version stays queued in Postgres and the reconciler enqueues it later.

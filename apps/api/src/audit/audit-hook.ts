@@ -9,6 +9,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** What the request acted on (document id, key id, path), set by handlers for the audit log. */
     auditTarget: string | undefined;
+    /** The knowledge base the request acted on, set by handlers; a scoped key's own base otherwise. */
+    auditKnowledgeBase: string | undefined;
   }
 }
 
@@ -18,6 +20,13 @@ export function shouldAudit(request: FastifyRequest): boolean {
   if (access === undefined) return false;
   if (!READ_METHODS.has(request.method)) return true;
   return access === 'admin' && action !== undefined;
+}
+
+/** A key scoped to exactly one base acts within it, whatever the route. */
+function soleBase(request: FastifyRequest): string | undefined {
+  const principal = request.principal;
+  if (principal?.kind !== 'api-key' || principal.knowledgeBases?.length !== 1) return undefined;
+  return principal.knowledgeBases[0];
 }
 
 /**
@@ -78,6 +87,7 @@ export function createAuditHook(options: {
         ip: request.ip,
         userAgent: request.headers['user-agent'] ?? null,
         status: reply.statusCode,
+        knowledgeBase: request.auditKnowledgeBase ?? soleBase(request) ?? null,
         details: {
           method: request.method,
           route,

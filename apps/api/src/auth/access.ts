@@ -16,6 +16,11 @@ export interface RouteAccess {
   session?: boolean | undefined;
   /** Audit name, e.g. `document.delete`; default `METHOD /route/pattern`. */
   action?: string | undefined;
+  /**
+   * The route shows or changes data of every knowledge base (keys, queues, metrics): a key scoped to
+   * knowledge bases is refused with 403. Default false.
+   */
+  global?: boolean | undefined;
 }
 
 /**
@@ -24,7 +29,7 @@ export interface RouteAccess {
  */
 export const PLUGIN_ROUTE_ACCESS: ReadonlyArray<{ prefix: string; access: RouteAccess }> = [
   // Bull Board: its UI, static assets and JSON API (which can pause, retry, clean and obliterate queues).
-  { prefix: '/admin/queues', access: { access: 'admin', session: true } },
+  { prefix: '/admin/queues', access: { access: 'admin', session: true, global: true } },
   // Swagger UI and the OpenAPI document.
   { prefix: '/docs', access: { access: 'read', session: true } },
   // @fastify/cors's catch-all OPTIONS route (only when ALLOWED_ORIGINS is set): browsers send preflights
@@ -37,12 +42,13 @@ declare module 'fastify' {
     access?: Access;
     session?: boolean;
     action?: string;
+    global?: boolean;
   }
 }
 
 /** The access declared for a route, or from its plugin prefix; `undefined` when neither says. */
 export function routeAccess(url: string, config: Partial<RouteAccess> | undefined): RouteAccess | undefined {
   if (config?.access !== undefined)
-    return { access: config.access, session: config.session, action: config.action };
+    return { access: config.access, session: config.session, action: config.action, global: config.global };
   return PLUGIN_ROUTE_ACCESS.find(({ prefix }) => url === prefix || url.startsWith(`${prefix}/`))?.access;
 }

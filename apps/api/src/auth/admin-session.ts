@@ -51,7 +51,14 @@ export function createAdminSessions(options: {
       if (!keyId || !expires || Number(expires) < Date.now()) return undefined;
       const key = await options.apiKeys.findActive(keyId);
       if (!key?.roles.includes('admin')) return undefined;
-      return { kind: 'api-key', keyId: key.id, keyName: key.name, roles: key.roles, via: 'session' };
+      return {
+        kind: 'api-key',
+        keyId: key.id,
+        keyName: key.name,
+        roles: key.roles,
+        via: 'session',
+        knowledgeBases: key.knowledgeBases,
+      };
     },
 
     clear(reply) {

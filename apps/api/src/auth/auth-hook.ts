@@ -67,7 +67,7 @@ function createAuthenticate(options: AuthHookOptions) {
     request: FastifyRequest,
     reply: FastifyReply,
   ): Promise<FastifyReply | undefined> {
-    const { access, session } = request.routeOptions.config;
+    const { access, session, global } = request.routeOptions.config;
     // No access: the not-found handler (registered routes always have one, see buildApp's onRoute check).
     if (access === undefined || access === 'public') return undefined;
 
@@ -110,6 +110,7 @@ function createAuthenticate(options: AuthHookOptions) {
         keyName: key.name,
         roles: key.roles,
         via: 'header',
+        knowledgeBases: key.knowledgeBases,
       };
       void apiKeys.touch(key.id);
     } else if (session === true) {
@@ -138,6 +139,17 @@ function createAuthenticate(options: AuthHookOptions) {
         new AegisError('FORBIDDEN', `This route needs the ${needed} role.`, {
           details: { required: needed },
         }),
+      );
+    }
+    if (global === true && request.principal.knowledgeBases !== undefined) {
+      return sendError(
+        request,
+        reply,
+        new AegisError(
+          'FORBIDDEN',
+          'This route concerns every knowledge base; a key scoped to knowledge bases cannot use it.',
+          { details: { knowledgeBases: request.principal.knowledgeBases } },
+        ),
       );
     }
     return undefined;

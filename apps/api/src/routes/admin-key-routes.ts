@@ -1,7 +1,8 @@
-import { AegisError } from '@aegis/core';
+import { AegisError, KNOWLEDGE_BASE_NAME } from '@aegis/core';
 import { API_KEY_ROLES, type ApiKeyRecord, type ApiKeyRole } from '@aegis/stores';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { knowledgeBaseScope } from '../auth/knowledge-base-scope.ts';
 import { authErrors, errorResponses, securityBoth } from '../http/schemas.ts';
 
 const keySchema = {
@@ -13,6 +14,7 @@ const keySchema = {
     createdAt: { type: 'string', format: 'date-time' },
     lastUsedAt: { type: ['string', 'null'], format: 'date-time' },
     revokedAt: { type: ['string', 'null'], format: 'date-time' },
+    knowledgeBases: { type: ['array', 'null'], items: { type: 'string' } },
   },
   required: ['id', 'name', 'roles', 'createdAt', 'lastUsedAt', 'revokedAt'],
 } as const;
@@ -25,6 +27,7 @@ function keyView(record: ApiKeyRecord) {
     createdAt: record.createdAt.toISOString(),
     lastUsedAt: record.lastUsedAt?.toISOString() ?? null,
     revokedAt: record.revokedAt?.toISOString() ?? null,
+    knowledgeBases: record.knowledgeBases ?? null,
   };
 }
 
@@ -35,7 +38,7 @@ export function adminKeyRoutes(context: ApiContext) {
     app.get(
       '/admin/keys',
       {
-        config: { access: 'admin', session: true, action: 'key.list' },
+        config: { access: 'admin', session: true, action: 'key.list', global: true },
         schema: {
           tags: ['admin'],
           summary: 'List API keys (never their secrets)',
@@ -53,10 +56,10 @@ export function adminKeyRoutes(context: ApiContext) {
       async () => ({ keys: (await apiKeys.list()).map(keyView) }),
     );
 
-    app.post<{ Body: { name: string; roles: ApiKeyRole[] } }>(
+    app.post<{ Body: { name: string; roles: ApiKeyRole[]; knowledgeBases?: string[] } }>(
       '/admin/keys',
       {
-        config: { access: 'admin', session: true, action: 'key.create' },
+        config: { access: 'admin', session: true, action: 'key.create', global: true },
         schema: {
           tags: ['admin'],
           summary: 'Create an API key; the plaintext `key` is in this response only',
@@ -70,6 +73,14 @@ export function adminKeyRoutes(context: ApiContext) {
                 minItems: 1,
                 uniqueItems: true,
                 items: { type: 'string', enum: [...API_KEY_ROLES] },
+              },
+              knowledgeBases: {
+                type: 'array',
+                minItems: 1,
+                maxItems: 100,
+                uniqueItems: true,
+                items: { type: 'string', pattern: KNOWLEDGE_BASE_NAME.source },
+                description: 'Scope the key to these knowledge bases; omit for every base.',
               },
             },
             required: ['name', 'roles'],
@@ -87,7 +98,9 @@ export function adminKeyRoutes(context: ApiContext) {
         },
       },
       async (request, reply) => {
-        const { key, record } = await apiKeys.create(request.body.name, request.body.roles);
+        const { key, record } = await apiKeys.create(request.body.name, request.body.roles, {
+          knowledgeBases: request.body.knowledgeBases,
+        });
         request.auditTarget = record.id;
         return reply.status(201).send({ key, ...keyView(record) });
       },
@@ -96,7 +109,7 @@ export function adminKeyRoutes(context: ApiContext) {
     app.delete<{ Params: { id: string } }>(
       '/admin/keys/:id',
       {
-        config: { access: 'admin', session: true, action: 'key.revoke' },
+        config: { access: 'admin', session: true, action: 'key.revoke', global: true },
         schema: {
           tags: ['admin'],
           summary: 'Revoke an API key (its sessions end at once)',
@@ -148,7 +161,13 @@ export function adminKeyRoutes(context: ApiContext) {
           },
         },
       },
-      async (request) => ({ entries: await auditLog.list(request.query) }),
+      async (request) => ({
+        // A key scoped to knowledge bases reads only the rows about them.
+        entries: await auditLog.list({
+          ...request.query,
+          knowledgeBases: knowledgeBaseScope(request.principal),
+        }),
+      }),
     );
   };
 }

@@ -1,9 +1,20 @@
 import path from 'node:path';
-import { AegisError, isStage, STAGES, type Stage, VERSION_STATUSES, type VersionStatus } from '@aegis/core';
+import {
+  AegisError,
+  isStage,
+  KNOWLEDGE_BASE_NAME,
+  parseMetadata,
+  STAGES,
+  type Stage,
+  VERSION_STATUSES,
+  type VersionStatus,
+  validateMetadata,
+} from '@aegis/core';
 import type { IngestSource } from '@aegis/queue';
 import { getDocumentStatus, listDocuments } from '@aegis/stores';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { documentInScope, knowledgeBaseScope, writableBase } from '../auth/knowledge-base-scope.ts';
 import { principalKey } from '../auth/principal.ts';
 import {
   authErrors,
@@ -19,6 +30,8 @@ import { openIngestPath } from '../uploads/resolve-ingest-path.ts';
 interface PathBody {
   path: string;
   displayName?: string;
+  knowledgeBase?: string;
+  metadata?: unknown;
 }
 
 const versionParam = {
@@ -55,17 +68,24 @@ export function documentRoutes(context: ApiContext) {
       displayName: string;
       mimeType?: string | undefined;
       sourceKey?: string | undefined;
+      knowledgeBase?: string | undefined;
+      metadata?: unknown;
     },
   ): Promise<{ status: 200 | 202; body: Record<string, unknown> }> {
+    const knowledgeBase = writableBase(request, input.knowledgeBase);
+    const metadata = validateMetadata(input.metadata);
     const registration = await producer.ingest({
       ...input,
       createdBy: principalKey(request.principal)?.name,
+      knowledgeBase,
+      metadata,
     });
     request.auditTarget = registration.documentId;
     return { status: registration.created ? 202 : 200, body: { ...registration } };
   }
 
-  async function latestVersion(documentId: string): Promise<number> {
+  async function latestVersion(request: FastifyRequest, documentId: string): Promise<number> {
+    await documentInScope(request, runtime.pool, documentId);
     const status = await getDocumentStatus(runtime.pool, documentId);
     if (!status || status.latestVersion < 1)
       throw new AegisError('DOCUMENT_NOT_FOUND', `Document ${documentId} does not exist.`);
@@ -102,6 +122,17 @@ export function documentRoutes(context: ApiContext) {
                       description: 'Absolute server path.',
                     },
                     displayName: { type: 'string', minLength: 1, maxLength: 500 },
+                    knowledgeBase: {
+                      type: 'string',
+                      pattern: KNOWLEDGE_BASE_NAME.source,
+                      description:
+                        "Knowledge base (created when new). Default `default`, or the key's only base.",
+                    },
+                    metadata: {
+                      type: 'object',
+                      description:
+                        'User metadata (JSON object, at most 8 KiB, 4 levels), stored on every chunk.',
+                    },
                   },
                   required: ['path'],
                   additionalProperties: false,
@@ -110,7 +141,8 @@ export function documentRoutes(context: ApiContext) {
               'multipart/form-data': {
                 schema: {
                   type: 'object',
-                  description: 'One file part (any field name).',
+                  description:
+                    'One file part (any field name), optional `sourceKey`, `knowledgeBase` and `metadata` (JSON text) fields.',
                   properties: {
                     file: { type: 'string', format: 'binary' },
                     sourceKey: {
@@ -119,6 +151,8 @@ export function documentRoutes(context: ApiContext) {
                       description:
                         "The file's stable name on the client (e.g. its path): changed bytes sent again with the same sourceKey become a new version of the same document. Without it, every distinct content is its own document.",
                     },
+                    knowledgeBase: { type: 'string' },
+                    metadata: { type: 'string', description: 'A JSON object.' },
                   },
                 },
               },
@@ -151,6 +185,8 @@ export function documentRoutes(context: ApiContext) {
               displayName: upload.filename,
               mimeType: upload.mimeType,
               sourceKey: clientSourceKey(upload.fields.sourceKey),
+              knowledgeBase: upload.fields.knowledgeBase || undefined,
+              metadata: parseMetadata(upload.fields.metadata),
             });
           } finally {
             // Before answering: once the client has its answer, the temp file is already gone.
@@ -179,6 +215,8 @@ export function documentRoutes(context: ApiContext) {
             handle,
             displayName: body.displayName ?? path.basename(realPath),
             sourceKey: realPath,
+            knowledgeBase: body.knowledgeBase,
+            metadata: body.metadata,
           });
         } finally {
           await handle.close();
@@ -248,7 +286,11 @@ export function documentRoutes(context: ApiContext) {
           },
         },
       },
-      async (request) => listDocuments(runtime.pool, request.query),
+      async (request) =>
+        listDocuments(runtime.pool, {
+          ...request.query,
+          knowledgeBases: knowledgeBaseScope(request.principal),
+        }),
     );
 
     app.get<{ Params: { id: string } }>(
@@ -268,6 +310,7 @@ export function documentRoutes(context: ApiContext) {
         },
       },
       async (request) => {
+        await documentInScope(request, runtime.pool, request.params.id);
         const status = await getDocumentStatus(runtime.pool, request.params.id);
         if (!status)
           throw new AegisError('DOCUMENT_NOT_FOUND', `Document ${request.params.id} does not exist.`);
@@ -309,7 +352,8 @@ export function documentRoutes(context: ApiContext) {
       },
       async (request, reply) => {
         const documentId = request.params.id;
-        const version = request.query.version ?? (await latestVersion(documentId));
+        await documentInScope(request, runtime.pool, documentId);
+        const version = request.query.version ?? (await latestVersion(request, documentId));
         let stage = request.query.stage;
         if (stage === undefined) {
           const runs = await runtime.pipeline.repository.stageRuns(documentId, version);
@@ -356,7 +400,8 @@ export function documentRoutes(context: ApiContext) {
       },
       async (request, reply) => {
         const documentId = request.params.id;
-        const version = request.query.version ?? (await latestVersion(documentId));
+        await documentInScope(request, runtime.pool, documentId);
+        const version = request.query.version ?? (await latestVersion(request, documentId));
         await producer.cancel(documentId, version);
         return reply.status(202).send({ documentId, version });
       },
@@ -379,6 +424,7 @@ export function documentRoutes(context: ApiContext) {
         },
       },
       async (request, reply) => {
+        await documentInScope(request, runtime.pool, request.params.id);
         await producer.delete(request.params.id);
         return reply.status(204).send();
       },

@@ -70,7 +70,8 @@ export function healthRoutes(context: ApiContext) {
     app.get(
       '/metrics',
       {
-        config: { access: 'metrics' },
+        // Costs and counts of every knowledge base: not for keys scoped to some.
+        config: { access: 'metrics', global: true },
         schema: {
           tags: ['operations'],
           summary: 'Prometheus metrics (Authorization: Bearer METRICS_TOKEN, or an admin key)',

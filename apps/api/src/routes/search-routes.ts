@@ -2,6 +2,7 @@ import { type CostGroup, monthlyCosts } from '@aegis/llm-router';
 import { SEARCH_MODES, searchDocuments } from '@aegis/pipeline';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { knowledgeBaseScope } from '../auth/knowledge-base-scope.ts';
 import { principalKey } from '../auth/principal.ts';
 import { authErrors, errorResponses, securityBoth } from '../http/schemas.ts';
 import {
@@ -177,9 +178,11 @@ export function searchRoutes(context: ApiContext) {
       async (request) => {
         const by = (request.query.by?.split(',') ?? []) as CostGroup[];
         const month = request.query.month ?? new Date().toISOString().slice(0, 7);
+        // A key scoped to knowledge bases sees only the calls made for their documents.
+        const knowledgeBases = knowledgeBaseScope(request.principal);
         const [rows, [total]] = await Promise.all([
-          monthlyCosts(runtime.pool, { month, groupBy: by }),
-          monthlyCosts(runtime.pool, { month, groupBy: [] }),
+          monthlyCosts(runtime.pool, { month, groupBy: by, knowledgeBases }),
+          monthlyCosts(runtime.pool, { month, groupBy: [], knowledgeBases }),
         ]);
         return { month, by, rows, total };
       },

@@ -36,8 +36,8 @@ export interface ApiHarness {
   ingestRoot: string;
   /** With `throughProxies`: cut these to make Postgres or Redis unreachable for the API (and only for it). */
   proxies: { postgres: TcpProxy; redis: TcpProxy } | undefined;
-  /** Creates a key and returns its plaintext. */
-  key(roles: ApiKeyRole[], name?: string): Promise<string>;
+  /** Creates a key (scoped to knowledge bases when given) and returns its plaintext. */
+  key(roles: ApiKeyRole[], name?: string, knowledgeBases?: string[]): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -103,8 +103,8 @@ export async function createApiHarness(
     uploadDir,
     blobDir,
     ingestRoot,
-    async key(roles, name = `test-${roles.join('-')}`) {
-      return (await keys.create(name, roles)).key;
+    async key(roles, name = `test-${roles.join('-')}`, knowledgeBases = undefined) {
+      return (await keys.create(name, roles, { knowledgeBases })).key;
     },
     async close() {
       await proxies?.postgres.restore();
@@ -123,15 +123,19 @@ export async function createApiHarness(
   };
 }
 
-/** A multipart/form-data body with one file part, for `app.inject`. */
+/** A multipart/form-data body with one file part (and text fields before it), for `app.inject`. */
 export function multipartFile(
   filename: string,
   data: Uint8Array,
   contentType = 'application/octet-stream',
+  fields: Record<string, string> = {},
 ): { payload: Buffer; headers: Record<string, string> } {
   const boundary = `----aegis${randomUUID().replaceAll('-', '')}`;
+  const fieldParts = Object.entries(fields).map(
+    ([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
   const head = Buffer.from(
-    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
+    `${fieldParts.join('')}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`,
   );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   return {

@@ -14,7 +14,7 @@ export interface ReceivedUpload {
   mimeType: string;
   byteSize: number;
   sha256: string;
-  /** The text fields sent beside the file (e.g. `sourceKey`), by field name; the last value wins. */
+  /** The text fields sent beside the file (e.g. `sourceKey`, `knowledgeBase`, `metadata`), by field name; the last value wins. */
   fields: Record<string, string>;
   discard(): Promise<void>;
 }
@@ -96,7 +96,7 @@ export async function receiveUpload(
   try {
     // busboy truncates at fileSize; one byte more than allowed lets `meter` see and reject the excess.
     const parts = request.parts({
-      limits: { fileSize: options.maxBytes + 1, files: 1, fields: 10, parts: 20, fieldSize: 4_096 },
+      limits: { fileSize: options.maxBytes + 1, files: 1, fields: 10, parts: 20, fieldSize: 65_536 },
     });
     for await (const part of parts) {
       if (part.type !== 'file') {

@@ -44,7 +44,7 @@ export async function runDemo(values: { exit?: boolean; corpus?: string; port: s
   });
   const logger = createAppLogger(config, { name: 'aegis-demo' });
   console.log(
-    `NOTE: the models are SIMULATED (provider simulator at ${sim.url}); queues, stores, budgets, ledger and metrics are real.\n`,
+    `NOTE: the models are SIMULATED (provider simulator at ${sim.url}), except embeddings: the in-process GloVe model computes real word vectors; queues, stores, budgets, ledger and metrics are real.\n`,
   );
 
   await ensureDatabase(base.database.url);

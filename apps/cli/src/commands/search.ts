@@ -56,7 +56,12 @@ export const searchCommand: CliCommand = {
       .option('--kb <names>', 'knowledge bases, comma-separated (default: default)')
       .option('--group', 'one hit (the best chunk) per document', false)
       .option('--kind <kinds>', 'only these file kinds, comma-separated (pdf, markdown, ...)')
-      .option('--meta <field=value>', 'metadata filter; repeat for more fields, comma for alternatives', collect, [])
+      .option(
+        '--meta <field=value>',
+        'metadata filter; repeat for more fields, comma for alternatives',
+        collect,
+        [],
+      )
       .action(async (words: string[], options: SearchOptions, command: Command) => {
         const out = outputFor(command);
         await withConnection(command, async ({ client }) => {
@@ -83,9 +88,12 @@ export const searchCommand: CliCommand = {
               const heading = hit.headingPath?.length ? ` > ${hit.headingPath.join(' > ')}` : '';
               const parts = [
                 hit.scores?.keyword && `keyword #${hit.scores.keyword.rank}`,
-                hit.scores?.vector && `vector #${hit.scores.vector.rank} (${hit.scores.vector.score?.toFixed(3)})`,
+                hit.scores?.vector &&
+                  `vector #${hit.scores.vector.rank} (${hit.scores.vector.score?.toFixed(3)})`,
               ].filter(Boolean);
-              console.log(`${(hit.score ?? 0).toFixed(4)}  ${hit.source} ${pages}${heading}  [${parts.join(', ')}]`);
+              console.log(
+                `${(hit.score ?? 0).toFixed(4)}  ${hit.source} ${pages}${heading}  [${parts.join(', ')}]`,
+              );
               console.log(`       ${(hit.text ?? '').replace(/\s+/g, ' ').slice(0, 240)}`);
               const entities = (hit.entities ?? []) as Array<{ name?: unknown; type?: unknown }>;
               if (entities.length)

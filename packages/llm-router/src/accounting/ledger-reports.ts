@@ -25,6 +25,11 @@ export interface MonthlyCostsOptions {
   month?: string | undefined;
   /** Group columns, in output order; empty = one total row. */
   groupBy: readonly CostGroup[];
+  /**
+   * Only calls made for documents of these knowledge bases (a scoped key's view: calls without a document, such
+   * as searches, are left out). Undefined = every call.
+   */
+  knowledgeBases?: readonly string[] | undefined;
 }
 
 /** Token and cost totals. Token sums are exact up to 2^53; `costUsd` is an exact 12-decimal USD string. */
@@ -75,9 +80,14 @@ export async function monthlyCosts(pool: pg.Pool, options: MonthlyCostsOptions):
     SELECT ${[...select, TOTALS_SQL].join(',\n       ')}
       FROM llm_ledger l${groups.includes('key') ? ' LEFT JOIN documents d ON d.id = l.document_id' : ''}
      WHERE l.created_at >= $1 AND l.created_at < $2
+       AND ($3::text[] IS NULL OR l.document_id IN (SELECT id FROM documents WHERE knowledge_base = ANY($3::text[])))
      ${groupBy}
      ORDER BY cost_usd DESC${groups.map((_, index) => `, ${index + 1}`).join('')}`;
-  const { rows } = await pool.query<TotalsRow & Record<string, string | null>>(sql, [start, end]);
+  const { rows } = await pool.query<TotalsRow & Record<string, string | null>>(sql, [
+    start,
+    end,
+    options.knowledgeBases ? [...options.knowledgeBases] : null,
+  ]);
   return rows.map((row) => {
     const keys: Partial<Record<CostGroup, string | null>> = {};
     for (const group of groups) keys[group] = row[group] ?? null;

@@ -74,7 +74,7 @@ export interface ProviderFailure {
  */
 export interface ProviderAdapter {
   readonly name: string;
-  readonly kind: 'ollama' | 'openai-compatible';
+  readonly kind: 'ollama' | 'openai-compatible' | 'static';
   readonly local: boolean;
   /** Breaker key: provider name plus a hash of its API key, so a rotated key gets a fresh breaker. */
   readonly breakerKey: string;

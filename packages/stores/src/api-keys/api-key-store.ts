@@ -1,4 +1,4 @@
-import { AegisError } from '@aegis/core';
+import { AegisError, KNOWLEDGE_BASE_NAME } from '@aegis/core';
 import type pg from 'pg';
 import {
   type ApiKeyRole,
@@ -18,6 +18,8 @@ export interface ApiKeyRecord {
   createdAt: Date;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** The knowledge bases the key may see; undefined = every base. */
+  knowledgeBases: string[] | undefined;
 }
 
 /** Who a verified key belongs to. */
@@ -25,6 +27,8 @@ export interface ApiKeyPrincipal {
   id: string;
   name: string;
   roles: ApiKeyRole[];
+  /** The knowledge bases the key may see; undefined = every base. */
+  knowledgeBases: string[] | undefined;
 }
 
 export interface ApiKeyStoreOptions {
@@ -37,7 +41,11 @@ export interface ApiKeyStoreOptions {
 
 export interface ApiKeyStore {
   /** Creates a key. The plaintext is returned here once and never stored: only its HMAC is. */
-  create(name: string, roles: readonly ApiKeyRole[]): Promise<{ key: string; record: ApiKeyRecord }>;
+  create(
+    name: string,
+    roles: readonly ApiKeyRole[],
+    scope?: { knowledgeBases?: readonly string[] | undefined },
+  ): Promise<{ key: string; record: ApiKeyRecord }>;
   /** The key's owner when the key exists, is not revoked and its hash matches; otherwise `undefined`. */
   verify(key: string): Promise<ApiKeyPrincipal | undefined>;
   /** An active (not revoked) key by id, e.g. to re-check the key behind an admin session. */
@@ -58,6 +66,7 @@ interface KeyRow {
   created_at: Date;
   last_used_at: Date | null;
   revoked_at: Date | null;
+  knowledge_bases: string[] | null;
 }
 
 // A hash to compare against when the id is unknown, so unknown and wrong keys take the same time.
@@ -72,6 +81,16 @@ function toRecord(row: KeyRow): ApiKeyRecord {
     createdAt: row.created_at,
     lastUsedAt: row.last_used_at,
     revokedAt: row.revoked_at,
+    knowledgeBases: row.knowledge_bases ?? undefined,
+  };
+}
+
+function toPrincipal(row: KeyRow): ApiKeyPrincipal {
+  return {
+    id: row.id,
+    name: row.name,
+    roles: row.roles.filter(isApiKeyRole),
+    knowledgeBases: row.knowledge_bases ?? undefined,
   };
 }
 
@@ -79,10 +98,10 @@ function toRecord(row: KeyRow): ApiKeyRecord {
 export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
   const { pool, pepper } = options;
   const touchIntervalMs = options.touchIntervalMs ?? 60_000;
-  const columns = 'id, name, key_hash, roles, created_at, last_used_at, revoked_at';
+  const columns = 'id, name, key_hash, roles, created_at, last_used_at, revoked_at, knowledge_bases';
 
   return {
-    async create(name, roles) {
+    async create(name, roles, scope = {}) {
       const trimmed = name.trim();
       if (trimmed.length === 0 || trimmed.length > 200)
         throw new AegisError('VALIDATION_FAILED', 'a key name must have 1 to 200 characters');
@@ -92,13 +111,22 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
         throw new AegisError('VALIDATION_FAILED', 'roles must be one or more of ingest, read, admin', {
           details: { unknown },
         });
+      const knowledgeBases = scope.knowledgeBases === undefined ? null : [...new Set(scope.knowledgeBases)];
+      if (
+        knowledgeBases !== null &&
+        (knowledgeBases.length === 0 || knowledgeBases.some((kb) => !KNOWLEDGE_BASE_NAME.test(kb)))
+      )
+        throw new AegisError(
+          'VALIDATION_FAILED',
+          `knowledge bases of a key must be names matching ${KNOWLEDGE_BASE_NAME}`,
+        );
       for (let attempt = 0; attempt < MAX_ID_ATTEMPTS; attempt++) {
         const id = newKeyId();
         const key = newApiKey(id);
         const { rows } = await pool.query<KeyRow>(
-          `INSERT INTO api_keys (id, name, key_hash, roles) VALUES ($1, $2, $3, $4)
+          `INSERT INTO api_keys (id, name, key_hash, roles, knowledge_bases) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (id) DO NOTHING RETURNING ${columns}`,
-          [id, trimmed, hashApiKey(key, pepper), unique],
+          [id, trimmed, hashApiKey(key, pepper), unique, knowledgeBases],
         );
         const row = rows[0];
         if (row) return { key, record: toRecord(row) };
@@ -120,7 +148,7 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
       const row = rows[0];
       const matches = sameHash(presented, row?.key_hash ?? DUMMY_HASH);
       if (!row || !matches) return undefined;
-      return { id: row.id, name: row.name, roles: row.roles.filter(isApiKeyRole) };
+      return toPrincipal(row);
     },
 
     async findActive(id) {
@@ -129,7 +157,7 @@ export function createApiKeyStore(options: ApiKeyStoreOptions): ApiKeyStore {
         [id],
       );
       const row = rows[0];
-      return row ? { id: row.id, name: row.name, roles: row.roles.filter(isApiKeyRole) } : undefined;
+      return row ? toPrincipal(row) : undefined;
     },
 
     async list() {

@@ -15,6 +15,8 @@ export interface AuditEntry {
   status: number;
   /** Non-secret facts (error code, query); never request bodies or credentials. */
   details?: Record<string, unknown> | undefined;
+  /** The knowledge base the action concerned (a document's base); null for actions on no base. */
+  knowledgeBase?: string | null | undefined;
 }
 
 export interface AuditRecord extends Required<AuditEntry> {
@@ -28,6 +30,8 @@ export interface AuditQuery {
   /** Only rows with an id below this one (the previous page's last id). */
   beforeId?: string | undefined;
   keyId?: string | undefined;
+  /** Only rows about these knowledge bases (a scoped key's view); undefined = every row. */
+  knowledgeBases?: readonly string[] | undefined;
 }
 
 export interface AuditLog {
@@ -46,6 +50,7 @@ interface AuditRow {
   user_agent: string | null;
   status: number;
   details: Record<string, unknown>;
+  knowledge_base: string | null;
 }
 
 // Header values are caller-controlled; cap them so one request cannot write megabytes into the log.
@@ -61,8 +66,8 @@ export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
   return {
     async record(entry) {
       await pool.query(
-        `INSERT INTO audit_log (key_id, key_name, action, target, ip, user_agent, status, details)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        `INSERT INTO audit_log (key_id, key_name, action, target, ip, user_agent, status, details, knowledge_base)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
           entry.keyId,
           entry.keyName,
@@ -74,6 +79,7 @@ export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
           JSON.stringify(entry.details ?? {}, (_key, value: unknown) =>
             typeof value === 'string' ? withoutNul(value) : value,
           ),
+          entry.knowledgeBase ?? null,
         ],
       );
     },
@@ -81,14 +87,20 @@ export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
     async list(query = {}) {
       const limit = Math.min(Math.max(1, query.limit ?? 50), 500);
       const { rows } = await pool.query<AuditRow>(
-        `SELECT id::text AS id, at, key_id, key_name, action, target, ip, user_agent, status, details
+        `SELECT id::text AS id, at, key_id, key_name, action, target, ip, user_agent, status, details, knowledge_base
            FROM audit_log
           WHERE ($1::bigint IS NULL OR id < $1::bigint)
             AND ($2::text IS NULL OR key_id = $2)
+            AND ($4::text[] IS NULL OR knowledge_base = ANY($4::text[]))
           -- The table's column, not the text alias of the select list: text sorts 9 before 57.
           ORDER BY audit_log.id DESC
           LIMIT $3`,
-        [query.beforeId ?? null, query.keyId ?? null, limit],
+        [
+          query.beforeId ?? null,
+          query.keyId ?? null,
+          limit,
+          query.knowledgeBases ? [...query.knowledgeBases] : null,
+        ],
       );
       return rows.map((row) => ({
         id: row.id,
@@ -101,6 +113,7 @@ export function createAuditLog(options: { pool: pg.Pool }): AuditLog {
         userAgent: row.user_agent,
         status: row.status,
         details: row.details,
+        knowledgeBase: row.knowledge_base,
       }));
     },
   };

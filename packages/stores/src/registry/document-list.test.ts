@@ -30,8 +30,8 @@ describe('document keyset paging', () => {
     const cursor = Buffer.from(first.nextCursor ?? '', 'base64url').toString('utf8');
     const [createdAt, id] = JSON.parse(cursor) as [string, string];
     for (const params of [
-      [null, null, null, null, 51],
-      [null, null, createdAt, id, 51],
+      [null, null, null, null, 51, null],
+      [null, null, createdAt, id, 51, null],
     ]) {
       const { rows } = await db.pool.query<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>(
         `EXPLAIN (FORMAT JSON) ${DOCUMENT_LIST_SQL}`,

@@ -10,6 +10,8 @@ export interface DocumentListFilters {
   limit?: number | undefined;
   /** The previous page's `nextCursor`. */
   cursor?: string | undefined;
+  /** Only documents of these knowledge bases (a scoped key's view, or a filter). */
+  knowledgeBases?: readonly string[] | undefined;
 }
 
 export interface DocumentListItem {
@@ -97,6 +99,7 @@ export const DOCUMENT_LIST_SQL = `SELECT d.id, d.display_name, d.source_key, d.l
       WHERE ($1::text IS NULL OR v.status = $1)
         AND ($2::text IS NULL OR d.display_name ILIKE $2)
         AND ($3::timestamptz IS NULL OR (d.created_at, d.id) < ($3::timestamptz, $4::text))
+        AND ($6::text[] IS NULL OR d.knowledge_base = ANY($6::text[]))
       ORDER BY d.created_at DESC, d.id DESC
       LIMIT $5`;
 
@@ -123,6 +126,7 @@ export async function listDocuments(pool: pg.Pool, filters: DocumentListFilters)
     cursor?.createdAt ?? null,
     cursor?.id ?? null,
     limit + 1,
+    filters.knowledgeBases ? [...filters.knowledgeBases] : null,
   ]);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
