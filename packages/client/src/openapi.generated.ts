@@ -303,6 +303,17 @@ export const OPENAPI = {
                     minLength: 1,
                     maxLength: 500,
                   },
+                  knowledgeBase: {
+                    type: 'string',
+                    pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+                    description:
+                      "Knowledge base (created when new). Default `default`, or the key's only base.",
+                  },
+                  metadata: {
+                    type: 'object',
+                    description:
+                      'User metadata (JSON object, at most 8 KiB, 4 levels), stored on every chunk.',
+                  },
                 },
                 required: ['path'],
                 additionalProperties: false,
@@ -311,7 +322,8 @@ export const OPENAPI = {
             'multipart/form-data': {
               schema: {
                 type: 'object',
-                description: 'One file part (any field name).',
+                description:
+                  'One file part (any field name), optional `sourceKey`, `knowledgeBase` and `metadata` (JSON text) fields.',
                 properties: {
                   file: {
                     type: 'string',
@@ -322,6 +334,13 @@ export const OPENAPI = {
                     maxLength: 1000,
                     description:
                       "The file's stable name on the client (e.g. its path): changed bytes sent again with the same sourceKey become a new version of the same document. Without it, every distinct content is its own document.",
+                  },
+                  knowledgeBase: {
+                    type: 'string',
+                  },
+                  metadata: {
+                    type: 'string',
+                    description: 'A JSON object.',
                   },
                 },
               },
@@ -1454,8 +1473,11 @@ export const OPENAPI = {
     },
     '/v1/search': {
       get: {
-        summary: 'Vector search over active versions: hits with their chunk text, pages and linked entities',
+        summary:
+          'Hybrid, keyword or vector search over active versions: hits with score parts, chunk text, pages, heading path, metadata and linked entities',
         tags: ['search'],
+        description:
+          'Filters combine with AND; comma-separated values of one filter are alternatives. `meta.<field>=v1,v2` matches a top-level metadata field equal to (or, for an array field, containing) any of the values; a value that reads as a number or boolean also matches that typed value.',
         parameters: [
           {
             schema: {
@@ -1466,6 +1488,27 @@ export const OPENAPI = {
             in: 'query',
             name: 'q',
             required: true,
+          },
+          {
+            schema: {
+              type: 'string',
+              enum: ['hybrid', 'keyword', 'vector'],
+              default: 'hybrid',
+            },
+            in: 'query',
+            name: 'mode',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'string',
+              maxLength: 2000,
+              pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$',
+            },
+            in: 'query',
+            name: 'kb',
+            required: false,
+            description: "Knowledge bases, comma-separated. Default: `default` (or the key's bases).",
           },
           {
             schema: {
@@ -1480,11 +1523,89 @@ export const OPENAPI = {
           },
           {
             schema: {
+              type: 'boolean',
+              default: false,
+            },
+            in: 'query',
+            name: 'group',
+            required: false,
+            description: 'One hit (the best chunk) per document.',
+          },
+          {
+            schema: {
               type: 'string',
-              maxLength: 200,
+              maxLength: 4000,
             },
             in: 'query',
             name: 'documentId',
+            required: false,
+            description: 'Document ids, comma-separated.',
+          },
+          {
+            schema: {
+              type: 'string',
+              maxLength: 200,
+              pattern: '^[A-Za-z0-9_-]+(,[A-Za-z0-9_-]+)*$',
+            },
+            in: 'query',
+            name: 'kind',
+            required: false,
+            description: 'File kinds, comma-separated.',
+          },
+          {
+            schema: {
+              type: 'string',
+              format: 'date-time',
+            },
+            in: 'query',
+            name: 'createdAfter',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'string',
+              format: 'date-time',
+            },
+            in: 'query',
+            name: 'createdBefore',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'integer',
+              minimum: 1,
+            },
+            in: 'query',
+            name: 'pageFrom',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'integer',
+              minimum: 1,
+            },
+            in: 'query',
+            name: 'pageTo',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'number',
+              minimum: 0,
+              maximum: 100,
+            },
+            in: 'query',
+            name: 'keywordWeight',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'number',
+              minimum: 0,
+              maximum: 100,
+            },
+            in: 'query',
+            name: 'vectorWeight',
             required: false,
           },
         ],
@@ -1504,8 +1625,17 @@ export const OPENAPI = {
                 schema: {
                   type: 'object',
                   properties: {
+                    mode: {
+                      type: 'string',
+                    },
                     embeddingModel: {
                       type: ['string', 'null'],
+                    },
+                    embeddingModels: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
                     },
                     costUsd: {
                       type: 'string',
@@ -1521,7 +1651,13 @@ export const OPENAPI = {
                           version: {
                             type: 'integer',
                           },
+                          knowledgeBase: {
+                            type: 'string',
+                          },
                           source: {
+                            type: 'string',
+                          },
+                          kind: {
                             type: 'string',
                           },
                           chunkIndex: {
@@ -1529,6 +1665,36 @@ export const OPENAPI = {
                           },
                           score: {
                             type: 'number',
+                          },
+                          scores: {
+                            type: 'object',
+                            properties: {
+                              vector: {
+                                type: 'object',
+                                properties: {
+                                  score: {
+                                    type: 'number',
+                                  },
+                                  rank: {
+                                    type: 'integer',
+                                  },
+                                },
+                              },
+                              keyword: {
+                                type: 'object',
+                                properties: {
+                                  score: {
+                                    type: 'number',
+                                  },
+                                  rank: {
+                                    type: 'integer',
+                                  },
+                                },
+                              },
+                              fused: {
+                                type: 'number',
+                              },
+                            },
                           },
                           text: {
                             type: 'string',
@@ -1544,6 +1710,10 @@ export const OPENAPI = {
                             items: {
                               type: 'string',
                             },
+                          },
+                          metadata: {
+                            type: 'object',
+                            additionalProperties: true,
                           },
                           entities: {
                             type: 'array',
@@ -1581,7 +1751,7 @@ export const OPENAPI = {
             },
           },
           '403': {
-            description: 'FORBIDDEN: the key lacks the role this route needs.',
+            description: "FORBIDDEN (a knowledge base outside the key's scope)",
             content: {
               'application/json': {
                 schema: {
@@ -1601,7 +1771,7 @@ export const OPENAPI = {
             },
           },
           '503': {
-            description: 'NO_PROVIDER_AVAILABLE (embedding failed)',
+            description: "NO_PROVIDER_AVAILABLE (the knowledge base's embedding model is unavailable)",
             content: {
               'application/json': {
                 schema: {
@@ -1955,6 +2125,12 @@ export const OPENAPI = {
                             type: ['string', 'null'],
                             format: 'date-time',
                           },
+                          knowledgeBases: {
+                            type: ['array', 'null'],
+                            items: {
+                              type: 'string',
+                            },
+                          },
                         },
                         required: ['id', 'name', 'roles', 'createdAt', 'lastUsedAt', 'revokedAt'],
                       },
@@ -2021,6 +2197,17 @@ export const OPENAPI = {
                       enum: ['ingest', 'read', 'admin'],
                     },
                   },
+                  knowledgeBases: {
+                    type: 'array',
+                    minItems: 1,
+                    maxItems: 100,
+                    uniqueItems: true,
+                    items: {
+                      type: 'string',
+                      pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+                    },
+                    description: 'Scope the key to these knowledge bases; omit for every base.',
+                  },
                 },
                 required: ['name', 'roles'],
                 additionalProperties: false,
@@ -2071,6 +2258,12 @@ export const OPENAPI = {
                     revokedAt: {
                       type: ['string', 'null'],
                       format: 'date-time',
+                    },
+                    knowledgeBases: {
+                      type: ['array', 'null'],
+                      items: {
+                        type: 'string',
+                      },
                     },
                   },
                   required: ['key', 'id', 'name', 'roles', 'createdAt', 'lastUsedAt', 'revokedAt'],

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Hybrid search, filters and scale for the lite vector store (issue 10, ADR 010).
+-- Hybrid search, filters and scale for the lite vector store (issue 10, ADR 013).
 -- Filterable fields become columns; the text gets a tsvector (GIN) for keyword search in the language of
 -- `text_config`; vectors move out of real[] (8 bytes a component on the wire as array_send, read as hex):
 -- into a pgvector `embedding` column with per-collection HNSW indexes when the extension exists, else into

@@ -1,6 +1,6 @@
 -- Up Migration
 
--- Knowledge bases (issue 10, ADR 007/010): every document belongs to one; the same file or bytes in two bases
+-- Knowledge bases (issue 10, ADR 007/013): every document belongs to one; the same file or bytes in two bases
 -- are two documents. Its id stays the UUIDv5 of the source key in `default` and includes the base elsewhere.
 ALTER TABLE documents
   ADD COLUMN knowledge_base text NOT NULL DEFAULT 'default' REFERENCES knowledge_bases (name);

@@ -17,7 +17,7 @@ export interface StaticEmbeddingProviderOptions {
 }
 
 /**
- * Embeddings computed in this process from static models (ADR 011): no server, no network, free. It is a
+ * Embeddings computed in this process from static models (ADR 013): no server, no network, free. It is a
  * provider like the others: the router picks it from the embedding chain, meters it (a ledger row at $0 per
  * call, usage counted with the tokenizer), and its breaker opens if it keeps failing (a missing or corrupt
  * model file). Models load lazily on first use and stay in memory; chat is not offered.
