@@ -53,6 +53,10 @@ export interface AegisClient {
     file: Blob;
     filename: string;
     sourceKey?: string | undefined;
+    /** The knowledge base (default `default`, or the key's only base). */
+    knowledgeBase?: string | undefined;
+    /** User metadata: a JSON object, stored on every chunk and filterable in search. */
+    metadata?: Record<string, unknown> | undefined;
   }): Promise<Registration>;
   /** Registers a file by its path on the server (it must be under INGEST_PATH_ROOTS). */
   ingestPath(input: { path: string; displayName?: string | undefined }): Promise<Registration>;
@@ -171,10 +175,12 @@ export function createAegisClient(options: AegisClientOptions): AegisClient {
     listDocuments: (query = {}) => json('GET', '/v1/documents', { query }),
     resolveDocument: (ref) => json('GET', '/v1/documents/resolve', { query: { ref } }),
     getDocument: (documentId) => json('GET', `/v1/documents/${id(documentId)}`),
-    uploadDocument({ file, filename, sourceKey }) {
+    uploadDocument({ file, filename, sourceKey, knowledgeBase, metadata }) {
       const form = new FormData();
       // Text fields first: the server reads them before it streams the file part.
       if (sourceKey !== undefined) form.set('sourceKey', sourceKey);
+      if (knowledgeBase !== undefined) form.set('knowledgeBase', knowledgeBase);
+      if (metadata !== undefined) form.set('metadata', JSON.stringify(metadata));
       form.set('file', file, filename);
       return json('POST', '/v1/documents', { body: form, stream: true });
     },

@@ -29,6 +29,10 @@ export interface IngestOptions {
   wait?: boolean;
   timeout: number;
   warnAfter: number;
+  /** The knowledge base to ingest into. */
+  kb?: string;
+  /** User metadata for every file, parsed from JSON text by the command. */
+  metadata?: Record<string, unknown>;
 }
 
 interface Registered {
@@ -140,6 +144,8 @@ export async function ingest(patterns: string[], options: IngestOptions, command
             file: await openAsBlob(file),
             filename: path.basename(file),
             sourceKey: file,
+            knowledgeBase: options.kb,
+            metadata: options.metadata,
           });
           results.push({ file, ...registration });
           out.info(

@@ -1,3 +1,4 @@
+import { parseMetadata } from '@aegis/core';
 import { type Command, InvalidArgumentError } from 'commander';
 import type { IngestOptions } from '../actions/ingest.ts';
 import type { CliCommand } from '../cli/cli-command.ts';
@@ -7,6 +8,15 @@ export function seconds(raw: string): number {
   const value = Number(raw);
   if (!Number.isFinite(value) || value < 0) throw new InvalidArgumentError('a number of seconds (0 or more)');
   return value;
+}
+
+/** `--metadata`: a JSON object, checked like the API checks it. */
+function metadataOption(raw: string): Record<string, unknown> {
+  try {
+    return parseMetadata(raw);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 export const ingestCommand: CliCommand = {
@@ -22,6 +32,12 @@ export const ingestCommand: CliCommand = {
         'with --wait: warn when no worker has started a document after this long',
         seconds,
         15,
+      )
+      .option('--kb <name>', 'the knowledge base to ingest into (default: default)')
+      .option(
+        '--metadata <json>',
+        'user metadata for every file, a JSON object (stored on every chunk)',
+        metadataOption,
       )
       .addHelpText(
         'after',
