@@ -24,7 +24,13 @@ interface Question {
   pages: number[];
 }
 
-const MODES: SearchMode[] = ['keyword', 'vector', 'hybrid'];
+/** Hybrid is also measured with these keyword:vector weights (the default is 1:1, SEARCH_*_WEIGHT). */
+const HYBRID_WEIGHTS: Array<[number, number]> = [
+  [1, 1],
+  [2, 1],
+];
+/** ... and with these reciprocal rank fusion k (default 60, SEARCH_RRF_K). */
+const RRF_KS = [60, 20, 5];
 const EMBEDDERS = [
   { name: 'simulator (hashing, ollama:bge-m3)', env: {} },
   {
@@ -80,12 +86,41 @@ async function main(): Promise<void> {
       await waitFinal(runtime, registration.documentId, registration.version);
     const ingestSeconds = (performance.now() - started) / 1000;
     const rows: Record<string, { hit1: number; hit5: number; mrr: number }> = {};
-    for (const mode of MODES) {
+    const runs: Array<{
+      label: string;
+      mode: SearchMode;
+      weights?: { keyword: number; vector: number };
+      rrfK?: number;
+    }> = [
+      { label: 'keyword', mode: 'keyword' },
+      { label: 'vector', mode: 'vector' },
+      ...RRF_KS.flatMap((rrfK) =>
+        HYBRID_WEIGHTS.map(([keyword, vector]) => ({
+          label: `hybrid ${keyword}:${vector} k=${rrfK}`,
+          mode: 'hybrid' as const,
+          weights: { keyword, vector },
+          rrfK,
+        })),
+      ),
+    ];
+    for (const { label, mode, weights, rrfK } of runs) {
+      const pipeline =
+        rrfK === undefined
+          ? runtime.pipeline
+          : {
+              ...runtime.pipeline,
+              options: { ...runtime.pipeline.options, search: { ...runtime.pipeline.options.search, rrfK } },
+            };
       let hit1 = 0;
       let hit5 = 0;
       let reciprocal = 0;
       for (const question of questions) {
-        const result = await searchDocuments(runtime.pipeline, { query: question.q, mode, limit: 10 });
+        const result = await searchDocuments(pipeline, {
+          query: question.q,
+          mode,
+          limit: 10,
+          weights,
+        });
         const rank = result.hits.findIndex(
           (hit) =>
             hit.source === question.file &&
@@ -97,7 +132,7 @@ async function main(): Promise<void> {
         if (rank >= 0) reciprocal += 1 / (rank + 1);
       }
       const n = questions.length;
-      rows[mode] = { hit1: round(hit1 / n), hit5: round(hit5 / n), mrr: round(reciprocal / n) };
+      rows[label] = { hit1: round(hit1 / n), hit5: round(hit5 / n), mrr: round(reciprocal / n) };
     }
     results[embedder.name] = rows;
     console.log(`${embedder.name}: ingested ${files.length} files in ${ingestSeconds.toFixed(1)} s`);

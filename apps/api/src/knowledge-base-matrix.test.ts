@@ -20,12 +20,15 @@ const EXPECTED: ReadonlyArray<{ method: string | RegExp; url: string | RegExp; s
   { method: 'GET', url: '/metrics', scope: 'global' },
   { method: 'POST', url: '/v1/documents', scope: 'write' },
   { method: 'GET', url: '/v1/documents', scope: 'filtered' },
+  { method: 'GET', url: '/v1/documents/resolve', scope: 'document' },
   { method: 'GET', url: '/v1/documents/:id', scope: 'document' },
   { method: 'POST', url: '/v1/documents/:id/retry', scope: 'document' },
   { method: 'POST', url: '/v1/documents/:id/cancel', scope: 'document' },
   { method: 'DELETE', url: '/v1/documents/:id', scope: 'document' },
   { method: 'GET', url: '/v1/search', scope: 'filtered' },
   { method: 'GET', url: '/v1/costs', scope: 'filtered' },
+  { method: 'GET', url: '/v1/costs/export', scope: 'global' },
+  { method: 'GET', url: '/v1/events', scope: 'global' },
   { method: 'GET', url: '/admin/login', scope: 'none' },
   { method: 'POST', url: '/admin/login', scope: 'none' },
   { method: 'POST', url: '/admin/logout', scope: 'none' },
@@ -143,7 +146,11 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
         .replace(/:(\w+)/g, 'x')
         .replace('*', 'main.js');
       const query =
-        url === '/v1/search' ? `?q=${encodeURIComponent('zanzibar quartermaster')}&mode=keyword` : '';
+        url === '/v1/search'
+          ? `?q=${encodeURIComponent('zanzibar quartermaster')}&mode=keyword`
+          : url === '/v1/documents/resolve'
+            ? `?ref=${docs.a}`
+            : '';
       const upload =
         route.method === 'POST' && url === '/v1/documents'
           ? multipartFile('c.txt', new TextEncoder().encode('into team a'), 'text/plain', {
@@ -165,7 +172,8 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
         (url !== '/admin/audit' && scope === 'filtered' && response.body.includes(docs.a));
       if (leaked) failures.push(`${label}: leaked base A`);
       if (scope === 'global' && response.statusCode !== 403) failures.push(`${label}: expected 403`);
-      if (scope === 'document' && response.statusCode !== 404) failures.push(`${label}: expected 404`);
+      if (scope === 'document' && response.statusCode !== 404)
+        failures.push(`${label}: expected 404 ${response.body.slice(0, 200)}`);
       if (scope === 'write' && response.statusCode !== 403) failures.push(`${label}: expected 403`);
       if (scope === 'filtered' && response.statusCode !== 200) failures.push(`${label}: expected 200`);
     }
@@ -181,6 +189,9 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
     expect((await ids(keys.ab)).sort()).toEqual([docs.a, docs.b].sort());
     expect((await ids(keys.global)).sort()).toEqual([docs.a, docs.b].sort());
     expect((await get(`/v1/documents/${docs.a}`, keys.a)).statusCode).toBe(200);
+    // Resolving by file name stays inside the scope: no 409 listing another base's candidates.
+    expect((await get('/v1/documents/resolve?ref=a.txt', keys.a)).json().documentId).toBe(docs.a);
+    expect((await get('/v1/documents/resolve?ref=a.txt', keys.b)).statusCode).toBe(404);
 
     const search = async (key: string, extra = '') =>
       (await get(`/v1/search?q=zanzibar+quartermaster&mode=keyword${extra}`, key)).json();

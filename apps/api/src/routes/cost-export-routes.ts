@@ -14,7 +14,8 @@ export function costExportRoutes(context: ApiContext) {
       '/v1/costs/export',
       {
         // The whole bill of every key: an admin's business.
-        config: { access: 'admin' },
+        // The raw ledger of every knowledge base: not for keys scoped to some.
+        config: { access: 'admin', global: true },
         schema: {
           tags: ['costs'],
           summary: 'Stream the raw ledger (one row per provider attempt) as CSV or JSON',

@@ -1,6 +1,7 @@
 import { resolveDocument } from '@aegis/stores';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { knowledgeBaseScope } from '../auth/knowledge-base-scope.ts';
 import { authErrors, errorResponses, securityBoth } from '../http/schemas.ts';
 
 /** GET /v1/documents/resolve: which document a person means by an id prefix or a file name. */
@@ -42,7 +43,9 @@ export function documentLookupRoutes(context: ApiContext) {
           },
         },
       },
-      async (request) => resolveDocument(runtime.pool, request.query.ref),
+      // A key scoped to knowledge bases resolves (and is told about candidates) within them only.
+      async (request) =>
+        resolveDocument(runtime.pool, request.query.ref, knowledgeBaseScope(request.principal)),
     );
   };
 }

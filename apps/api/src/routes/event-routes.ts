@@ -28,7 +28,8 @@ export function eventRoutes(context: ApiContext) {
     app.get<{ Querystring: { documentId?: string[] } }>(
       '/v1/events',
       {
-        config: { access: 'read' },
+        // Progress of every knowledge base's documents: not for keys scoped to some.
+        config: { access: 'read', global: true },
         schema: {
           tags: ['events'],
           summary: 'Live pipeline progress (server-sent events)',

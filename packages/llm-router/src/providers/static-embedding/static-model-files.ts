@@ -202,7 +202,7 @@ function readEmbeddingTensor(
     { dtype: string; shape: number[]; data_offsets: [number, number] }
   >;
   const tensor = header.embeddings ?? Object.entries(header).find(([name]) => name !== '__metadata__')?.[1];
-  if (!tensor || tensor.shape.length !== 2)
+  if (tensor?.shape.length !== 2)
     throw new AegisError('CONFIG_INVALID', `${source}: model.safetensors has no 2-D embeddings tensor`);
   const [rows = 0, dimensions = 0] = tensor.shape;
   const data = bytes.subarray(

@@ -103,10 +103,10 @@ function meanRowNorm(matrix: Float32Array, dimensions: number, rows: number): nu
   return total / rows;
 }
 
-/** Adds `scale` × a deterministic pseudo-random unit direction of `token` (xorshift seeded by FNV-1a). */
-function addHashedDirection(sum: Float64Array, token: string, scale: number): void {
+/** Adds `scale` × a deterministic pseudo-random unit direction of `word` (xorshift seeded by FNV-1a). */
+function addHashedDirection(sum: Float64Array, word: string, scale: number): void {
   let seed = 0x811c9dc5;
-  for (let i = 0; i < token.length; i += 1) seed = Math.imul(seed ^ token.charCodeAt(i), 0x01000193) >>> 0;
+  for (let i = 0; i < word.length; i += 1) seed = Math.imul(seed ^ word.charCodeAt(i), 0x01000193) >>> 0;
   const direction = new Float64Array(sum.length);
   let norm = 0;
   for (let d = 0; d < sum.length; d += 1) {
