@@ -38,6 +38,10 @@ describe('two versions of one document finishing out of order', () => {
         text: `v${version}`,
         headingPath: [],
         embeddingModel: 'ollama:bge-m3',
+        knowledgeBase: 'default',
+        kind: 'markdown',
+        createdAt: new Date().toISOString(),
+        metadata: {},
       },
     });
     await pipeline.vectors.upsert(space, [point(1), point(2)]);

@@ -22,9 +22,9 @@ export {
   STAGES,
   VERSION_STATUSES,
 } from './jobs/stages.ts';
+export { METADATA_LIMITS, parseMetadata, validateMetadata } from './metadata.ts';
 export type { Dependency } from './outage.ts';
 export { outageOf } from './outage.ts';
-export { METADATA_LIMITS, parseMetadata, validateMetadata } from './metadata.ts';
 export type {
   ChunkPayload,
   EmbeddingSpace,

@@ -225,12 +225,13 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     },
 
     deleteChunksFrom(documentId, version, fromChunkIndex) {
-      return run('deleteChunksFrom', async () => {
-        await pool.query(
-          `DELETE FROM vector_points WHERE ${inOwn} AND document_id = $2 AND version = $3 AND chunk_index >= $4`,
-          [await ownCollections(), documentId, version, fromChunkIndex],
-        );
-      });
+      return run('deleteChunksFrom', () =>
+        deleteWhere('document_id = $2 AND version = $3 AND chunk_index >= $4', [
+          documentId,
+          version,
+          fromChunkIndex,
+        ]),
+      );
     },
 
     deleteOtherVersions(documentId, keepVersion) {
