@@ -5,5 +5,4 @@ export type { Access, RouteAccess } from './auth/access.ts';
 export { PLUGIN_ROUTE_ACCESS } from './auth/access.ts';
 export type { LocalOperator } from './auth/auth-hook.ts';
 export { createInjectFetch } from './local/inject-fetch.ts';
-export type { Readiness, ReadinessCheck } from './readiness.ts';
 export { checkReadiness } from './readiness.ts';

@@ -76,9 +76,11 @@ export const OPENAPI = {
     },
     '/readyz': {
       get: {
-        summary: 'Readiness: Redis, Postgres, vector store, graph store and model providers',
+        summary:
+          'Readiness: what `aegis doctor` checks (services, migrations, stores, model tasks), with fixes',
         tags: ['operations'],
-        description: '503 (with Retry-After) names each failing check in `down`.',
+        description:
+          '503 (with Retry-After) when a required check fails (Redis, Postgres, migrations, blob folder, stores, or the embedding or extraction chain cannot be served now); `down` names them, and each check carries its fix.',
         security: [
           {
             bearerAuth: [],
@@ -119,22 +121,39 @@ export const OPENAPI = {
                     },
                     checks: {
                       type: 'array',
+                      description:
+                        'The same findings as `aegis doctor`, in dependency order (one cause, one failing line).',
                       items: {
                         type: 'object',
                         properties: {
+                          id: {
+                            type: 'string',
+                          },
                           name: {
                             type: 'string',
                           },
-                          ok: {
+                          status: {
+                            type: 'string',
+                            enum: ['ok', 'fail', 'warn', 'skipped'],
+                          },
+                          required: {
                             type: 'boolean',
                           },
                           detail: {
                             type: 'string',
                           },
+                          fix: {
+                            type: 'string',
+                          },
+                          blockedBy: {
+                            type: 'string',
+                          },
                         },
+                        required: ['id', 'name', 'status', 'required', 'detail'],
                       },
                     },
                   },
+                  required: ['status', 'checks'],
                 },
               },
             },
@@ -200,22 +219,39 @@ export const OPENAPI = {
                     },
                     checks: {
                       type: 'array',
+                      description:
+                        'The same findings as `aegis doctor`, in dependency order (one cause, one failing line).',
                       items: {
                         type: 'object',
                         properties: {
+                          id: {
+                            type: 'string',
+                          },
                           name: {
                             type: 'string',
                           },
-                          ok: {
+                          status: {
+                            type: 'string',
+                            enum: ['ok', 'fail', 'warn', 'skipped'],
+                          },
+                          required: {
                             type: 'boolean',
                           },
                           detail: {
                             type: 'string',
                           },
+                          fix: {
+                            type: 'string',
+                          },
+                          blockedBy: {
+                            type: 'string',
+                          },
                         },
+                        required: ['id', 'name', 'status', 'required', 'detail'],
                       },
                     },
                   },
+                  required: ['status', 'checks'],
                 },
               },
             },

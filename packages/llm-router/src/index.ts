@@ -105,6 +105,8 @@ export {
   routingConfigSchema,
   TASK_TYPES,
 } from './routing-config.ts';
+export type { EntryReadiness, TaskReadiness } from './task-readiness.ts';
+export { createCloudHealth, taskReadiness } from './task-readiness.ts';
 export { countTextTokens, estimatePromptTokens, promptTokenUpperBound } from './tokens.ts';
 export type {
   AttemptRecord,

@@ -18,6 +18,17 @@ interface CacheEntry {
   reason: string | undefined;
 }
 
+/** The first `code` (e.g. ECONNREFUSED) along an error's cause chain. */
+function networkCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === 'object'; depth += 1) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^E[A-Z_]+$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** `bge-m3` and `bge-m3:latest` name the same Ollama model. */
 function normaliseModel(model: string): string {
   return model.includes(':') ? model : `${model}:latest`;
@@ -42,7 +53,8 @@ export function createLocalHealth(
       const models = await adapter.listModels({ signal: AbortSignal.timeout(timeoutMs), timeoutMs });
       return { until: now() + healthyTtlMs, models: new Set(models.map(normaliseModel)), reason: undefined };
     } catch (error) {
-      const detail = error instanceof Error ? error.message : String(error);
+      // fetch's own message is "fetch failed"; the reason (ECONNREFUSED, ENOTFOUND, ...) is a code down its cause chain.
+      const detail = networkCode(error) ?? (error instanceof Error ? error.message : String(error));
       return {
         until: now() + unhealthyTtlMs,
         models: undefined,

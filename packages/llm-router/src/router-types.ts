@@ -6,7 +6,8 @@ import type { PriceTable } from './prices.ts';
 import type { ChatMessage, ImageInput, ProviderAdapter } from './providers/provider.ts';
 import type { Logger } from './route-executor.ts';
 import type { RoutingConfig } from './routing-config.ts';
-import type { CallMeta, CallOptions } from './types.ts';
+import type { TaskReadiness } from './task-readiness.ts';
+import type { CallMeta, CallOptions, TaskType } from './types.ts';
 
 export interface RouterOptions {
   providers: readonly ProviderAdapter[];
@@ -104,6 +105,16 @@ export interface Router {
   embed(request: EmbedRequest): Promise<EmbedResult>;
   describeImage(request: DescribeImageRequest): Promise<DescribeImageResult>;
   providers(): ProviderStatus[];
+  /**
+   * Whether `task` could be served right now, entry by entry, without calling a model or taking a breaker
+   * probe (configured, reachable, model pulled or key accepted, breaker not open, budget not spent). With
+   * `pin`, only that provider/model counts (a knowledge base bound to its embedding model). `mode` defaults
+   * to the configured routing mode.
+   */
+  taskReadiness(
+    task: TaskType,
+    options?: { pin?: { provider: string; model: string } | undefined; mode?: CallOptions['mode'] },
+  ): Promise<TaskReadiness>;
   /**
    * Publishes budget gauges and starts the reservation reaper. It never writes a budget cap: caps change only
    * through budget-caps.ts (an operator's audited act), and every process enforces the caps in Postgres.

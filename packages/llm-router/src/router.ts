@@ -24,6 +24,7 @@ import type {
   RouterOptions,
 } from './router-types.ts';
 import { type ChainEntry, chainFor } from './routing-config.ts';
+import { createCloudHealth, taskReadiness } from './task-readiness.ts';
 import { countTextTokens, estimatePromptTokens, promptTokenUpperBound } from './tokens.ts';
 import type { CallMeta, CallOptions, TaskType, Usage } from './types.ts';
 
@@ -46,6 +47,7 @@ export function createRouter(options: RouterOptions): Router {
   const warned = new Set<string>();
   const priceCache = new Map<string, ResolvedPrice>();
   let reaper: NodeJS.Timeout | undefined;
+  const cloudHealth = createCloudHealth();
 
   const deps: ExecutorDeps = {
     adapters,
@@ -328,6 +330,22 @@ export function createRouter(options: RouterOptions): Router {
         messages: [{ role: 'user', content: prompt, images: [request.image] }],
       });
       return { text, ...meta(state, entry.provider, entry.model) };
+    },
+
+    taskReadiness(task, { pin, mode } = {}) {
+      return taskReadiness(
+        {
+          adapters,
+          localHealth: deps.localHealth,
+          cloudHealth,
+          breaker: options.breaker,
+          budgets: () => options.accounting.status(),
+          isFree: (provider, model) => deps.prices(provider, model).free,
+        },
+        task,
+        chain(task, mode),
+        pin,
+      );
     },
 
     providers() {

@@ -27,6 +27,8 @@ export { getDocumentStatus } from './registry/document-status.ts';
 export { createPostgresDocumentRepository } from './registry/postgres-document-repository.ts';
 export type { ResolvedDocument } from './registry/resolve-document.ts';
 export { MIN_ID_PREFIX, resolveDocument } from './registry/resolve-document.ts';
+export type { EmbeddingBinding } from './registry/system-state.ts';
+export { embeddingBindings, pendingMigrations } from './registry/system-state.ts';
 export type { RunMigrationsOptions, RunMigrationsResult } from './run-migrations.ts';
 export { MIGRATIONS_DIR, runMigrations } from './run-migrations.ts';
 export type { VectorMode } from './vector/pgvector.ts';

@@ -16,17 +16,28 @@ const readinessSchema = {
     },
     checks: {
       type: 'array',
+      description: 'The same findings as `aegis doctor`, in dependency order (one cause, one failing line).',
       items: {
         type: 'object',
-        properties: { name: { type: 'string' }, ok: { type: 'boolean' }, detail: { type: 'string' } },
+        properties: {
+          id: { type: 'string' },
+          name: { type: 'string' },
+          status: { type: 'string', enum: ['ok', 'fail', 'warn', 'skipped'] },
+          required: { type: 'boolean' },
+          detail: { type: 'string' },
+          fix: { type: 'string' },
+          blockedBy: { type: 'string' },
+        },
+        required: ['id', 'name', 'status', 'required', 'detail'],
       },
     },
   },
+  required: ['status', 'checks'],
 } as const;
 
 /** /healthz (liveness), /readyz (readiness) and /metrics (Prometheus). */
 export function healthRoutes(context: ApiContext) {
-  const { runtime } = context;
+  const { runtime, config } = context;
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get(
       '/healthz',
@@ -51,19 +62,23 @@ export function healthRoutes(context: ApiContext) {
         config: { access: 'read' },
         schema: {
           tags: ['operations'],
-          summary: 'Readiness: Redis, Postgres, vector store, graph store and model providers',
-          description: '503 (with Retry-After) names each failing check in `down`.',
+          summary:
+            'Readiness: what `aegis doctor` checks (services, migrations, stores, model tasks), with fixes',
+          description:
+            '503 (with Retry-After) when a required check fails (Redis, Postgres, migrations, blob folder, stores, or the embedding or extraction chain cannot be served now); `down` names them, and each check carries its fix.',
           security: securityBoth,
           response: { 200: readinessSchema, 503: readinessSchema, ...authErrors },
         },
       },
       async (_request, reply) => {
-        const readiness = await checkReadiness(runtime);
-        const down = readiness.checks.filter((check) => !check.ok).map((check) => check.name);
-        if (!readiness.ok) void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
+        const diagnosis = await checkReadiness(runtime, config);
+        const down = diagnosis.findings
+          .filter((finding) => finding.required && finding.status === 'fail')
+          .map((finding) => finding.name);
+        if (!diagnosis.ok) void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
         return reply
-          .status(readiness.ok ? 200 : 503)
-          .send({ status: readiness.ok ? 'ready' : 'unavailable', down, checks: readiness.checks });
+          .status(diagnosis.ok ? 200 : 503)
+          .send({ status: diagnosis.ok ? 'ready' : 'unavailable', down, checks: diagnosis.findings });
       },
     );
 
