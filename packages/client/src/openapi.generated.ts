@@ -106,7 +106,8 @@ export const OPENAPI = {
                       items: {
                         type: 'string',
                       },
-                      description: 'Names of the failing checks.',
+                      description:
+                        'Ids of the failing required checks (e.g. redis, postgres, task:embedding).',
                     },
                     error: {
                       type: 'object',
@@ -153,7 +154,6 @@ export const OPENAPI = {
                       },
                     },
                   },
-                  required: ['status', 'checks'],
                 },
               },
             },
@@ -204,7 +204,8 @@ export const OPENAPI = {
                       items: {
                         type: 'string',
                       },
-                      description: 'Names of the failing checks.',
+                      description:
+                        'Ids of the failing required checks (e.g. redis, postgres, task:embedding).',
                     },
                     error: {
                       type: 'object',
@@ -251,7 +252,6 @@ export const OPENAPI = {
                       },
                     },
                   },
-                  required: ['status', 'checks'],
                 },
               },
             },

@@ -8,7 +8,11 @@ const readinessSchema = {
   type: 'object',
   properties: {
     status: { type: 'string', enum: ['ready', 'unavailable'] },
-    down: { type: 'array', items: { type: 'string' }, description: 'Names of the failing checks.' },
+    down: {
+      type: 'array',
+      items: { type: 'string' },
+      description: 'Ids of the failing required checks (e.g. redis, postgres, task:embedding).',
+    },
     // A 503 may also be the refusal of the key check itself (Postgres down): the usual error body.
     error: {
       type: 'object',
@@ -32,7 +36,6 @@ const readinessSchema = {
       },
     },
   },
-  required: ['status', 'checks'],
 } as const;
 
 /** /healthz (liveness), /readyz (readiness) and /metrics (Prometheus). */
@@ -74,7 +77,7 @@ export function healthRoutes(context: ApiContext) {
         const diagnosis = await checkReadiness(runtime, config);
         const down = diagnosis.findings
           .filter((finding) => finding.required && finding.status === 'fail')
-          .map((finding) => finding.name);
+          .map((finding) => finding.id);
         if (!diagnosis.ok) void reply.header('retry-after', String(OUTAGE_RETRY_AFTER_SECONDS));
         return reply
           .status(diagnosis.ok ? 200 : 503)
