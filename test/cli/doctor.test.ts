@@ -55,18 +55,19 @@ describe('aegis doctor tells the truth', { timeout: 300_000 }, () => {
   const doctor = (env: Record<string, string> = {}, args: string[] = []) =>
     runAegis(['doctor', ...args], { ...harness.env, ...env });
 
-  it('fails when no provider can embed, with one fix for this configuration; /readyz says the same', async () => {
+  it('fails when no provider can extract, with one fix for this configuration; /readyz says the same', async () => {
     const result = await doctor();
     expect(result.code).toBe(1);
+    // The in-process static embedder still embeds; nothing can extract the graph.
+    expect(result.stdout).toMatch(/✓ Embedding: static /);
     expect(result.stdout).toMatch(
-      /✗ Embedding: no provider can serve it now: ollama bge-m3: ollama is unreachable \(ECONNREFUSED\)/,
+      /✗ Extraction \(graph\): no provider can serve it now: ollama llama3\.1:8b: ollama is unreachable \(ECONNREFUSED\)/,
     );
-    expect(result.stdout).toMatch(/✗ Extraction \(graph\): no provider can serve it now/);
-    const fix = /✗ Embedding:.*\n\s+fix: (.*)/.exec(result.stdout)?.[1] ?? '';
+    const fix = /✗ Extraction \(graph\):.*\n\s+fix: (.*)/.exec(result.stdout)?.[1] ?? '';
     expect(fix).toContain(
       `start Ollama (\`ollama serve\`) or point OLLAMA_URL (now ${dead}) at a running one`,
     );
-    expect(fix).toMatch(/set OPENAI_API_KEY/);
+    expect(fix).toMatch(/set DASHSCOPE_API_KEY/);
     // No cloud key exists: switching to a cloud mode cannot help, so it is not suggested.
     expect(result.stdout).not.toMatch(/cloud-only/);
     expect(result.stdout).toMatch(/must be fixed before documents can be processed/);
@@ -82,7 +83,7 @@ describe('aegis doctor tells the truth', { timeout: 300_000 }, () => {
 
     const remote = await runAegis(['doctor', '--url', api.url, '--api-key', key]);
     expect(remote.code).toBe(1);
-    expect(remote.stdout).toMatch(/✗ Embedding: no provider can serve it now/);
+    expect(remote.stdout).toMatch(/✗ Extraction \(graph\): no provider can serve it now/);
   });
 
   it('with a cloud key the cloud embeds; a knowledge base bound to Ollama cannot be served by it', async () => {
