@@ -64,8 +64,19 @@ describe.skipIf(!HAS_CHROMIUM)('Bull Board in a real browser', { timeout: 120_00
     await harness?.close();
   });
 
-  it('refuses a non-admin key, then logs an admin in and shows the six stage queues', async () => {
+  it('refuses a non-admin key, logs an admin in, shows the six stage queues and jobs by file name, fetching nothing remote', async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    // Nothing may be fetched from anywhere but the API itself (no web fonts, no CDN).
+    const foreign: string[] = [];
+    page.on('request', (request) => {
+      if (!request.url().startsWith(baseUrl) && !request.url().startsWith('data:'))
+        foreign.push(request.url());
+    });
+    // No worker runs here, so this document's first job waits in the memory-check queue.
+    await harness.runtime.producer.ingest({
+      data: new TextEncoder().encode('# Waiting\n\nA document no worker has taken yet.'),
+      displayName: 'quarterly-report.md',
+    });
     await page.goto(`${baseUrl}/admin/queues`);
     expect(new URL(page.url()).pathname).toBe('/admin/login');
 
@@ -80,6 +91,11 @@ describe.skipIf(!HAS_CHROMIUM)('Bull Board in a real browser', { timeout: 120_00
       await page.getByText(stage, { exact: true }).first().waitFor({ timeout: 30_000 });
     const text = await page.locator('body').innerText();
     for (const stage of STAGES) expect(text).toContain(stage);
+
+    // Jobs carry the document's file name, not only its id.
+    await page.goto(`${baseUrl}/admin/queues/queue/memory-check?status=waiting`);
+    await page.getByText('memory-check · quarterly-report.md').first().waitFor({ timeout: 30_000 });
+    expect(foreign).toEqual([]);
 
     await mkdir(ARTIFACTS, { recursive: true });
     const screenshot = fileURLToPath(new URL('bull-board.png', ARTIFACTS));

@@ -1,23 +1,24 @@
-import { AegisError, STAGES } from '@aegis/core';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { STAGES, type StageJob } from '@aegis/core';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
-import { sendError } from '../http/error-response.ts';
+import { createDocumentNames } from '../http/document-names.ts';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
-/**
- * CSP for the Bull Board single-page app: its own scripts and styles, inline style attributes, and its
- * Google Fonts stylesheet (the page falls back to system fonts when that is unreachable).
- */
+/** CSP for the Bull Board single-page app: its own scripts, styles and inline style attributes, nothing remote. */
 const BULL_BOARD_CSP = {
   directives: {
     defaultSrc: ["'self'"],
     scriptSrc: ["'self'"],
-    styleSrc: ["'self'", "'unsafe-inline'", 'https://fonts.googleapis.com'],
-    fontSrc: ["'self'", 'https://fonts.gstatic.com', 'data:'],
+    styleSrc: ["'self'", "'unsafe-inline'"],
+    fontSrc: ["'self'", 'data:'],
     imgSrc: ["'self'", 'data:'],
     connectSrc: ["'self'"],
     objectSrc: ["'none'"],
@@ -28,26 +29,52 @@ const BULL_BOARD_CSP = {
   },
 };
 
-/** Bull Board at /admin/queues with one BullMQ adapter per stage queue; access comes from PLUGIN_ROUTE_ACCESS. */
+/**
+ * Bull Board's page template without its Google Fonts stylesheet (offline installs would wait on it, and it
+ * tells a third party who uses the board): written once per process to a private folder, from the template of
+ * the installed version, so an upgrade keeps its own asset names. The board falls back to the system font.
+ */
+async function offlineViews(): Promise<string> {
+  const fromApi = createRequire(createRequire(import.meta.url).resolve('@bull-board/api'));
+  const uiDist = path.join(path.dirname(fromApi.resolve('@bull-board/ui/package.json')), 'dist');
+  const template = await readFile(path.join(uiDist, 'index.ejs'), 'utf8');
+  const offline = template.replace(/<link[^>]*fonts\.(googleapis|gstatic)\.com[^>]*>\s*/g, '');
+  const dir = await mkdtemp(path.join(tmpdir(), 'aegis-bull-board-'));
+  await writeFile(path.join(dir, 'index.ejs'), offline);
+  return dir;
+}
+
+/**
+ * Bull Board at /admin/queues with one BullMQ adapter per stage queue; access comes from PLUGIN_ROUTE_ACCESS.
+ * Jobs are named `<stage> · <file name>` and their data carries the file name.
+ */
 export function bullBoardRoutes(context: ApiContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
+    const names = createDocumentNames(context.runtime.pool);
+    const views = await offlineViews();
+    app.addHook('onClose', async () => {
+      names.close();
+      await rm(views, { recursive: true, force: true });
+    });
     const serverAdapter = new FastifyAdapter();
     serverAdapter.setBasePath(BULL_BOARD_PATH);
     createBullBoard({
-      queues: STAGES.map((stage) => new BullMQAdapter(context.runtime.queues.queue(stage))),
+      queues: STAGES.map((stage) => {
+        const adapter = new BullMQAdapter(context.runtime.queues.queue(stage));
+        adapter.setFormatter('name', (job: { data?: Partial<StageJob> }) => {
+          const documentId = job.data?.documentId;
+          if (!documentId) return stage;
+          return `${stage} · ${names.nameOf(documentId) ?? documentId.slice(0, 8)}`;
+        });
+        adapter.setFormatter('data', (data: Partial<StageJob> | undefined) =>
+          data?.documentId ? { ...data, file: names.nameOf(data.documentId) ?? null } : data,
+        );
+        return adapter;
+      }),
       serverAdapter,
       options: { uiConfig: { boardTitle: 'Aegis Ingest' } },
     });
-    // BullMQ waits for a Redis connection that is down instead of failing: answer at once instead of hanging.
-    app.addHook('preHandler', async (request, reply) => {
-      if (context.runtime.redis.status !== 'ready')
-        return sendError(
-          request,
-          reply,
-          new AegisError('QUEUE_UNAVAILABLE', 'Redis (the queues) is unreachable; try again shortly.'),
-        );
-      return undefined;
-    });
+    serverAdapter.setViewsPath(views);
     // Bull Board's routes are registered by its plugin, so their helmet settings are set here.
     app.addHook('onRoute', (route) => {
       route.config = {
