@@ -58,7 +58,7 @@ export async function openIngestPath(
       throw new AegisError('VALIDATION_FAILED', 'path is not a regular file', {
         details: { path: requested },
       });
-    // A hard link inside a root may be another name of a file outside it (ADR 010): refused, like the watcher does.
+    // A hard link inside a root may be another name of a file outside it (ADR 014): refused, like the watcher does.
     if (stats.nlink > 1)
       throw new AegisError(
         'PATH_NOT_ALLOWED',
