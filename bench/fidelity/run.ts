@@ -11,7 +11,8 @@
  * (pdf.js getTextContent of every page with our document options, in this process: the floor any pdf.js
  * extractor stands on),
  * `ours-text` (text-only extraction in the parsing sandbox, warm: layout, tables, forms, junk gate, and the
- * document-wide structure pass), `structure` (that pass alone), `chunk` (chunking the result).
+ * document-wide structure pass; OCR off), `structure` (that pass alone), `chunk` (chunking the result).
+ * OCR: pages with a known text layer are rendered at OCR_DPI, read by Tesseract and compared with the layer.
  *
  * Run: `npm run bench:fidelity` (or `npx node bench/fidelity/run.ts [--dir folder] [--reps 3] [--book-pages 120]`).
  */
@@ -25,11 +26,17 @@ import { parseArgs } from 'node:util';
 import { chunkDocument } from '../../packages/pipeline/src/chunk/chunk-document.ts';
 import { structureDocument } from '../../packages/pipeline/src/extract/document-structure.ts';
 import { extractDocument } from '../../packages/pipeline/src/extract/index.ts';
+import {
+  closeRecogniser,
+  DEFAULT_OCR_SETTINGS,
+  recognisePage,
+  renderPage,
+} from '../../packages/pipeline/src/extract/pdf-ocr.ts';
 import { loadPdfjs, openPdf } from '../../packages/pipeline/src/extract/pdfjs.ts';
 import { createSandboxPool } from '../../packages/pipeline/src/sandbox/index.ts';
 import { buildBookPdf } from '../../packages/pipeline/src/test-support/book-pdf.ts';
 import { buildPaperPdf } from '../../packages/pipeline/src/test-support/paper-pdf.ts';
-import { type Fidelity, measure, toChunkInput } from './metrics.ts';
+import { type Fidelity, measure, recall, toChunkInput, words } from './metrics.ts';
 
 const { values: flags } = parseArgs({
   options: {
@@ -155,6 +162,36 @@ for (const input of inputs) {
 }
 await sandbox.close();
 
+// OCR word accuracy on pages with a known text layer: render the page, OCR it, compare with its text layer.
+const ocrPages: Array<{ name: string; page: number }> = [
+  { name: 'tracemonkey.pdf', page: 1 },
+  { name: 'tracemonkey.pdf', page: 3 },
+  { name: `generated-book-${book.truth.pageCount}p.pdf`, page: 2 },
+  { name: 'generated-paper.pdf', page: 1 },
+];
+const ocrResults: Array<{ name: string; page: number; accuracy: number; ms: number; words: number }> = [];
+for (const { name, page: pageNumber } of ocrPages) {
+  const input = inputs.find((i) => i.name === name);
+  if (input === undefined) continue;
+  const doc = await openPdf(pdfjs, input.data, { maxImagePixels: 40_000_000, timeoutMs: 60_000 });
+  const page = await doc.getPage(pageNumber);
+  const layer = (await page.getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ');
+  const [paragraphs, ms] = await time(async () => {
+    const { png, scale } = await renderPage(page, DEFAULT_OCR_SETTINGS.dpi);
+    return recognisePage(png, scale, { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 120_000 });
+  });
+  const expected = words(layer);
+  ocrResults.push({
+    name,
+    page: pageNumber,
+    accuracy: Number(recall(expected, words(paragraphs.map((p) => p.text).join('\n'))).toFixed(4)),
+    ms: Math.round(ms),
+    words: expected.length,
+  });
+  await doc.destroy();
+}
+await closeRecogniser();
+
 const measured = rows.filter(
   (r): r is { name: string; fidelity: Fidelity; ms: Partial<Record<Stage, number>> } =>
     !('error' in r.fidelity),
@@ -216,9 +253,10 @@ const result = {
   repetitions: reps,
   totals,
   speed,
+  ocr: ocrResults,
   documents: rows,
 };
-console.log(JSON.stringify({ totals, speed }, null, 2));
+console.log(JSON.stringify({ totals, speed, ocr: ocrResults }, null, 2));
 const out = flags.out ?? join(here, `../results/fidelity-${result.date.slice(0, 10)}.json`);
 await mkdir(dirname(out), { recursive: true });
 await writeFile(out, `${JSON.stringify(result, null, 2)}\n`);

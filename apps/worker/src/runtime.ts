@@ -73,6 +73,7 @@ export function pipelineOptions(config: AppConfig): PipelineOptions {
       pageTimeoutMs: pipeline.extract.pageTimeoutMs,
       maxImagesPerPage: 64,
     },
+    ocr: pipeline.ocr,
     embedBatchSize: llm.embedBatchSize,
     modelConcurrency: pipeline.modelConcurrency,
     visionPromptVersion: 'vision-v1',

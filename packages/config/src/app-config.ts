@@ -142,6 +142,14 @@ export interface AppConfig {
     modelConcurrency: number;
     chunk: { targetTokens: number; overlapTokens: number; maxTokens: number };
     extract: { maxImagePixels: number; pageTimeoutMs: number; pagesPerRange: number };
+    /** OCR of PDF pages without usable text: engine, Tesseract languages (and their folder), per-page limit (ms), DPI. */
+    ocr: {
+      engine: 'tesseract' | 'vision' | 'off';
+      languages: string[];
+      languageDir: string | undefined;
+      pageTimeoutMs: number;
+      dpi: number;
+    };
     /** The parsing sandbox: processes per worker and the limits of each (MiB, ms). */
     sandbox: {
       processes: number;
@@ -288,6 +296,13 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         maxImagePixels: flat.EXTRACT_MAX_IMAGE_PIXELS,
         pageTimeoutMs: flat.EXTRACT_PAGE_TIMEOUT_MS,
         pagesPerRange: flat.EXTRACT_PAGES_PER_RANGE,
+      },
+      ocr: {
+        engine: flat.OCR_ENGINE,
+        languages: flat.OCR_LANGUAGES.split(','),
+        languageDir: flat.OCR_LANGUAGE_DIR,
+        pageTimeoutMs: flat.OCR_PAGE_TIMEOUT_MS,
+        dpi: flat.OCR_DPI,
       },
       sandbox: {
         processes: flat.SANDBOX_PROCESSES,

@@ -429,6 +429,42 @@ export const configSchema = z.object({
     description: 'Most PDF pages a worker extracts at once (the memory check may choose fewer).',
     schema: integer(1, 10_000),
   }),
+  OCR_ENGINE: envVar({
+    group: 'Pipeline workers',
+    default: 'tesseract',
+    description:
+      'How PDF pages without usable text (scans, vector-drawn text, undecodable fonts) are read: tesseract (local, offline) | vision (the page image goes to the vision model; cost on the ledger) | off.',
+    schema: oneOf(['tesseract', 'vision', 'off'] as const),
+  }),
+  OCR_LANGUAGES: envVar({
+    group: 'Pipeline workers',
+    default: 'eng',
+    description:
+      'Tesseract languages, comma-separated (e.g. eng,deu); each needs its @tesseract.js-data/<code> package or OCR_LANGUAGE_DIR.',
+    schema: text(
+      /^[a-z_]{3,12}(,[a-z_]{3,12})*$/,
+      'must be comma-separated Tesseract language codes, e.g. eng,deu',
+    ),
+  }),
+  OCR_LANGUAGE_DIR: optionalEnvVar({
+    group: 'Pipeline workers',
+    description:
+      'A folder holding <code>.traineddata.gz for every OCR language (needed for several languages).',
+    schema: text(),
+  }),
+  OCR_PAGE_TIMEOUT_MS: envVar({
+    group: 'Pipeline workers',
+    default: '20000',
+    description:
+      'Time limit for the OCR of one page, in milliseconds (at most 90% of EXTRACT_PAGE_TIMEOUT_MS is used); a page over it keeps its text layer, with a warning.',
+    schema: integer(1_000, MS_PER_DAY),
+  }),
+  OCR_DPI: envVar({
+    group: 'Pipeline workers',
+    default: '200',
+    description: 'Resolution pages are rendered at for OCR, in dots per inch.',
+    schema: integer(72, 600),
+  }),
   SANDBOX_PROCESSES: envVar({
     group: 'Pipeline workers',
     default: '2',

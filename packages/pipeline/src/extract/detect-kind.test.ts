@@ -24,11 +24,14 @@ describe('detectKind', () => {
     expect(detectKind({ data: bytes(0x4d, 0x4d, 0x00, 0x2a, 8) })).toBe('image');
   });
 
-  it('recognises DOCX as a ZIP holding word/document.xml and refuses other ZIPs', () => {
+  it('recognises DOCX, XLSX, PPTX and EPUB by their main part and refuses other ZIPs', () => {
     const zip = (name: string): Uint8Array =>
       new Uint8Array([...text('PK\x03\x04'), ...new Uint8Array(26), ...text(name)]);
     expect(detectKind({ data: zip('word/document.xml') })).toBe('docx');
-    expect(codeOf(() => detectKind({ data: zip('xl/workbook.xml') }))).toBe('UNSUPPORTED_TYPE');
+    expect(detectKind({ data: zip('xl/workbook.xml') })).toBe('xlsx');
+    expect(detectKind({ data: zip('ppt/presentation.xml') })).toBe('pptx');
+    expect(detectKind({ data: zip('META-INF/container.xml') })).toBe('epub');
+    expect(codeOf(() => detectKind({ data: zip('content/other.xml') }))).toBe('UNSUPPORTED_TYPE');
   });
 
   it('needs an extension or media type for text, and valid UTF-8 without NUL', () => {

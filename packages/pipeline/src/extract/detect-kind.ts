@@ -20,7 +20,7 @@ export interface DetectedKind {
 }
 
 const SUPPORTED =
-  'PDF, DOCX, plain text (.txt), Markdown (.md, .markdown), HTML (.html, .htm) and images (PNG, JPEG, WebP, TIFF)';
+  'PDF, DOCX, XLSX, PPTX, EPUB, plain text (.txt), Markdown (.md, .markdown), HTML (.html, .htm), CSV (.csv, .tsv) and images (PNG, JPEG, WebP, TIFF)';
 
 const TEXT_EXTENSIONS: Record<string, SourceKind> = {
   txt: 'text',
@@ -29,6 +29,8 @@ const TEXT_EXTENSIONS: Record<string, SourceKind> = {
   markdown: 'markdown',
   html: 'html',
   htm: 'html',
+  csv: 'csv',
+  tsv: 'csv',
 };
 
 const TEXT_MIME_TYPES: Record<string, SourceKind> = {
@@ -37,6 +39,8 @@ const TEXT_MIME_TYPES: Record<string, SourceKind> = {
   'text/x-markdown': 'markdown',
   'text/html': 'html',
   'application/xhtml+xml': 'html',
+  'text/csv': 'csv',
+  'text/tab-separated-values': 'csv',
 };
 
 function startsWith(data: Uint8Array, bytes: readonly number[], offset = 0): boolean {
@@ -62,6 +66,13 @@ export function detectKind(input: ExtractInput): SourceKind {
 /** The entry every Word document has; a ZIP without it is not a document we read. */
 export const DOCX_ENTRY = 'word/document.xml';
 
+/** The main entry of each other archive format, by which a ZIP is recognised (Word: {@link DOCX_ENTRY}). */
+export const ARCHIVE_ENTRIES: ReadonlyArray<readonly [string, SourceKind]> = [
+  ['xl/workbook.xml', 'xlsx'],
+  ['ppt/presentation.xml', 'pptx'],
+  ['META-INF/container.xml', 'epub'],
+];
+
 /** How many leading bytes kind detection looks at (PDF headers may sit anywhere in the first KiB). */
 export const SNIFF_HEAD_BYTES = 1024;
 
@@ -78,6 +89,8 @@ export interface KindSample {
   validUtf8: boolean;
   /** The bytes contain `word/document.xml`. */
   hasDocxEntry: boolean;
+  /** The {@link ARCHIVE_ENTRIES} names the bytes contain. */
+  archiveEntries?: ReadonlySet<string> | undefined;
 }
 
 /** {@link detectKind} plus the image format for images. */
@@ -95,6 +108,7 @@ export function detectKindDetailed(input: ExtractInput): DetectedKind {
     hasNul: data.includes(0),
     validUtf8,
     hasDocxEntry: zipHasEntry(data, DOCX_ENTRY),
+    archiveEntries: new Set(ARCHIVE_ENTRIES.flatMap(([entry]) => (zipHasEntry(data, entry) ? [entry] : []))),
   };
   return detectKindOfSample(sample, input);
 }
@@ -119,7 +133,11 @@ export function detectKindOfSample(
   }
   if (startsWith(data, [0x50, 0x4b, 0x03, 0x04])) {
     if (sample.hasDocxEntry) return { kind: 'docx' };
-    throw unsupported('a ZIP archive that is not a Word document (no word/document.xml)', input);
+    for (const [entry, kind] of ARCHIVE_ENTRIES) if (sample.archiveEntries?.has(entry)) return { kind };
+    throw unsupported(
+      'a ZIP archive that is not a Word, Excel, PowerPoint or EPUB document (no word/document.xml, xl/workbook.xml, ppt/presentation.xml or META-INF/container.xml)',
+      input,
+    );
   }
 
   const declared = declaredTextKind(input);

@@ -5,6 +5,7 @@ import { structureDocument } from './document-structure.ts';
 import type { ExtractedDocument, ExtractionLimits } from './extracted-document.ts';
 import { resolveLimits } from './limits.ts';
 import type { PageRange, PdfInfo } from './pdf-extract.ts';
+import type { OcrSettings } from './pdf-ocr.ts';
 
 /** Options of {@link extractDocument}. */
 export interface ExtractOptions {
@@ -24,6 +25,11 @@ export interface ExtractOptions {
   sandbox?: SandboxPool | undefined;
   /** Stops the extraction: a queued request is dropped, a running one's process is killed (`CANCELLED`). */
   signal?: AbortSignal | undefined;
+  /**
+   * How PDF pages without usable text (scans, vector-drawn text, junk) are read. Default: no OCR (library
+   * calls); the worker passes its OCR_* settings.
+   */
+  ocr?: OcrSettings | undefined;
 }
 
 /** Options of {@link inspectPdfDocument}. */
@@ -58,6 +64,7 @@ export async function extractDocument(
       limits,
       pageRange: options.pageRange,
       images: options.images !== false,
+      ocr: options.ocr,
     },
     { stepTimeoutMs: limits.pageTimeoutMs, signal: options.signal },
   );

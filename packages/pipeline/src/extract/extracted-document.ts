@@ -1,7 +1,17 @@
 /** A rectangle in PDF points with the origin at the page's top-left corner: [x0, y0, x1, y1], x0 < x1, y0 < y1. */
 export type BoundingBox = [number, number, number, number];
 
-export type SourceKind = 'pdf' | 'text' | 'markdown' | 'html' | 'docx' | 'image';
+export type SourceKind =
+  | 'pdf'
+  | 'text'
+  | 'markdown'
+  | 'html'
+  | 'docx'
+  | 'image'
+  | 'csv'
+  | 'xlsx'
+  | 'pptx'
+  | 'epub';
 
 /**
  * What a block is for. Only `body`, `heading` and `table` blocks are indexed (chunked, embedded, searched);

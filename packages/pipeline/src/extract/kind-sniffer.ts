@@ -1,4 +1,4 @@
-import { DOCX_ENTRY, type KindSample, SNIFF_HEAD_BYTES } from './detect-kind.ts';
+import { ARCHIVE_ENTRIES, DOCX_ENTRY, type KindSample, SNIFF_HEAD_BYTES } from './detect-kind.ts';
 
 /** Gathers a `KindSample` from chunks as they stream past, holding at most ~1 KiB of them. */
 export interface KindSniffer {
@@ -8,6 +8,8 @@ export interface KindSniffer {
 }
 
 const ENTRY = Buffer.from(DOCX_ENTRY);
+const OTHER_ENTRIES = ARCHIVE_ENTRIES.map(([entry]) => ({ entry, bytes: Buffer.from(entry) }));
+const LONGEST = Math.max(ENTRY.length, ...OTHER_ENTRIES.map((e) => e.bytes.length));
 
 export function createKindSniffer(): KindSniffer {
   const head: Buffer[] = [];
@@ -16,6 +18,7 @@ export function createKindSniffer(): KindSniffer {
   let hasNul = false;
   let validUtf8 = true;
   let hasDocxEntry = false;
+  const archiveEntries = new Set<string>();
   // The last bytes of the previous chunk, so an entry name split across two chunks is still found.
   let carry = Buffer.alloc(0);
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -39,7 +42,9 @@ export function createKindSniffer(): KindSniffer {
       if (!hasDocxEntry) {
         const window = Buffer.concat([carry, bytes]);
         hasDocxEntry = window.includes(ENTRY);
-        carry = Buffer.from(window.subarray(Math.max(0, window.length - (ENTRY.length - 1))));
+        for (const { entry, bytes: name } of OTHER_ENTRIES)
+          if (window.includes(name)) archiveEntries.add(entry);
+        carry = Buffer.from(window.subarray(Math.max(0, window.length - (LONGEST - 1))));
       }
     },
     sample() {
@@ -51,7 +56,14 @@ export function createKindSniffer(): KindSniffer {
           validUtf8 = false;
         }
       }
-      return { head: new Uint8Array(Buffer.concat(head)), size, hasNul, validUtf8, hasDocxEntry };
+      return {
+        head: new Uint8Array(Buffer.concat(head)),
+        size,
+        hasNul,
+        validUtf8,
+        hasDocxEntry,
+        archiveEntries,
+      };
     },
   };
 }

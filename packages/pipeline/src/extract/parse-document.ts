@@ -3,14 +3,19 @@
 import { AegisError } from '@aegis/core';
 import type { SandboxTaskContext } from '../sandbox/sandbox-task-context.ts';
 import { cleanExtractedDocument } from './clean-text.ts';
+import { extractCsv } from './csv-extract.ts';
 import { type DetectedKind, detectKindDetailed } from './detect-kind.ts';
 import { extractDocx } from './docx-extract.ts';
+import { extractEpub } from './epub-extract.ts';
 import type { ExtractedDocument, ExtractionLimits, SourceKind } from './extracted-document.ts';
 import { extractHtml } from './html-extract.ts';
 import { extractImage } from './image-extract.ts';
 import { extractMarkdown } from './markdown-extract.ts';
 import { extractPdf, type PageRange } from './pdf-extract.ts';
+import type { OcrSettings } from './pdf-ocr.ts';
+import { extractPptx } from './pptx-extract.ts';
 import { decodeText, extractPlainText } from './text-extract.ts';
+import { extractXlsx } from './xlsx-extract.ts';
 
 /** What the `extract` sandbox operation receives: the bytes, the caller's hints and the limits. */
 export interface ParseRequest {
@@ -22,6 +27,8 @@ export interface ParseRequest {
   pageRange: PageRange | undefined;
   /** Decode PDF images (false: text only). */
   images: boolean;
+  /** How PDF pages without usable text are read; undefined = no OCR. */
+  ocr?: OcrSettings | undefined;
 }
 
 /** One format's parser. `context.step` names long steps (a page, a sheet) and restarts their timer. */
@@ -45,7 +52,9 @@ const PARSERS: Record<SourceKind, DocumentParser> = {
       limits: request.limits,
       pageRange: request.pageRange,
       images: request.images,
+      ocr: request.ocr,
       onPage: (pageNumber) => context.step(`Page ${pageNumber}`),
+      onStep: (label) => context.step(label),
     }),
   image: (request, detected) =>
     extractImage(request.data, detected.imageFormat ?? 'png', request.limits.maxImagePixels),
@@ -53,6 +62,14 @@ const PARSERS: Record<SourceKind, DocumentParser> = {
   markdown: async (request) => extractMarkdown(request.data),
   html: async (request) => extractHtml(decodeText(request.data)),
   docx: (request) => extractDocx(request.data),
+  csv: async (request) =>
+    extractCsv(
+      request.data,
+      /\.tsv$/i.test(request.filename ?? '') || request.mimeType === 'text/tab-separated-values',
+    ),
+  xlsx: (request, _detected, context) => extractXlsx(request.data, (name) => context.step(`Sheet ${name}`)),
+  pptx: (request, _detected, context) => extractPptx(request.data, (n) => context.step(`Slide ${n}`)),
+  epub: (request, _detected, context) => extractEpub(request.data, (n) => context.step(`Chapter ${n}`)),
 };
 
 /**

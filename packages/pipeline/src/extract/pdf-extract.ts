@@ -18,6 +18,8 @@ import {
   resolveImage,
 } from './pdf-images.ts';
 import { layoutPage, type TextRun } from './pdf-layout.ts';
+import type { OcrSettings } from './pdf-ocr.ts';
+import { ocrNeed, readPageByOcr } from './pdf-page-ocr.ts';
 import type { Rule } from './pdf-tables.ts';
 import type { PdfDocumentProxy, PdfjsModule, PdfPageProxy } from './pdfjs.ts';
 import { loadPdfjs, openPdf, toPdfError } from './pdfjs.ts';
@@ -42,8 +44,12 @@ export interface PdfExtractOptions {
   pageRange?: PageRange | undefined;
   /** Decode and encode images (default true). Off gives text-only extraction, e.g. for benchmarks. */
   images?: boolean | undefined;
-  /** Called as each page starts; the thread runner uses it to restart the page timer. */
+  /** Called as each page starts; the sandbox uses it to restart the page timer. */
   onPage?: ((pageNumber: number) => void) | undefined;
+  /** Called before a long step that is not a page (OCR of a page): restarts the step timer. */
+  onStep?: ((label: string) => void) | undefined;
+  /** Reading pages without usable text (default: off for library calls that pass nothing). */
+  ocr?: OcrSettings | undefined;
 }
 
 /** Outline entries beyond this are ignored: a hostile outline can be huge. */
@@ -110,13 +116,21 @@ export async function extractPdf(data: Uint8Array, options: PdfExtractOptions): 
       timeoutError('Reading the PDF outline', limits.pageTimeoutMs),
     );
     const pages: ExtractedPage[] = [];
+    const ocr = options.ocr;
     for (let pageNumber = from; pageNumber <= to; pageNumber++) {
       options.onPage?.(pageNumber);
-      const page = await withTimeout(
+      const { page, paths } = await withTimeout(
         extractPage(pdfjs, doc, pageNumber, options, warnings),
         limits.pageTimeoutMs,
         () => timeoutError(`Page ${pageNumber}`, limits.pageTimeoutMs),
       );
+      const need = ocr === undefined || ocr.engine === 'off' ? undefined : ocrNeed(page, paths);
+      if (ocr !== undefined && need !== undefined) {
+        options.onStep?.(`OCR of page ${pageNumber}`);
+        // OCR ends itself before the sandbox's step timer would kill the whole task.
+        const pageTimeoutMs = Math.min(ocr.pageTimeoutMs, Math.floor(0.9 * limits.pageTimeoutMs));
+        await readPageByOcr(doc, page, need, { ...ocr, pageTimeoutMs }, warnings);
+      }
       pages.push(page);
     }
     for (const image of findOversizedImages(data, limits.maxImagePixels)) {
@@ -161,7 +175,7 @@ async function extractPage(
   pageNumber: number,
   options: PdfExtractOptions,
   warnings: string[],
-): Promise<ExtractedPage> {
+): Promise<{ page: ExtractedPage; paths: number | undefined }> {
   const page = await doc.getPage(pageNumber);
   try {
     const viewport = page.getViewport({ scale: 1 });
@@ -173,12 +187,12 @@ async function extractPage(
       warnings.push(`Page ${pageNumber}: text could not be read (${(error as Error).message}).`);
     }
     let draws: ImageDraw[] = [];
-    // Ruling lines come with the operator list, which only the full (images) mode reads; text-only mode finds
-    // tables from text alignment alone.
-    const rules: Rule[] = [];
+    // Ruling lines (and the count of drawn paths, for OCR) come with the operator list, which only the full
+    // (images) mode reads; text-only mode finds tables from text alignment alone.
+    const vectors = { rules: [] as Rule[], paths: 0 };
     if (options.images !== false) {
       try {
-        draws = await findImageDraws(pdfjs, page, viewport, rules);
+        draws = await findImageDraws(pdfjs, page, viewport, vectors);
       } catch (error) {
         if (error instanceof AegisError) throw error;
         warnings.push(`Page ${pageNumber}: images could not be read (${(error as Error).message}).`);
@@ -192,7 +206,7 @@ async function extractPage(
       draws = draws.slice(0, cap);
     }
     const placed = draws.flatMap((d, i) => (d.bbox === undefined ? [] : [{ bbox: d.bbox, i }]));
-    const layout = layoutPage(runs, placed, rules);
+    const layout = layoutPage(runs, placed, vectors.rules);
     const after = new Map(placed.map((p, k) => [p.i, layout.imageAfterParagraph[k] ?? 0]));
     const images = await decodeImages(page, draws, options.limits.maxImagePixels);
     const extracted: ExtractedImage[] = images.map((image, index) => ({
@@ -214,11 +228,14 @@ async function extractPage(
       warnings.push(`Page ${pageNumber}: form fields could not be read (${(error as Error).message}).`);
     }
     return {
-      pageNumber,
-      width: viewport.width,
-      height: viewport.height,
-      paragraphs: [...layout.paragraphs, ...fields],
-      images: extracted,
+      page: {
+        pageNumber,
+        width: viewport.width,
+        height: viewport.height,
+        paragraphs: [...layout.paragraphs, ...fields],
+        images: extracted,
+      },
+      paths: options.images === false ? undefined : vectors.paths,
     };
   } finally {
     page.cleanup();

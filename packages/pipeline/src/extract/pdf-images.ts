@@ -82,7 +82,7 @@ export async function findImageDraws(
   pdfjs: PdfjsModule,
   page: PdfPageProxy,
   viewport: PdfViewport,
-  rules?: Rule[],
+  vectors?: { rules: Rule[]; paths: number },
 ): Promise<ImageDraw[]> {
   const { OPS, AnnotationMode } = pdfjs;
   const list = await page.getOperatorList({ annotationMode: AnnotationMode.DISABLE });
@@ -144,7 +144,10 @@ export async function findImageDraws(
         break;
       }
       case OPS.constructPath:
-        if (rules !== undefined) collectRules(pdfjs, args, ctm, viewport, rules);
+        if (vectors !== undefined) {
+          vectors.paths++;
+          collectRules(pdfjs, args, ctm, viewport, vectors.rules);
+        }
         break;
       default:
         // Mask groups (paintImageMaskXObjectGroup) are tiny stencil glyphs, not figures; everything else

@@ -110,7 +110,7 @@ describe('extractDocument: text formats', () => {
 
   it('refuses empty text documents and unknown types with their codes', async () => {
     expect(await codeOf(extractDocument({ data: utf8(' \n\n '), filename: 'e.txt' }))).toBe('EMPTY_DOCUMENT');
-    expect(await codeOf(extractDocument({ data: utf8('x'), filename: 'x.csv' }))).toBe('UNSUPPORTED_TYPE');
+    expect(await codeOf(extractDocument({ data: utf8('x'), filename: 'x.rtf' }))).toBe('UNSUPPORTED_TYPE');
   });
 });
 

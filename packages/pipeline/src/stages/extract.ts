@@ -51,6 +51,7 @@ export async function runExtract(deps: PipelineDeps, run: StageRun): Promise<voi
       extracted = await extractDocument(input, {
         limits,
         pageRange: range,
+        ocr: deps.options.ocr,
         sandbox: deps.sandbox,
         signal: run.signal,
       });

@@ -2,6 +2,7 @@ import type { GraphStore, VectorStore } from '@aegis/core';
 import type { Logger, Router } from '@aegis/llm-router';
 import type { ChunkOptions } from '../chunk/chunk.ts';
 import type { ExtractionLimits } from '../extract/extracted-document.ts';
+import type { OcrSettings } from '../extract/pdf-ocr.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
 import type { DocumentRepository } from '../ports/document-repository.ts';
 import type { SandboxPool } from '../sandbox/sandbox-pool.ts';
@@ -27,6 +28,8 @@ export interface WorkerCapacity {
 export interface PipelineOptions {
   chunk: ChunkOptions;
   extractionLimits: ExtractionLimits;
+  /** How PDF pages without usable text are read (OCR engine, languages, per-page limit, DPI); default no OCR. */
+  ocr?: OcrSettings | undefined;
   /** Chunks per embedding request and per persisted batch. Default 64. */
   embedBatchSize: number;
   /** Concurrent model calls per document in enrich-images and graph. Default 2. */
