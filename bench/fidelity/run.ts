@@ -10,7 +10,8 @@
  * Speed, per stage, medians of --reps runs after one warm-up: `pdftotext` (a process per file), `pdfjs-raw`
  * (pdf.js getTextContent of every page with our document options, in this process: the floor any pdf.js
  * extractor stands on),
- * `ours-text` (text-only extraction in the parsing sandbox, warm: layout, tables, forms, junk gate, and the
+ * `ours-text-inline` (the same extraction and structure pass in this process, like `pdfjs-raw`: the
+ * like-for-like ratio), `ours-text` (text-only extraction in the parsing sandbox, warm: layout, tables, forms, junk gate, and the
  * document-wide structure pass; OCR off), `structure` (that pass alone), `chunk` (chunking the result).
  * OCR: pages with a known text layer are rendered at OCR_DPI, read by Tesseract and compared with the layer.
  *
@@ -24,8 +25,11 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chunkDocument } from '../../packages/pipeline/src/chunk/chunk-document.ts';
+import { cleanExtractedDocument } from '../../packages/pipeline/src/extract/clean-text.ts';
 import { structureDocument } from '../../packages/pipeline/src/extract/document-structure.ts';
 import { extractDocument } from '../../packages/pipeline/src/extract/index.ts';
+import { DEFAULT_EXTRACTION_LIMITS } from '../../packages/pipeline/src/extract/limits.ts';
+import { extractPdf } from '../../packages/pipeline/src/extract/pdf-extract.ts';
 import {
   closeRecogniser,
   DEFAULT_OCR_SETTINGS,
@@ -112,7 +116,7 @@ const time = async <T>(work: () => Promise<T> | T): Promise<[T, number]> => {
 };
 
 const sandbox = createSandboxPool();
-const STAGES = ['pdftotext', 'pdfjs-raw', 'ours-text', 'structure', 'chunk'] as const;
+const STAGES = ['pdftotext', 'pdfjs-raw', 'ours-text-inline', 'ours-text', 'structure', 'chunk'] as const;
 type Stage = (typeof STAGES)[number];
 const rows: Array<{
   name: string;
@@ -125,6 +129,7 @@ for (const input of inputs) {
   const samples: Record<Stage, number[]> = {
     pdftotext: [],
     'pdfjs-raw': [],
+    'ours-text-inline': [],
     'ours-text': [],
     structure: [],
     chunk: [],
@@ -133,6 +138,13 @@ for (const input of inputs) {
   for (let rep = -1; rep < reps; rep++) {
     const [reference, tPoppler] = await time(() => pdftotext(input.data));
     const [, tRaw] = await time(() => rawPdfjs(input.data).catch(() => 0));
+    // The same extraction in this process, like raw pdf.js: the extractor's own cost without the sandbox hop.
+    const [, tInline] = await time(async () => {
+      const inline = cleanExtractedDocument(
+        await extractPdf(input.data, { limits: DEFAULT_EXTRACTION_LIMITS, images: false }),
+      );
+      structureDocument(inline.pages, inline.outline);
+    }).catch(() => [undefined, 0] as const);
     let doc: Awaited<ReturnType<typeof extractDocument>>;
     let tOurs: number;
     try {
@@ -149,6 +161,7 @@ for (const input of inputs) {
     if (rep < 0) continue;
     samples.pdftotext.push(tPoppler);
     samples['pdfjs-raw'].push(tRaw);
+    samples['ours-text-inline'].push(tInline);
     samples['ours-text'].push(tOurs);
     samples.structure.push(tStructure);
     samples.chunk.push(tChunk);

@@ -73,6 +73,8 @@ export async function createPipelineHarness(
     OPENAI_BASE_URL: sim.openaiBaseUrl('openai'),
     LOG_LEVEL: 'warn',
     RECONCILE_INTERVAL_MS: '1000',
+    // OCR takes seconds per page on a loaded CI machine; the suites that test it (structure.test.ts) turn it on.
+    OCR_ENGINE: 'off',
     ...options.env,
   };
   const config = loadConfig(env);

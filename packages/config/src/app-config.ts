@@ -149,6 +149,7 @@ export interface AppConfig {
       languageDir: string | undefined;
       pageTimeoutMs: number;
       dpi: number;
+      taskBudgetMs: number;
     };
     /** The parsing sandbox: processes per worker and the limits of each (MiB, ms). */
     sandbox: {
@@ -303,6 +304,8 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         languageDir: flat.OCR_LANGUAGE_DIR,
         pageTimeoutMs: flat.OCR_PAGE_TIMEOUT_MS,
         dpi: flat.OCR_DPI,
+        // Half the task limit: OCR never pushes a page range over it.
+        taskBudgetMs: Math.floor(flat.SANDBOX_TASK_TIMEOUT_MS / 2),
       },
       sandbox: {
         processes: flat.SANDBOX_PROCESSES,

@@ -19,6 +19,7 @@ import {
 } from './pdf-images.ts';
 import { layoutPage, type TextRun } from './pdf-layout.ts';
 import type { OcrSettings } from './pdf-ocr.ts';
+import { readOutline } from './pdf-outline.ts';
 import { ocrNeed, readPageByOcr } from './pdf-page-ocr.ts';
 import type { Rule } from './pdf-tables.ts';
 import type { PdfDocumentProxy, PdfjsModule, PdfPageProxy } from './pdfjs.ts';
@@ -51,10 +52,6 @@ export interface PdfExtractOptions {
   /** Reading pages without usable text (default: off for library calls that pass nothing). */
   ocr?: OcrSettings | undefined;
 }
-
-/** Outline entries beyond this are ignored: a hostile outline can be huge. */
-const MAX_OUTLINE_ENTRIES = 2000;
-const MAX_OUTLINE_DEPTH = 8;
 
 /**
  * Page count, title and outline without reading page content (the title may need page 1's text when the
@@ -117,6 +114,8 @@ export async function extractPdf(data: Uint8Array, options: PdfExtractOptions): 
     );
     const pages: ExtractedPage[] = [];
     const ocr = options.ocr;
+    let ocrMsLeft = ocr?.taskBudgetMs ?? 300_000;
+    const skipped: number[] = [];
     for (let pageNumber = from; pageNumber <= to; pageNumber++) {
       options.onPage?.(pageNumber);
       const { page, paths } = await withTimeout(
@@ -125,13 +124,21 @@ export async function extractPdf(data: Uint8Array, options: PdfExtractOptions): 
         () => timeoutError(`Page ${pageNumber}`, limits.pageTimeoutMs),
       );
       const need = ocr === undefined || ocr.engine === 'off' ? undefined : ocrNeed(page, paths);
-      if (ocr !== undefined && need !== undefined) {
+      if (ocr !== undefined && need !== undefined && ocrMsLeft <= 0) skipped.push(pageNumber);
+      else if (ocr !== undefined && need !== undefined) {
         options.onStep?.(`OCR of page ${pageNumber}`);
         // OCR ends itself before the sandbox's step timer would kill the whole task.
-        const pageTimeoutMs = Math.min(ocr.pageTimeoutMs, Math.floor(0.9 * limits.pageTimeoutMs));
+        const pageTimeoutMs = Math.min(ocr.pageTimeoutMs, Math.floor(0.9 * limits.pageTimeoutMs), ocrMsLeft);
+        const started = performance.now();
         await readPageByOcr(doc, page, need, { ...ocr, pageTimeoutMs }, warnings);
+        ocrMsLeft -= performance.now() - started;
       }
       pages.push(page);
+    }
+    if (skipped.length > 0) {
+      warnings.push(
+        `Pages ${skipped.join(', ')} were not OCR'd: this page range spent its OCR time budget; they keep their text layer.`,
+      );
     }
     for (const image of findOversizedImages(data, limits.maxImagePixels)) {
       warnings.push(
@@ -336,66 +343,4 @@ function largestText(page: ExtractedPage): string | undefined {
     }
   }
   return best?.text;
-}
-
-interface RawOutlineNode {
-  title: string;
-  dest: string | unknown[] | null;
-  items: RawOutlineNode[];
-}
-
-async function readOutline(doc: PdfDocumentProxy): Promise<OutlineEntry[]> {
-  let roots: RawOutlineNode[] | null;
-  try {
-    roots = (await doc.getOutline()) as RawOutlineNode[] | null;
-  } catch {
-    return [];
-  }
-  const entries: OutlineEntry[] = [];
-  const heights = new Map<number, Promise<number | undefined>>();
-  const visit = async (nodes: readonly RawOutlineNode[], level: number): Promise<void> => {
-    for (const node of nodes) {
-      if (entries.length >= MAX_OUTLINE_ENTRIES) return;
-      const target = await destination(doc, node.dest, heights);
-      entries.push({ title: node.title.trim(), level, ...target });
-      if (level < MAX_OUTLINE_DEPTH && node.items.length > 0) await visit(node.items, level + 1);
-    }
-  };
-  await visit(roots ?? [], 1);
-  return entries;
-}
-
-/** Page number and, for `/XYZ`, `/FitH` and `/FitBH` destinations, the height it points to (from the top). */
-async function destination(
-  doc: PdfDocumentProxy,
-  dest: RawOutlineNode['dest'],
-  heights: Map<number, Promise<number | undefined>>,
-): Promise<{ pageNumber?: number; top?: number }> {
-  try {
-    const explicit = typeof dest === 'string' ? await doc.getDestination(dest) : dest;
-    const target = explicit?.[0];
-    let pageNumber: number | undefined;
-    if (typeof target === 'number') pageNumber = target + 1;
-    else if (target !== null && typeof target === 'object' && 'num' in target) {
-      pageNumber = (await doc.getPageIndex(target as { num: number; gen: number })) + 1;
-    }
-    if (pageNumber === undefined) return {};
-    const kind = (explicit?.[1] as { name?: unknown } | undefined)?.name;
-    const y =
-      kind === 'XYZ' ? explicit?.[3] : kind === 'FitH' || kind === 'FitBH' ? explicit?.[2] : undefined;
-    if (typeof y !== 'number' || !Number.isFinite(y)) return { pageNumber };
-    let height = heights.get(pageNumber);
-    if (height === undefined) {
-      height = doc
-        .getPage(pageNumber)
-        .then((page) => (page.view[3] ?? 0) - (page.view[1] ?? 0))
-        .catch(() => undefined);
-      heights.set(pageNumber, height);
-    }
-    const pageHeight = await height;
-    return pageHeight === undefined ? { pageNumber } : { pageNumber, top: Math.max(0, pageHeight - y) };
-  } catch {
-    // A dangling destination only loses the page number of one outline entry.
-    return {};
-  }
 }

@@ -9,6 +9,9 @@ import { ocrNeed } from './pdf-page-ocr.ts';
 
 afterAll(() => closeDefaultSandbox());
 
+/** CI machines run many suites at once: OCR gets room for a slow page (the limits themselves are tested below). */
+const SLOW_MACHINE = { pageTimeoutMs: 120_000 };
+
 const corpus = new URL('../../../../../shared/corpus/', import.meta.url);
 const hasCorpus = existsSync(new URL('real/two_pages.pdf', corpus));
 
@@ -32,7 +35,10 @@ describe('OCR of pages without a text layer (tesseract.js, offline, in the sandb
     const { data, pageWords } = await buildScannedPdf({ pages: 1, lines: 12, seed: 5 });
     const off = await extractDocument({ data }, {});
     expect(off.pages[0]?.paragraphs).toEqual([]);
-    const doc = await extractDocument({ data }, { ocr: { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 25_000 } });
+    const doc = await extractDocument(
+      { data },
+      { limits: SLOW_MACHINE, ocr: { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 100_000 } },
+    );
     const page = doc.pages[0] as ExtractedPage;
     expect(page.paragraphs.length).toBeGreaterThan(0);
     for (const p of page.paragraphs) {
@@ -50,7 +56,10 @@ describe('OCR of pages without a text layer (tesseract.js, offline, in the sandb
 
   it('with the vision engine, adds the rendered page as an image for the vision model instead', async () => {
     const { data } = await buildScannedPdf({ pages: 1, lines: 3, seed: 6 });
-    const doc = await extractDocument({ data }, { ocr: { ...DEFAULT_OCR_SETTINGS, engine: 'vision' } });
+    const doc = await extractDocument(
+      { data },
+      { limits: SLOW_MACHINE, ocr: { ...DEFAULT_OCR_SETTINGS, engine: 'vision' } },
+    );
     const page = doc.pages[0] as ExtractedPage;
     expect(page.paragraphs).toEqual([]);
     const rendered = page.images.at(-1);
@@ -71,7 +80,7 @@ describe('OCR of pages without a text layer (tesseract.js, offline, in the sandb
       const data = new Uint8Array(readFileSync(new URL('real/two_pages.pdf', corpus)));
       const doc = await extractDocument(
         { data },
-        { ocr: { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 25_000 } },
+        { limits: SLOW_MACHINE, ocr: { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 100_000 } },
       );
       expect(doc.pages).toHaveLength(2);
       expect(doc.warnings.filter((w) => w.includes('OCR failed'))).toEqual([]);

@@ -20,6 +20,11 @@ export interface OcrSettings {
   dpi: number;
   /** A folder with `<code>.traineddata.gz` for every language; default: each language's npm data package. */
   languageDir?: string | undefined;
+  /**
+   * OCR time one parsing task (a page range) may spend, ms; later pages of the range keep their text layer, with
+   * a warning, so OCR never pushes a task over the sandbox's task limit. Default 300,000 (half that limit's default).
+   */
+  taskBudgetMs?: number | undefined;
 }
 
 export const DEFAULT_OCR_SETTINGS: Readonly<OcrSettings> = Object.freeze({
