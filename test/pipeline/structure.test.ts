@@ -12,7 +12,14 @@ describe('document structure through the stages', { timeout: 240_000 }, () => {
   beforeAll(async () => {
     // Small ranges so the book's furniture, headings and page joins cross range boundaries.
     harness = await createPipelineHarness({
-      env: { EXTRACT_PAGES_PER_RANGE: '4', LLM_ROUTING_MODE: 'cloud-only' },
+      env: {
+        EXTRACT_PAGES_PER_RANGE: '4',
+        LLM_ROUTING_MODE: 'cloud-only',
+        OCR_ENGINE: 'tesseract',
+        // Room for a slow page on a CI machine running many suites at once.
+        EXTRACT_PAGE_TIMEOUT_MS: '150000',
+        OCR_PAGE_TIMEOUT_MS: '120000',
+      },
     });
   });
   afterAll(async () => harness.close());
@@ -47,6 +54,7 @@ describe('document structure through the stages', { timeout: 240_000 }, () => {
   it('a scanned page is read by OCR and its words are chunked', async () => {
     const { data, pageWords } = await buildScannedPdf({ pages: 1, lines: 8, seed: 4 });
     const { pages, chunks } = await ingest(data, 'scan.pdf');
+    expect(pages[0]?.paragraphs.length).toBeGreaterThan(0);
     expect(pages[0]?.paragraphs.every((p) => p.source === 'ocr')).toBe(true);
     const text = chunks
       .map((c) => c.text)
