@@ -17,8 +17,8 @@ export interface FusedItem<T> {
 
 /**
  * Weighted reciprocal rank fusion (Cormack et al. 2009): ranks, not raw scores, are combined, so a cosine and
- * a BM25 score (or cosines of two embedding spaces) never have to be made comparable. `k` (default 60) damps
- * the head of each list. Ties break by the better single rank, then by id, so the order is deterministic.
+ * a BM25 score (or cosines of two embedding spaces) never have to be made comparable. `k` damps the head of each
+ * list (default 60 here, as in the paper; search passes SEARCH_RRF_K, 5 by default). Ties break by the better single rank, then by id, so the order is deterministic.
  */
 export function reciprocalRankFusion<T>(lists: ReadonlyArray<RankedList<T>>, k = 60): FusedItem<T>[] {
   const fused = new Map<string, FusedItem<T> & { bestRank: number }>();

@@ -43,7 +43,7 @@ export interface PipelineOptions {
   maxPagesPerRange: number;
   /** How long a job waits for memory before it is tried again, in ms. Default 15000. */
   memoryRetryDelayMs: number;
-  /** Hybrid search: weights of the keyword and vector rankings (default 1, 1) and the fusion's k (default 60). */
+  /** Hybrid search: weights of the keyword and vector rankings (default 1, 1) and the fusion's k (default 5). */
   search: { keywordWeight: number; vectorWeight: number; rrfK: number };
 }
 
