@@ -36,6 +36,9 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return count`;
 
+/** After Redis failed, the fallback alone answers this long: each try costs the connection's command timeout. */
+const REDIS_BACKOFF_MS = 2_000;
+
 /**
  * The guard on Redis, with an in-process fallback while Redis fails: losing Redis must neither open the
  * database to a key-guessing flood nor lock every caller out.
@@ -54,13 +57,18 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): AuthFa
     return fresh;
   };
 
+  let redisFailedAt = Number.NEGATIVE_INFINITY;
+  const redisLikelyDown = (): boolean => now() - redisFailedAt < REDIS_BACKOFF_MS;
+
   return {
     async check(ip) {
       try {
+        if (redisLikelyDown()) throw new Error('Redis failed moments ago');
         const [count, ttl] = await Promise.all([redis.get(key(ip)), redis.pttl(key(ip))]);
         if (Number(count ?? 0) >= max) return { blocked: true, retryAfterMs: Math.max(ttl, 0) };
         return { blocked: false, retryAfterMs: 0 };
       } catch {
+        if (!redisLikelyDown()) redisFailedAt = now();
         const entry = localEntry(ip);
         return entry.count >= max
           ? { blocked: true, retryAfterMs: entry.resetAt - now() }
@@ -69,7 +77,10 @@ export function createAuthFailureGuard(options: AuthFailureGuardOptions): AuthFa
     },
     async fail(ip) {
       localEntry(ip).count++;
-      await redis.eval(FAIL_SCRIPT, 1, key(ip), String(windowMs)).catch(() => undefined);
+      if (redisLikelyDown()) return;
+      await redis.eval(FAIL_SCRIPT, 1, key(ip), String(windowMs)).catch(() => {
+        redisFailedAt = now();
+      });
     },
   };
 }

@@ -9,6 +9,8 @@ import { FastifyAdapter } from '@bull-board/fastify';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
 import { createDocumentNames } from '../http/document-names.ts';
+import { sendError } from '../http/error-response.ts';
+import { createRedisGate } from '../http/redis-gate.ts';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -75,6 +77,18 @@ export function bullBoardRoutes(context: ApiContext) {
       options: { uiConfig: { boardTitle: 'Aegis Ingest' } },
     });
     serverAdapter.setViewsPath(views);
+    // The board's JSON API reads Redis on every request; with Redis down it answers 503 at once instead of
+    // waiting out ioredis's retries on each of its commands.
+    const redisGate = createRedisGate(context.runtime.redis);
+    // The board's own error handler would turn the refusal into a 500, so it is answered here.
+    app.addHook('preHandler', async (request, reply) => {
+      if (!request.url.startsWith(`${BULL_BOARD_PATH}/api/`)) return;
+      try {
+        await redisGate.assertUp();
+      } catch (error) {
+        return sendError(request, reply, error);
+      }
+    });
     // Bull Board's routes are registered by its plugin, so their helmet settings are set here.
     app.addHook('onRoute', (route) => {
       route.config = {
