@@ -200,4 +200,44 @@ describe('the watcher never reads outside its inbox', { timeout: 300_000 }, () =
       await rm(elsewhere, { recursive: true, force: true });
     }
   });
+
+  it('refuses a knowledge-base sub-folder that is a symbolic link: the link is filed away, nothing under it read', async () => {
+    const folder = path.join(inbox, 'finance');
+    await symlink(path.join(outside, 'folder'), folder);
+    const canary = path.join(inbox, 'team', `canary-${randomUUID()}.md`);
+    await mkdir(path.dirname(canary));
+    await writeFile(canary, `# Canary\n\nA harmless note about ${randomUUID()}.\n`);
+    const moved = await movedOf(events, listeners, folder);
+    expect(moved).toMatchObject({ outcome: 'failed', code: 'PATH_NOT_ALLOWED' });
+    expect(await report(moved)).toMatchObject({ code: 'PATH_NOT_ALLOWED', reason: 'symlink' });
+    expect((await movedOf(events, listeners, canary)).outcome).toBe('processed');
+    expect(events.filter((event) => event.type === 'ingested').map((event) => event.path)).toEqual([canary]);
+    expect(await readFile(path.join(outside, 'folder', 'inner.txt'), 'utf8')).toContain(secret);
+    await expectSecretNowhere();
+  });
+
+  it('never reads through a sub-folder swapped for a link while the watcher looks at its file (property over swap timings)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.integer({ min: 0, max: 400 }), async (delayMs) => {
+        const name = `swap-${randomUUID()}.txt`;
+        const folder = path.join(inbox, `kb-${randomUUID().slice(0, 8)}`);
+        // The attacker's folder holds a file of the same name with the secret.
+        const decoy = await mkdtemp(path.join(outside, 'decoy-'));
+        await writeFile(path.join(decoy, name), `${secret}\n`);
+        await mkdir(folder);
+        await writeFile(path.join(folder, name), `harmless text ${randomUUID()}\n`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        // Replace the folder with a link to the decoy: rename it out of the inbox, link in its place.
+        await rename(folder, path.join(outside, `away-${randomUUID()}`));
+        await symlink(decoy, folder);
+        // The link itself is an entry of the inbox: refused and filed away as a link.
+        const moved = await movedOf(events, listeners, folder);
+        expect(moved).toMatchObject({ outcome: 'failed', code: 'PATH_NOT_ALLOWED' });
+        // Taken before the swap (its harmless bytes) or refused; never the decoy.
+        await expectSecretNowhere();
+        expect(await readFile(path.join(decoy, name), 'utf8')).toContain(secret);
+      }),
+      { numRuns: 6 },
+    );
+  });
 });

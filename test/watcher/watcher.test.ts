@@ -247,8 +247,9 @@ describe('watched folder', { timeout: 180_000 }, () => {
       'notes.md~',
     ];
     for (const name of ignored) await writeFile(path.join(inbox, name), notes(name));
-    await mkdir(path.join(inbox, 'nested'));
-    await writeFile(path.join(inbox, 'nested', 'inner.md'), notes('nested'));
+    // A hidden folder is not a knowledge base: left alone like a hidden file.
+    await mkdir(path.join(inbox, '.nested'));
+    await writeFile(path.join(inbox, '.nested', 'inner.md'), notes('nested'));
     const real = path.join(inbox, 'real.md');
     await writeFile(real, notes('real files'));
 
@@ -275,8 +276,8 @@ describe('watched folder', { timeout: 180_000 }, () => {
     );
     expect(registered.rows.map((row) => row.source_key)).toEqual([real]);
     const left = await readdir(inbox);
-    for (const name of [...ignored, '.live.md', 'live.md.part', 'nested']) expect(left).toContain(name);
-    expect(await exists(path.join(inbox, 'nested', 'inner.md'))).toBe(true);
+    for (const name of [...ignored, '.live.md', 'live.md.part', '.nested']) expect(left).toContain(name);
+    expect(await exists(path.join(inbox, '.nested', 'inner.md'))).toBe(true);
   });
 
   it('files an unsupported file under failed/ with an error report naming UNSUPPORTED_TYPE', async () => {
@@ -296,5 +297,92 @@ describe('watched folder', { timeout: 180_000 }, () => {
     expect(Number.isNaN(Date.parse(String(report.at)))).toBe(false);
     expect(await exists(file)).toBe(false);
     expect(log.of('ingested', file)).toEqual([]);
+  });
+
+  it('ingests each sub-folder into the knowledge base of its name, mirrored under processed/ and failed/', async () => {
+    const log = eventLog();
+    // Present at start (the initial scan) and dropped while watching: both are taken in.
+    await mkdir(path.join(inbox, 'finance'));
+    const early = path.join(inbox, 'finance', 'q3-notes.md');
+    await writeFile(early, notes('quarterly finance'));
+    const watcher = watchInbox(log);
+    await watcher.ready;
+    await mkdir(path.join(inbox, 'team_b-2'));
+    const live = path.join(inbox, 'team_b-2', 'q3-notes.md');
+    await writeFile(live, notes('team b'));
+    const top = path.join(inbox, 'top-notes.md');
+    await writeFile(top, notes('the default base'));
+    const bad = path.join(inbox, 'finance', 'x.bin');
+    await writeFile(bad, Buffer.concat([Buffer.from([0x01]), randomBytes(1024)]));
+
+    expect(await log.waitFor('ingested', early)).toMatchObject({ knowledgeBase: 'finance', created: true });
+    expect(await log.waitFor('ingested', live)).toMatchObject({ knowledgeBase: 'team_b-2' });
+    expect(await log.waitFor('ingested', top)).toMatchObject({ knowledgeBase: 'default' });
+    // The same file name in two folders: two documents, each moved under its own folder's mirror.
+    expect((await log.waitFor('moved', early)).to).toBe(
+      path.join(inbox, 'processed', 'finance', 'q3-notes.md'),
+    );
+    expect((await log.waitFor('moved', live)).to).toBe(
+      path.join(inbox, 'processed', 'team_b-2', 'q3-notes.md'),
+    );
+    expect((await log.waitFor('moved', top)).to).toBe(path.join(inbox, 'processed', 'top-notes.md'));
+    const failed = await log.waitFor('moved', bad);
+    expect(failed).toMatchObject({ outcome: 'failed', code: 'UNSUPPORTED_TYPE' });
+    expect(failed.to).toBe(path.join(inbox, 'failed', 'finance', 'x.bin'));
+    expect(await exists(`${failed.to}.error.json`)).toBe(true);
+
+    const { rows } = await harness.db.pool.query<{ source_key: string; knowledge_base: string }>(
+      'SELECT source_key, knowledge_base FROM documents WHERE starts_with(source_key, $1) ORDER BY source_key',
+      [inbox],
+    );
+    expect(rows).toEqual([
+      { source_key: early, knowledge_base: 'finance' },
+      { source_key: live, knowledge_base: 'team_b-2' },
+      { source_key: top, knowledge_base: 'default' },
+    ]);
+    // The sub-folders stay (people keep dropping files there); only their files moved.
+    expect(await readdir(path.join(inbox, 'finance'))).toEqual([]);
+  });
+
+  it('files what is in a sub-folder with an invalid knowledge-base name under failed/, and never goes deeper', async () => {
+    const log = eventLog();
+    const watcher = watchInbox(log);
+    await watcher.ready;
+    for (const folder of ['Finance', 'team a', 'ok']) await mkdir(path.join(inbox, folder));
+    const upper = path.join(inbox, 'Finance', 'notes.md');
+    const spaced = path.join(inbox, 'team a', 'notes.md');
+    await writeFile(upper, notes('upper case'));
+    await writeFile(spaced, notes('spaces'));
+    // Deeper than one level: the folder is reported and left alone, its file never read.
+    await mkdir(path.join(inbox, 'ok', 'deeper', 'deepest'), { recursive: true });
+    const deep = path.join(inbox, 'ok', 'deeper', 'notes.md');
+    const deepest = path.join(inbox, 'ok', 'deeper', 'deepest', 'notes.md');
+    await writeFile(deep, notes('too deep'));
+    await writeFile(deepest, notes('far too deep'));
+    const canary = path.join(inbox, 'ok', 'canary.md');
+    await writeFile(canary, notes('canary'));
+
+    for (const [file, folder] of [
+      [upper, 'Finance'],
+      [spaced, 'team a'],
+    ] as const) {
+      const moved = await log.waitFor('moved', file);
+      expect(moved).toMatchObject({ outcome: 'failed', code: 'VALIDATION_FAILED', documentId: null });
+      expect(moved.to).toBe(path.join(inbox, 'failed', folder, 'notes.md'));
+      const report = JSON.parse(await readFile(`${moved.to}.error.json`, 'utf8')) as Record<string, unknown>;
+      expect(report).toMatchObject({ code: 'VALIDATION_FAILED', reason: 'invalid-knowledge-base' });
+    }
+    expect((await log.waitFor('skipped', path.join(inbox, 'ok', 'deeper'))).reason).toBe('nested-folder');
+    expect((await log.waitFor('moved', canary)).to).toBe(path.join(inbox, 'processed', 'ok', 'canary.md'));
+    expect(log.events.filter((event) => event.type === 'ingested').map((event) => event.path)).toEqual([
+      canary,
+    ]);
+    expect(await exists(deep)).toBe(true);
+    expect(await exists(deepest)).toBe(true);
+    const { rows } = await harness.db.pool.query(
+      'SELECT 1 FROM documents WHERE starts_with(source_key, $1) AND source_key <> $2',
+      [inbox, canary],
+    );
+    expect(rows).toEqual([]);
   });
 });

@@ -12,6 +12,23 @@ export interface MoveOptions {
   maxAttempts?: number | undefined;
 }
 
+/**
+ * Creates `folder` when missing and checks that it is a plain folder: `processed/` or `failed/` (or a
+ * knowledge base's folder under them) replaced by a link would send files (and reports) wherever it points.
+ */
+export async function ensurePlainFolder(folder: string): Promise<void> {
+  await mkdir(folder, { recursive: true });
+  const folderStats = await lstat(folder);
+  if (folderStats.isSymbolicLink() || !folderStats.isDirectory())
+    throw new AegisError(
+      'PATH_NOT_ALLOWED',
+      `${folder} is not a plain folder (a link?); nothing is moved into it.`,
+      {
+        details: { reason: 'symlink', path: path.basename(folder) },
+      },
+    );
+}
+
 /** `report.pdf`, then `report (1).pdf`, `report (2).pdf`, ... */
 export function candidateName(name: string, attempt: number): string {
   if (attempt === 0) return name;
@@ -37,17 +54,7 @@ export async function moveWithoutOverwrite(
 ): Promise<string> {
   const companions = options.companions ?? [];
   const maxAttempts = options.maxAttempts ?? 1000;
-  await mkdir(folder, { recursive: true });
-  // `processed/` or `failed/` replaced by a link would send files (and reports) wherever it points.
-  const folderStats = await lstat(folder);
-  if (folderStats.isSymbolicLink() || !folderStats.isDirectory())
-    throw new AegisError(
-      'PATH_NOT_ALLOWED',
-      `${folder} is not a plain folder (a link?); nothing is moved into it.`,
-      {
-        details: { reason: 'symlink', path: path.basename(folder) },
-      },
-    );
+  await ensurePlainFolder(folder);
   // A link is moved as a link: copying it (the cross-device fallback) would read what it points at; a file
   // with other hard links (refused by the watcher) is never copied either.
   const source = await lstat(file);

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, realpath } from 'node:fs/promises';
 import path from 'node:path';
-import { AegisError, isAegisError, type VersionStatus } from '@aegis/core';
+import { AegisError, DEFAULT_KNOWLEDGE_BASE, isAegisError, type VersionStatus } from '@aegis/core';
 import type { Logger } from '@aegis/llm-router';
 import { openSourceFile, sourceRefusal } from '@aegis/queue';
 import type { WorkerRuntime } from '@aegis/worker';
@@ -10,9 +10,10 @@ import { type FSWatcher, watch } from 'chokidar';
 import pLimit from 'p-limit';
 import { fileAway } from './file-away.ts';
 import { type FinalVersionEvents, subscribeFinalVersions } from './final-version-events.ts';
-import { type SkipReason, skipReason } from './inbox-names.ts';
+import { folderRefusal, type InboxPlace, inboxPlace, type SkipReason, skipReason } from './inbox-names.ts';
 import { createKeyedSerial } from './keyed-serial.ts';
 import { type ErrorReport, type Outcome, outcomeOf, versionErrorReport } from './outcome.ts';
+import { type PinnedFolder, pinFolder } from './pinned-folder.ts';
 import { waitUntilStable } from './wait-until-stable.ts';
 
 /** The parts of a worker runtime the watcher uses; a producer-only runtime (`stages: []`) is enough. */
@@ -25,6 +26,8 @@ export type WatcherEvent =
       path: string;
       documentId: string;
       version: number;
+      /** `default` for a file directly in the inbox, else the name of its sub-folder. */
+      knowledgeBase: string;
       /** False when the same bytes were already registered: nothing new was enqueued. */
       created: boolean;
       status: VersionStatus;
@@ -40,12 +43,20 @@ export type WatcherEvent =
       code?: string;
     }
   | { type: 'skipped'; path: string; reason: SkipReason }
+  /**
+   * A file left where it is, unread and unmoved, because its knowledge-base sub-folder is not a plain folder
+   * (a link, or swapped meanwhile); the link itself is filed under `failed/` as an entry of the inbox.
+   */
+  | { type: 'refused'; path: string; code: string; reason: string }
   /** Something went wrong that a later periodic check retries (Postgres or Redis down, a busy file). */
   | { type: 'error'; path: string; error: unknown };
 
 export interface WatcherOptions {
   runtime: WatcherRuntime;
-  /** The folder to watch (created when missing). Files move to its `processed/` and `failed/` subfolders. */
+  /**
+   * The folder to watch (created when missing), and its sub-folders one level deep: `<inbox>/<kb>/<file>` is
+   * ingested into knowledge base `<kb>`. Files move to `processed/` and `failed/` (`processed/<kb>/`...).
+   */
   inboxDir: string;
   /** How long, in ms, a file's size must stay unchanged before it counts as fully written (WATCH_STABLE_MS). */
   stableMs: number;
@@ -76,7 +87,8 @@ interface Tracked {
 }
 
 /**
- * Watches `inboxDir` (not its subfolders) and ingests each file once it is fully written, through the same
+ * Watches `inboxDir` and its knowledge-base sub-folders (one level, never deeper, never through links) and
+ * ingests each file once it is fully written, through the same
  * producer as every other surface. The registry dedupes by sha256, so a file seen again after a restart
  * returns its existing version instead of new work. When that version is final, the file moves to
  * `processed/` or `failed/` (with `<name>.error.json`). Final states come from progress events for
@@ -121,7 +133,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
   }
 
   async function take(file: string, initial: boolean): Promise<void> {
-    const reason = skipReason(path.basename(file));
+    const place = inboxPlace(inboxDir, file);
+    // Deeper than one sub-folder: the file watcher does not go there (depth 1); nothing is read.
+    if (place.folder === null) return;
+    const folderSkip = place.folder === undefined ? undefined : folderRefusal(place.folder);
+    const reason = skipReason(place.name) ?? (folderSkip === 'invalid-name' ? undefined : folderSkip);
     if (reason) {
       emit({ type: 'skipped', path: file, reason });
       return;
@@ -135,7 +151,37 @@ export function startWatcher(options: WatcherOptions): Watcher {
       forget(file);
       return;
     }
-    await limit(() => register(file, stats));
+    await limit(() => register(file, stats, place));
+  }
+
+  /** A sub-folder that is not a plain folder of the inbox: its file is left alone, unread. */
+  function folderRefused(file: string, error: unknown): void {
+    forget(file);
+    const reason = sourceRefusal(error) ?? 'unknown';
+    logger.warn({ path: file, reason }, 'knowledge-base folder refused; its file is left unread');
+    emit({ type: 'refused', path: file, code: 'PATH_NOT_ALLOWED', reason });
+  }
+
+  /** Holds the file's sub-folder open (see pinFolder); `undefined` when it is refused or gone (handled). */
+  async function pin(file: string, folder: string): Promise<PinnedFolder | undefined> {
+    try {
+      return await pinFolder(path.join(inboxReal, folder));
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        forget(file);
+        return undefined;
+      }
+      const reason = sourceRefusal(error);
+      if (reason === 'swapped') {
+        retake.add(file);
+        return undefined;
+      }
+      if (reason !== undefined) {
+        folderRefused(file, error);
+        return undefined;
+      }
+      throw error;
+    }
   }
 
   /** Files a refused entry away under `failed/` with its code (a link or a bad file: never registered). */
@@ -151,10 +197,43 @@ export function startWatcher(options: WatcherOptions): Watcher {
     });
   }
 
-  async function register(file: string, stats: Stats): Promise<void> {
-    if (closed) return;
-    // The entry by its name in the inbox's real path: a symlinked parent cannot redirect the open.
-    const entry = path.join(inboxReal, path.basename(file));
+  async function register(file: string, stats: Stats, place: InboxPlace): Promise<void> {
+    if (closed || place.folder === null) return;
+    if (place.folder === undefined) return registerIn(file, stats, place.name, undefined, undefined);
+    // The folder's checks come first, whatever its name: nothing is read or moved through a link.
+    const pinned = await pin(file, place.folder);
+    if (!pinned) return;
+    try {
+      if (folderRefusal(place.folder) === 'invalid-name') {
+        await refuseEntry(
+          file,
+          new AegisError(
+            'VALIDATION_FAILED',
+            `"${place.folder}" is not a knowledge base name: sub-folders of the inbox are named like knowledge bases (lower-case letters, digits, "-" and "_", at most 64 characters, starting with a letter or digit).`,
+            { details: { reason: 'invalid-knowledge-base', path: place.name } },
+          ),
+        );
+        return;
+      }
+      await registerIn(file, stats, place.name, place.folder, pinned);
+    } finally {
+      await pinned.close();
+    }
+  }
+
+  async function registerIn(
+    file: string,
+    stats: Stats,
+    name: string,
+    folder: string | undefined,
+    pinned: PinnedFolder | undefined,
+  ): Promise<void> {
+    // The real path of the folder the file must be in, and the entry by its name in it: opened through the
+    // inbox's real path or the pinned sub-folder, so neither a symlinked parent nor a sub-folder swapped for a
+    // link can redirect the open.
+    const root = folder === undefined ? inboxReal : path.join(inboxReal, folder);
+    const entry = path.join(root, name);
+    const knowledgeBase = folder ?? DEFAULT_KNOWLEDGE_BASE;
     if (stats.isSymbolicLink()) {
       await refuseEntry(
         file,
@@ -162,7 +241,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
           'PATH_NOT_ALLOWED',
           'The file is a symbolic link; links are never followed. Copy the file in.',
           {
-            details: { reason: 'symlink', path: path.basename(file) },
+            details: { reason: 'symlink', path: name },
           },
         ),
       );
@@ -170,7 +249,7 @@ export function startWatcher(options: WatcherOptions): Watcher {
     }
     let opened: Awaited<ReturnType<typeof openSourceFile>>;
     try {
-      opened = await openSourceFile(entry, { expected: stats, root: inboxReal });
+      opened = await openSourceFile(pinned ? path.join(pinned.path, name) : entry, { expected: stats, root });
     } catch (error) {
       if (errorCode(error) === 'ENOENT') return forget(file);
       const reason = sourceRefusal(error);
@@ -184,9 +263,10 @@ export function startWatcher(options: WatcherOptions): Watcher {
       // Read through the checked descriptor, streamed: never the whole file in memory, never reopened by path.
       registration = await runtime.producer.ingest({
         handle: opened.handle,
-        displayName: path.basename(file),
+        displayName: name,
         sourceKey: entry,
         createdBy: 'watcher',
+        knowledgeBase,
       });
     } catch (error) {
       // A bad file (unsupported type, empty, too large) fails the same way every time: file it away.
@@ -198,8 +278,11 @@ export function startWatcher(options: WatcherOptions): Watcher {
     retake.delete(file);
     const { documentId, version, created, status } = registration;
     tracked.set(file, { documentId, version, size: stats.size, mtimeMs: stats.mtimeMs });
-    logger.info({ path: file, documentId, version, created, status }, 'watched file registered');
-    emit({ type: 'ingested', path: file, documentId, version, created, status });
+    logger.info(
+      { path: file, documentId, version, created, status, knowledgeBase },
+      'watched file registered',
+    );
+    emit({ type: 'ingested', path: file, documentId, version, knowledgeBase, created, status });
     if (outcomeOf(status) !== undefined) await settle(file);
   }
 
@@ -250,7 +333,19 @@ export function startWatcher(options: WatcherOptions): Watcher {
   ): Promise<void> {
     // The report lands on disk beside the file, readable by whoever drops files: masked like every error text.
     const masked = report && { ...report, message: runtime.masker.excerpt(report.message) };
-    const to = await fileAway(file, inboxDir, outcome, masked);
+    const place = inboxPlace(inboxDir, file);
+    let to: string;
+    if (typeof place.folder === 'string') {
+      // Moved through the pinned sub-folder: a folder swapped for a link meanwhile is refused, never followed.
+      const pinned = await pinFolder(path.join(inboxReal, place.folder));
+      try {
+        to = await fileAway(path.join(pinned.path, place.name), inboxDir, outcome, masked, place.folder);
+      } finally {
+        await pinned.close();
+      }
+    } else {
+      to = await fileAway(file, inboxDir, outcome, masked);
+    }
     if (report)
       logger.warn({ path: file, to, documentId, version, code: report.code }, 'watched file failed');
     else logger.info({ path: file, to, documentId, version }, 'watched file processed');
@@ -304,7 +399,8 @@ export function startWatcher(options: WatcherOptions): Watcher {
       if (!scanned) initial.push(task);
     };
     watcher = watch(inboxDir, {
-      depth: 0,
+      // The inbox and its knowledge-base sub-folders; deeper folders are reported (addDir) but never entered.
+      depth: 1,
       // Report links as themselves: the watcher refuses them without looking at their targets.
       followSymlinks: false,
       ignoreInitial: false,
@@ -320,6 +416,13 @@ export function startWatcher(options: WatcherOptions): Watcher {
     watcher
       .on('add', onFile)
       .on('change', onFile)
+      .on('addDir', (folder) => {
+        const place = inboxPlace(inboxDir, folder);
+        if (typeof place.folder === 'string' && skipReason(place.name) === undefined) {
+          logger.warn({ path: folder }, 'folder nested in a knowledge-base folder: not watched, left alone');
+          emit({ type: 'skipped', path: folder, reason: 'nested-folder' });
+        }
+      })
       .on('unlink', (file) => void schedule(file, async () => forget(file)))
       .on('error', (error) => logger.error({ err: error, inboxDir }, 'watching the inbox failed'));
     await once(watcher, 'ready');
