@@ -220,6 +220,20 @@ class FlushRedis implements Command {
   toString = () => 'FlushRedis';
 }
 
+/** A crashed or replaced Redis: connections drop, reconnects are refused for a while, and it returns empty. */
+class RestartRedis implements Command {
+  readonly ms: number;
+  constructor(ms: number) {
+    this.ms = ms;
+  }
+  check = () => true;
+  async run(_model: FaultModel, system: FaultSystem) {
+    await system.redis.restart(this.ms);
+    count(system, 'redis restarted');
+  }
+  toString = () => `RestartRedis(${this.ms})`;
+}
+
 class StopPostgres implements Command {
   readonly ms: number;
   constructor(ms: number) {
@@ -270,6 +284,7 @@ export function faultCommands(maxCommands: number, options: { postgresStopMs: [n
       fc.nat().map((index) => new Delete(index)),
       fc.nat().map((index) => new KillWorker(index)),
       fc.constant(new FlushRedis()),
+      fc.integer({ min: 200, max: 5_000 }).map((ms) => new RestartRedis(ms)),
       fc
         .integer({ min: options.postgresStopMs[0], max: options.postgresStopMs[1] })
         .map((ms) => new StopPostgres(ms)),
