@@ -41,6 +41,8 @@ import { eventRoutes } from './routes/event-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { searchRoutes } from './routes/search-routes.ts';
 import { realRoots } from './uploads/resolve-ingest-path.ts';
+import { WEB_LOGIN_PATH, WEB_PREFIX } from './web/paths.ts';
+import { webRoutes } from './web/web-routes.ts';
 
 /** Admin browser sessions last a working day. */
 const SESSION_TTL_MS = 8 * 60 * 60 * 1000;
@@ -109,7 +111,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     );
   const apiKeys = options.apiKeys ?? createApiKeyStore({ pool: runtime.pool, pepper });
   const auditLog = options.auditLog ?? createAuditLog({ pool: runtime.pool });
-  const sessions = createAdminSessions({ apiKeys, ttlMs: SESSION_TTL_MS, secure: config.isProduction });
+  const secret = sessionSecret(config, logger);
+  const sessions = createAdminSessions({
+    apiKeys,
+    ttlMs: SESSION_TTL_MS,
+    secure: config.isProduction,
+    secret,
+  });
   // Its own connection: a stalled limiter must not queue behind job traffic, and it fails fast (fallback in-process).
   const guardRedis = runtime.redis.duplicate({ maxRetriesPerRequest: 1, commandTimeout: 1_000 });
   const authFailures = createAuthFailureGuard({
@@ -184,7 +192,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   });
   app.addSchema(errorSchema);
 
-  await app.register(fastifyCookie, { secret: sessionSecret(config, logger), hook: 'onRequest' });
+  await app.register(fastifyCookie, { secret, hook: 'onRequest' });
   await app.register(fastifyHelmet, HELMET_OPTIONS);
   const cors = corsOptions(config.api.allowedOrigins);
   if (cors) await app.register(fastifyCors, cors);
@@ -211,7 +219,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     apiKeys,
     sessions,
     metricsToken: config.metrics.token,
-    loginPath: LOGIN_PATH,
+    loginPathFor: (url) =>
+      url.startsWith(`${WEB_PREFIX}/`) || url === WEB_PREFIX ? WEB_LOGIN_PATH : LOGIN_PATH,
     localOperator: options.localOperator,
     failures: authFailures,
   });
@@ -257,6 +266,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(adminLoginRoutes(context));
   await app.register(adminKeyRoutes(context));
   await app.register(bullBoardRoutes(context));
+  await app.register(webRoutes(context));
   await app.register(fastifySwaggerUi, { routePrefix: '/docs' });
 
   app.addHook('onClose', async () => {

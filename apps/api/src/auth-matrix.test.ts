@@ -34,6 +34,19 @@ const EXPECTED: ReadonlyArray<{ method: string | RegExp; url: string | RegExp; a
   { method: 'POST', url: '/admin/keys', access: 'admin' },
   { method: 'DELETE', url: '/admin/keys/:id', access: 'admin' },
   { method: 'GET', url: '/admin/audit', access: 'admin' },
+  // The documents web UI (server-rendered pages; its script calls the JSON routes above).
+  { method: 'GET', url: '/ui', access: 'read' },
+  { method: 'GET', url: '/ui/documents', access: 'read' },
+  { method: 'GET', url: '/ui/documents/:id', access: 'read' },
+  { method: 'GET', url: '/ui/documents/:id/images/:imageId', access: 'read' },
+  { method: 'GET', url: '/ui/documents/:id/source', access: 'read' },
+  { method: 'GET', url: '/ui/upload', access: 'ingest' },
+  { method: 'GET', url: '/ui/search', access: 'read' },
+  { method: 'GET', url: '/ui/costs', access: 'read' },
+  { method: 'GET', url: '/ui/login', access: 'public' },
+  { method: 'POST', url: '/ui/login', access: 'public' },
+  { method: 'POST', url: '/ui/logout', access: 'public' },
+  { method: 'GET', url: '/ui/assets/:name', access: 'public' },
   // Bull Board: its page, assets and JSON API (pause, retry, clean, obliterate...).
   { method: /^(GET|HEAD|POST|PUT|PATCH|DELETE)$/, url: /^\/admin\/queues(\/|$)/, access: 'admin' },
   // Swagger UI and the OpenAPI document.
@@ -161,7 +174,7 @@ describe('authentication and roles over every registered route', () => {
         .sort(),
     ).toEqual(['chunk', 'embed', 'enrich-images', 'extract', 'graph', 'memory-check']);
     expect((await h.app.inject({ url: '/docs/json', cookies })).statusCode).toBe(200);
-    // The cookie is only for the browser pages: it opens no API route.
+    // The cookie opens the browser pages and only the JSON routes the web UI's script calls (not the list).
     expect((await h.app.inject({ url: '/v1/documents', cookies })).statusCode).toBe(401);
 
     const logout = await h.app.inject({ method: 'POST', url: '/admin/logout', cookies });

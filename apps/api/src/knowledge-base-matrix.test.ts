@@ -37,6 +37,14 @@ const EXPECTED: ReadonlyArray<{ method: string | RegExp; url: string | RegExp; s
   { method: 'DELETE', url: '/admin/keys/:id', scope: 'global' },
   { method: 'GET', url: '/admin/audit', scope: 'filtered' },
   { method: /^(GET|HEAD|POST|PUT|PATCH|DELETE)$/, url: /^\/admin\/queues(\/|$)/, scope: 'global' },
+  // The documents web UI: the same scoping as the JSON routes it mirrors.
+  { method: 'GET', url: '/ui', scope: 'none' },
+  { method: 'GET', url: '/ui/documents', scope: 'filtered' },
+  { method: 'GET', url: /^\/ui\/documents\/:id(\/.*)?$/, scope: 'document' },
+  { method: 'GET', url: '/ui/search', scope: 'filtered' },
+  { method: 'GET', url: '/ui/costs', scope: 'filtered' },
+  { method: 'GET', url: '/ui/upload', scope: 'none' },
+  { method: /^(GET|POST)$/, url: /^\/ui\/(login|logout|assets\/:name)$/, scope: 'none' },
   { method: /^(GET|HEAD)$/, url: /^\/docs(\/|$)/, scope: 'none' },
 ];
 

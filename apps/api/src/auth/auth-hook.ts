@@ -2,7 +2,7 @@ import { AegisError } from '@aegis/core';
 import { type ApiKeyStore, hasRole } from '@aegis/stores';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../http/error-response.ts';
-import type { AdminSessions } from './admin-session.ts';
+import { type AdminSessions, CSRF_HEADER } from './admin-session.ts';
 import type { AuthFailureGuard } from './auth-failure-guard.ts';
 import { presentedCredential, safeEqual, wantsHtml } from './credentials.ts';
 
@@ -11,8 +11,8 @@ export interface AuthHookOptions {
   sessions: AdminSessions;
   /** `METRICS_TOKEN`; without one, /metrics takes admin keys only. */
   metricsToken: string | undefined;
-  /** Where browsers are sent to log in. */
-  loginPath: string;
+  /** Where a browser asking for `url` is sent to log in. */
+  loginPathFor: (url: string) => string;
   /** Failed authentications per IP, checked before any key lookup. */
   failures: AuthFailureGuard;
   /** The in-process operator of the local CLI (see `BuildAppOptions.localOperator`). */
@@ -120,7 +120,7 @@ function createAuthenticate(options: AuthHookOptions) {
     if (request.principal === null) {
       if (session === true && request.method === 'GET' && wantsHtml(request.headers)) {
         const next = encodeURIComponent(request.url);
-        return reply.redirect(`${options.loginPath}?next=${next}`, 302);
+        return reply.redirect(`${options.loginPathFor(request.url)}?next=${next}`, 302);
       }
       return sendError(
         request,
@@ -130,6 +130,10 @@ function createAuthenticate(options: AuthHookOptions) {
           'An API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`.',
         ),
       );
+    }
+    if (request.principal.kind === 'api-key' && request.principal.via === 'session') {
+      const refused = csrfRefusal(request, sessions);
+      if (refused) return sendError(request, reply, refused);
     }
     const needed = access === 'metrics' ? 'admin' : access;
     if (request.principal.kind !== 'api-key' || !hasRole(request.principal.roles, needed)) {
@@ -154,4 +158,22 @@ function createAuthenticate(options: AuthHookOptions) {
     }
     return undefined;
   };
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * A mutation authenticated by the session cookie must carry the session's CSRF token (the web UI's script sends
+ * it). The cookie is SameSite=Strict already; the token also stops same-site attackers (a sibling subdomain).
+ * The admin pages under /admin/ (Bull Board's own script cannot send it) keep relying on SameSite alone.
+ */
+function csrfRefusal(request: FastifyRequest, sessions: AdminSessions): AegisError | undefined {
+  if (SAFE_METHODS.has(request.method) || request.url.startsWith('/admin/')) return undefined;
+  const expected = sessions.csrfToken(request);
+  const header = request.headers[CSRF_HEADER];
+  const presented = Array.isArray(header) ? header[0] : header;
+  if (expected !== undefined && presented !== undefined && safeEqual(presented, expected)) return undefined;
+  return new AegisError('FORBIDDEN', 'A browser session must send its CSRF token with this request.', {
+    details: { reason: 'csrf' },
+  });
 }

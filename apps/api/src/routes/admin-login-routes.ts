@@ -16,41 +16,69 @@ export function safeNext(next: unknown): string {
     : DEFAULT_NEXT;
 }
 
-/** GET/POST /admin/login (exchange an admin key for a session cookie) and POST /admin/logout. */
-export function adminLoginRoutes(context: ApiContext) {
+/** HTML forms post urlencoded; parsed only in the plugins that call this, so no other route accepts form bodies. */
+export function acceptFormBodies(app: FastifyInstance): void {
+  app.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 4_096 },
+    (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
+  );
+}
+
+/** What differs between the admin login (Bull Board) and the web UI login. */
+export interface KeyLoginOptions {
+  path: string;
+  /** Where `next` may point (anything else becomes the default). */
+  safeNext: (next: unknown) => string;
+  /** Only keys with this role may log in here; default any active key. */
+  requiredRole?: 'admin' | undefined;
+  /** The form's heading and field label. */
+  heading: string;
+  label: string;
+  /** Audit action name. */
+  action: string;
+  /** OpenAPI texts (the web UI's login is hidden from the document). */
+  summary: string;
+  formSummary: string;
+  redirectDescription: string;
+}
+
+/**
+ * GET/POST `path`: the form, and the exchange of a key for a session cookie (audited; failed keys count
+ * against the client's failed-authentication budget before any lookup).
+ */
+export function keyLoginRoutes(context: ApiContext, options: KeyLoginOptions) {
   const { apiKeys, sessions } = context;
+  const page = (next: string, error?: string) =>
+    loginPage({ next, error, action: options.path, heading: options.heading, label: options.label });
   return async function plugin(app: FastifyInstance): Promise<void> {
-    // HTML forms post urlencoded; parsed only in this plugin, so no other route accepts form bodies.
-    app.addContentTypeParser(
-      'application/x-www-form-urlencoded',
-      { parseAs: 'string', bodyLimit: 4_096 },
-      (_request, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
-    );
+    acceptFormBodies(app);
 
     app.get<{ Querystring: { next?: string } }>(
-      LOGIN_PATH,
+      options.path,
       {
         // Public by necessity: this is where a browser presents its key. It shows a form and nothing else.
         config: { access: 'public' },
         schema: {
           tags: ['admin'],
-          summary: 'The admin login form (HTML)',
+          summary: options.formSummary,
           querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 500 } } },
           produces: ['text/html'],
+          ...(options.requiredRole ? {} : { hide: true }),
         },
       },
       async (request, reply) =>
-        reply.type('text/html; charset=utf-8').send(loginPage({ next: safeNext(request.query.next) })),
+        reply.type('text/html; charset=utf-8').send(page(options.safeNext(request.query.next))),
     );
 
     app.post<{ Body: { apiKey?: string; next?: string } }>(
-      LOGIN_PATH,
+      options.path,
       {
         // Public by necessity (the key is in the body); audited and rate limited per client IP.
-        config: { access: 'public', action: 'admin.login' },
+        config: { access: 'public', action: options.action },
         schema: {
           tags: ['admin'],
-          summary: 'Exchange an admin API key for an 8-hour session cookie, then redirect to `next`',
+          summary: options.summary,
           consumes: ['application/x-www-form-urlencoded', 'application/json'],
           body: {
             type: 'object',
@@ -60,13 +88,14 @@ export function adminLoginRoutes(context: ApiContext) {
             },
           },
           response: {
-            303: { type: 'null', description: 'Logged in: redirect to next (default /admin/queues).' },
+            303: { type: 'null', description: options.redirectDescription },
             ...errorResponses({ 401: 'UNAUTHENTICATED', 403: 'FORBIDDEN: not an admin key' }),
           },
+          ...(options.requiredRole ? {} : { hide: true }),
         },
       },
       async (request, reply) => {
-        const next = safeNext(request.body?.next);
+        const next = options.safeNext(request.body?.next);
         const presented = request.body?.apiKey?.trim();
         if (presented) {
           const verdict = await context.authFailures.check(request.ip);
@@ -76,8 +105,8 @@ export function adminLoginRoutes(context: ApiContext) {
         if (presented && !key) await context.authFailures.fail(request.ip);
         const failure = !key
           ? new AegisError('UNAUTHENTICATED', 'That key is invalid or revoked.')
-          : !key.roles.includes('admin')
-            ? new AegisError('FORBIDDEN', 'That key is not an admin key.')
+          : options.requiredRole && !key.roles.includes(options.requiredRole)
+            ? new AegisError('FORBIDDEN', `That key is not an ${options.requiredRole} key.`)
             : undefined;
         if (key) {
           request.principal = {
@@ -96,12 +125,30 @@ export function adminLoginRoutes(context: ApiContext) {
           return reply
             .status(refused.code === 'FORBIDDEN' ? 403 : 401)
             .type('text/html; charset=utf-8')
-            .send(loginPage({ next, error: refused.message }));
+            .send(page(next, refused.message));
         }
         sessions.start(reply, key.id);
         return reply.redirect(next, 303);
       },
     );
+  };
+}
+
+/** GET/POST /admin/login (exchange an admin key for a session cookie) and POST /admin/logout. */
+export function adminLoginRoutes(context: ApiContext) {
+  const login = keyLoginRoutes(context, {
+    path: LOGIN_PATH,
+    safeNext,
+    requiredRole: 'admin',
+    heading: 'Admin',
+    label: 'Admin API key',
+    action: 'admin.login',
+    summary: 'Exchange an admin API key for an 8-hour session cookie, then redirect to `next`',
+    formSummary: 'The admin login form (HTML)',
+    redirectDescription: 'Logged in: redirect to next (default /admin/queues).',
+  });
+  return async function plugin(app: FastifyInstance): Promise<void> {
+    await login(app);
 
     app.post(
       '/admin/logout',
@@ -114,7 +161,7 @@ export function adminLoginRoutes(context: ApiContext) {
         },
       },
       async (_request, reply) => {
-        sessions.clear(reply);
+        context.sessions.clear(reply);
         return reply.redirect(LOGIN_PATH, 303);
       },
     );

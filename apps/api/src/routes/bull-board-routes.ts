@@ -11,6 +11,7 @@ import type { ApiContext } from '../app-context.ts';
 import { createDocumentNames } from '../http/document-names.ts';
 import { sendError } from '../http/error-response.ts';
 import { createRedisGate } from '../http/redis-gate.ts';
+import { documentPagePath } from '../web/paths.ts';
 
 export const BULL_BOARD_PATH = '/admin/queues';
 
@@ -48,7 +49,7 @@ async function offlineViews(): Promise<string> {
 
 /**
  * Bull Board at /admin/queues with one BullMQ adapter per stage queue; access comes from PLUGIN_ROUTE_ACCESS.
- * Jobs are named `<stage> · <file name>` and their data carries the file name.
+ * Jobs are named `<stage> · <file name>` and their data carries the file name and the document's web UI page.
  */
 export function bullBoardRoutes(context: ApiContext) {
   return async function plugin(app: FastifyInstance): Promise<void> {
@@ -69,7 +70,13 @@ export function bullBoardRoutes(context: ApiContext) {
           return `${stage} · ${names.nameOf(documentId) ?? documentId.slice(0, 8)}`;
         });
         adapter.setFormatter('data', (data: Partial<StageJob> | undefined) =>
-          data?.documentId ? { ...data, file: names.nameOf(data.documentId) ?? null } : data,
+          data?.documentId
+            ? {
+                ...data,
+                file: names.nameOf(data.documentId) ?? null,
+                page: documentPagePath(data.documentId),
+              }
+            : data,
         );
         return adapter;
       }),

@@ -52,7 +52,10 @@ function clientSourceKey(raw: string | undefined): string | undefined {
   return `client:${trimmed}`;
 }
 
-/** /v1/documents: register (upload or server path), list, status, retry, cancel, delete. */
+/**
+ * /v1/documents: register (upload or server path), list, status, retry, cancel, delete. The routes the web UI's
+ * script calls also take the browser session (mutations with its CSRF token, see the auth hook).
+ */
 export function documentRoutes(context: ApiContext) {
   const { runtime, config } = context;
   const { producer } = runtime;
@@ -96,7 +99,7 @@ export function documentRoutes(context: ApiContext) {
     app.post(
       '/v1/documents',
       {
-        config: { access: 'ingest', action: 'document.ingest' },
+        config: { access: 'ingest', action: 'document.ingest', session: true },
         // Multipart bodies are streamed by the handler, never parsed: the validator sees an empty object, so the
         // documented multipart schema (for OpenAPI) passes, and nothing is buffered.
         preValidation: async (request) => {
@@ -296,7 +299,7 @@ export function documentRoutes(context: ApiContext) {
     app.get<{ Params: { id: string } }>(
       '/v1/documents/:id',
       {
-        config: { access: 'read' },
+        config: { access: 'read', session: true },
         schema: {
           tags: ['documents'],
           summary: "A document's status, per-stage progress, warnings and cost",
@@ -321,7 +324,7 @@ export function documentRoutes(context: ApiContext) {
     app.post<{ Params: { id: string }; Querystring: { stage?: Stage; version?: number } }>(
       '/v1/documents/:id/retry',
       {
-        config: { access: 'ingest', action: 'document.retry' },
+        config: { access: 'ingest', action: 'document.retry', session: true },
         schema: {
           tags: ['documents'],
           summary: 'Re-run a stage of a version (default the latest) and the stages after it',
@@ -373,7 +376,7 @@ export function documentRoutes(context: ApiContext) {
     app.post<{ Params: { id: string }; Querystring: { version?: number } }>(
       '/v1/documents/:id/cancel',
       {
-        config: { access: 'ingest', action: 'document.cancel' },
+        config: { access: 'ingest', action: 'document.cancel', session: true },
         schema: {
           tags: ['documents'],
           summary: 'Cancel a version, default the latest (stops within one batch and removes what it wrote)',
@@ -410,7 +413,7 @@ export function documentRoutes(context: ApiContext) {
     app.delete<{ Params: { id: string } }>(
       '/v1/documents/:id',
       {
-        config: { access: 'admin', action: 'document.delete' },
+        config: { access: 'admin', action: 'document.delete', session: true },
         schema: {
           tags: ['documents'],
           summary: 'Delete a document from every store (vectors, graph, registry, blobs)',

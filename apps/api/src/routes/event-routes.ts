@@ -3,6 +3,7 @@ import { AegisError } from '@aegis/core';
 import { createProgressSubscriber, type ProgressEvent, readCapacity } from '@aegis/queue';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
+import { documentInScope, knowledgeBaseScope } from '../auth/knowledge-base-scope.ts';
 import { type EventStream, openEventStream } from '../http/event-stream.ts';
 import { authErrors, securityBoth } from '../http/schemas.ts';
 
@@ -28,8 +29,9 @@ export function eventRoutes(context: ApiContext) {
     app.get<{ Querystring: { documentId?: string[] } }>(
       '/v1/events',
       {
-        // Progress of every knowledge base's documents: not for keys scoped to some.
-        config: { access: 'read', global: true },
+        // Every base's progress: a key scoped to knowledge bases must name documents of its own bases (the web
+        // UI's upload page does), else 403; the browser session is accepted for the web UI.
+        config: { access: 'read', session: true },
         schema: {
           tags: ['events'],
           summary: 'Live pipeline progress (server-sent events)',
@@ -54,6 +56,17 @@ export function eventRoutes(context: ApiContext) {
       },
       async (request, reply) => {
         const only = request.query.documentId?.length ? new Set(request.query.documentId) : undefined;
+        const scope = knowledgeBaseScope(request.principal);
+        if (scope !== undefined) {
+          if (only === undefined)
+            throw new AegisError(
+              'FORBIDDEN',
+              'A key scoped to knowledge bases must name its documents (documentId=...) to follow events.',
+              { details: { knowledgeBases: scope } },
+            );
+          // Another base's document answers 404, like a missing one.
+          for (const documentId of only) await documentInScope(request, runtime.pool, documentId);
+        }
         // Events travel through Redis: with it down a stream would stay open and silent; say so instead.
         if (runtime.redis.status !== 'ready')
           throw new AegisError(

@@ -8,7 +8,15 @@ function escapeHtml(text: string): string {
  * Stable hooks for browser tests: form `#login-form`, field `apiKey` (`#apiKey`), hidden `next`, button
  * `#login-submit`, error `#login-error` (role="alert").
  */
-export function loginPage(options: { next: string; error?: string | undefined }): string {
+export function loginPage(options: {
+  next: string;
+  error?: string | undefined;
+  /** Where the form posts; default the admin login. */
+  action?: string | undefined;
+  heading?: string | undefined;
+  label?: string | undefined;
+}): string {
+  const heading = escapeHtml(options.heading ?? 'Admin');
   const error = options.error
     ? `<p id="login-error" role="alert" class="error">${escapeHtml(options.error)}</p>`
     : '';
@@ -18,7 +26,7 @@ export function loginPage(options: { next: string; error?: string | undefined })
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
-<title>Aegis Ingest · Admin login</title>
+<title>Aegis Ingest · ${heading} login</title>
 <style>
   body { font-family: system-ui, sans-serif; background: #f4f5f7; display: grid; place-items: center; min-height: 100vh; margin: 0; }
   main { background: #fff; padding: 2rem; border-radius: 8px; box-shadow: 0 1px 4px rgb(0 0 0 / 0.15); width: min(26rem, 90vw); }
@@ -32,15 +40,15 @@ export function loginPage(options: { next: string; error?: string | undefined })
 </head>
 <body>
 <main>
-  <h1>Aegis Ingest · Admin</h1>
+  <h1>Aegis Ingest · ${heading}</h1>
   ${error}
-  <form id="login-form" method="post" action="/admin/login">
-    <label for="apiKey">Admin API key</label>
+  <form id="login-form" method="post" action="${escapeHtml(options.action ?? '/admin/login')}">
+    <label for="apiKey">${escapeHtml(options.label ?? 'Admin API key')}</label>
     <input id="apiKey" name="apiKey" type="password" autocomplete="off" required placeholder="aegis_xxxxxxxx_...">
     <input type="hidden" name="next" value="${escapeHtml(options.next)}">
     <button id="login-submit" type="submit">Sign in</button>
   </form>
-  <p class="hint">Create one with <code>npm run aegis -- keys create &lt;name&gt; --roles admin</code>. The session lasts 8 hours.</p>
+  <p class="hint">Create one with <code>npm run aegis -- keys create &lt;name&gt; --roles ${options.action && options.action !== '/admin/login' ? 'read,ingest' : 'admin'}</code>. The session lasts 8 hours.</p>
 </main>
 </body>
 </html>`;
