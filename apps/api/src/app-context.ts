@@ -7,7 +7,7 @@ import type { AuthFailureGuard } from './auth/auth-failure-guard.ts';
 /** The parts of the worker runtime the API uses (a producer-only runtime: `stages: []`). */
 export type ApiRuntime = Pick<
   WorkerRuntime,
-  'pool' | 'redis' | 'producer' | 'pipeline' | 'queues' | 'registry' | 'masker'
+  'pool' | 'redis' | 'producer' | 'pipeline' | 'queues' | 'registry' | 'masker' | 'webhooks'
 >;
 
 /** What route plugins receive. */

@@ -40,6 +40,7 @@ import { documentRoutes } from './routes/document-routes.ts';
 import { eventRoutes } from './routes/event-routes.ts';
 import { healthRoutes } from './routes/health-routes.ts';
 import { searchRoutes } from './routes/search-routes.ts';
+import { webhookRoutes } from './routes/webhook-routes.ts';
 import { realRoots } from './uploads/resolve-ingest-path.ts';
 import { WEB_LOGIN_PATH, WEB_PREFIX } from './web/paths.ts';
 import { webRoutes } from './web/web-routes.ts';
@@ -263,6 +264,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(costExportRoutes(context));
   await app.register(eventRoutes(context));
   await app.register(searchRoutes(context));
+  await app.register(webhookRoutes(context));
   await app.register(adminLoginRoutes(context));
   await app.register(adminKeyRoutes(context));
   await app.register(bullBoardRoutes(context));

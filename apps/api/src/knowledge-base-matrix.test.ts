@@ -29,6 +29,12 @@ const EXPECTED: ReadonlyArray<{ method: string | RegExp; url: string | RegExp; s
   { method: 'GET', url: '/v1/costs', scope: 'filtered' },
   { method: 'GET', url: '/v1/costs/export', scope: 'global' },
   { method: 'GET', url: '/v1/events', scope: 'global' },
+  // Webhooks: a scoped admin key sees its bases' webhooks only; another base's answers 404 like a missing one.
+  { method: 'GET', url: '/v1/webhooks', scope: 'filtered' },
+  { method: 'POST', url: '/v1/webhooks', scope: 'write' },
+  { method: 'DELETE', url: '/v1/webhooks/:id', scope: 'document' },
+  { method: 'GET', url: '/v1/webhooks/:id/deliveries', scope: 'document' },
+  { method: 'POST', url: '/v1/webhooks/:id/replay', scope: 'document' },
   { method: 'GET', url: '/admin/login', scope: 'none' },
   { method: 'POST', url: '/admin/login', scope: 'none' },
   { method: 'POST', url: '/admin/logout', scope: 'none' },
@@ -65,6 +71,7 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
   let h: ApiHarness;
   const keys = {} as Record<'global' | 'a' | 'b' | 'ab', string>;
   const docs = {} as Record<'a' | 'b', string>;
+  let hookA = '';
 
   beforeAll(async () => {
     h = await createApiHarness();
@@ -94,6 +101,13 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
       expect(response.statusCode, response.body).toBe(202);
       docs[base] = response.json().documentId;
     }
+    // A webhook of base A: its id and URL must not reach base B's key.
+    hookA = (
+      await h.runtime.webhooks.store.create({
+        url: `https://hooks.example.com/${SECRET_A}`,
+        knowledgeBase: 'team-a',
+      })
+    ).webhook.id;
     // What the pipeline would have written: each document active, its chunk embedded in its base's space,
     // and a ledger row for its embedding.
     const { pipeline } = h.runtime;
@@ -150,7 +164,14 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
       const scope = expectationFor(route.method, route.url)?.scope;
       if (scope === 'none' || route.method === 'HEAD') continue;
       const url = route.url
-        .replace(':id', route.url.startsWith('/admin/keys') ? 'zzzzzzzz' : docs.a)
+        .replace(
+          ':id',
+          route.url.startsWith('/admin/keys')
+            ? 'zzzzzzzz'
+            : route.url.startsWith('/v1/webhooks')
+              ? hookA
+              : docs.a,
+        )
         .replace(/:(\w+)/g, 'x')
         .replace('*', 'main.js');
       const query =
@@ -159,6 +180,12 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
           : url === '/v1/documents/resolve'
             ? `?ref=${docs.a}`
             : '';
+      const hookBody =
+        route.method === 'POST' && url === '/v1/webhooks'
+          ? { url: 'https://hooks.example.com/b', knowledgeBase: 'team-a' }
+          : route.method === 'POST' && url.endsWith('/replay')
+            ? { eventId: 1 }
+            : undefined;
       const upload =
         route.method === 'POST' && url === '/v1/documents'
           ? multipartFile('c.txt', new TextEncoder().encode('into team a'), 'text/plain', {
@@ -170,6 +197,7 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
         url: `${url}${query}`,
         headers: { 'x-api-key': keys.b, accept: 'application/json', ...upload?.headers },
         ...(upload ? { payload: upload.payload } : {}),
+        ...(hookBody ? { payload: hookBody } : {}),
       });
       const label = `${route.method} ${route.url} -> ${response.statusCode}`;
       // Base A's content or rows never appear. (Errors may echo what B itself sent, e.g. the id it asked for,

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import type { LiveEvent } from '@aegis/client';
 
-/** The progress events a wait follows (heartbeats are the connection's business). */
-export type ProgressEvent = Exclude<LiveEvent, { type: 'heartbeat' }>;
+/** The progress events a wait follows (heartbeats are the connection's business; completions repeat `version`). */
+export type ProgressEvent = Exclude<LiveEvent, { type: 'heartbeat' | 'completion' }>;
 
 /** Statuses that end a version. */
 export const FINAL_STATUSES: ReadonlySet<string> = new Set([

@@ -11,6 +11,8 @@ import {
   createProgressPublisher,
   createRedisConnection,
   createStageQueues,
+  createWebhookQueue,
+  lockTimings,
   type Producer,
   readCapacity,
   registerPipelineMetrics,
@@ -18,12 +20,17 @@ import {
   startCapacityReports,
   startReconciler,
   startStageWorkers,
+  startWebhookDispatcher,
+  startWebhookWorker,
+  type WebhookQueue,
 } from '@aegis/queue';
 import {
   createFileBlobStore,
   createPostgresDocumentRepository,
   createPostgresPool,
+  createWebhookStore,
   runMigrations,
+  type WebhookStore,
 } from '@aegis/stores';
 import type { Redis } from 'ioredis';
 import type pg from 'pg';
@@ -56,6 +63,8 @@ export interface WorkerRuntime {
   pipeline: PipelineDeps;
   queues: StageQueues;
   registry: Registry;
+  /** Completion-event webhooks: the registry and delivery log, and the delivery queue (ADR 018). */
+  webhooks: { store: WebhookStore; queue: WebhookQueue };
   /** Masks this config's secrets (and credential patterns) in error texts before they are stored or shown. */
   masker: SecretMasker;
   /** The bound /metrics port when `metricsServer` is on. */
@@ -262,6 +271,33 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
           },
         })
       : () => {};
+  // Completion events (ADR 018): the outbox dispatcher and the delivery worker run wherever stages run.
+  const webhookStore = createWebhookStore(pool);
+  const webhookQueue = createWebhookQueue({ connection: redis, prefix, settings: config.webhooks });
+  const webhookWorker =
+    stages.length > 0
+      ? startWebhookWorker({
+          connection: redis,
+          prefix,
+          store: webhookStore,
+          settings: config.webhooks,
+          mask: (text) => masker.excerpt(text),
+          lockTimings: lockTimings(config.pipeline.lockDurationMs),
+          workerId,
+        })
+      : undefined;
+  const stopDispatcher =
+    stages.length > 0
+      ? startWebhookDispatcher({
+          store: webhookStore,
+          queue: webhookQueue,
+          intervalMs: config.webhooks.dispatchIntervalMs,
+          recoverAfterMs: Math.max(60_000, config.webhooks.timeoutMs * 3),
+          onError: (error) => {
+            if (outageOf(error) === undefined) logger.warn({ err: error }, 'webhook dispatch failed');
+          },
+        })
+      : async () => {};
   const metricsServer =
     options.metricsServer === true ? await startWorkerMetricsServer(config, registry, logger) : undefined;
   logger.info({ workerId, stages, prefix }, 'worker runtime started');
@@ -275,18 +311,20 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     queues,
     registry,
     masker,
+    webhooks: { store: webhookStore, queue: webhookQueue },
     metricsPort: metricsServer?.port,
     async close() {
       await metricsServer?.close();
       stopReconciler();
-      await workers.close();
+      await stopDispatcher();
+      await Promise.all([workers.close(), webhookWorker?.close()]);
       // Only after the workers finished their active jobs: a closed sandbox cancels the parsing it runs.
       await sandbox.close();
       await capacityReporter?.stop();
       await router
         .close()
         .catch((error: unknown) => logger.warn({ err: error }, 'ledger flush on shutdown failed'));
-      await queues.close();
+      await Promise.all([queues.close(), webhookQueue.close()]);
       await Promise.all([vectors.close(), graph.close()]);
       routerRedis.disconnect();
       publishRedis.disconnect();

@@ -38,6 +38,12 @@ export type Readiness = ResponseBody<'/readyz', 'get', '200'>;
 export type ApiKeyList = ResponseBody<'/admin/keys', 'get', '200'>;
 export type ApiKeyView = ApiKeyList['keys'][number];
 export type CreatedApiKey = ResponseBody<'/admin/keys', 'post', '201'>;
+export type WebhookList = ResponseBody<'/v1/webhooks', 'get', '200'>;
+export type WebhookView = WebhookList['webhooks'][number];
+export type CreatedWebhook = ResponseBody<'/v1/webhooks', 'post', '201'>;
+export type WebhookDeliveries = ResponseBody<'/v1/webhooks/{id}/deliveries', 'get', '200'>;
+export type WebhookDelivery = WebhookDeliveries['deliveries'][number];
+export type ReplayAccepted = ResponseBody<'/v1/webhooks/{id}/replay', 'post', '202'>;
 
 /** Version statuses, as the list filter accepts them. */
 export type VersionStatusFilter = NonNullable<

@@ -4,14 +4,18 @@ import type {
   CancelAccepted,
   CostReport,
   CreatedApiKey,
+  CreatedWebhook,
   DocumentList,
   DocumentStatus,
   Readiness,
   Registration,
+  ReplayAccepted,
   ResolvedDocument,
   RetryAccepted,
   SearchResult,
   VersionStatusFilter,
+  WebhookDeliveries,
+  WebhookList,
 } from './api-types.ts';
 import { errorFromResponse, unreachable } from './http-error.ts';
 import { type LiveEvent, readLiveEvents } from './live-events.ts';
@@ -96,6 +100,27 @@ export interface AegisClient {
   listKeys(): Promise<ApiKeyList>;
   createKey(input: { name: string; roles: Array<'ingest' | 'read' | 'admin'> }): Promise<CreatedApiKey>;
   revokeKey(keyId: string): Promise<void>;
+  /** Webhooks (ADR 018): the signing `secret` is only in `addWebhook`'s answer. */
+  listWebhooks(): Promise<WebhookList>;
+  addWebhook(input: {
+    url: string;
+    knowledgeBase?: string | undefined;
+    eventTypes?: string[] | undefined;
+    description?: string | undefined;
+  }): Promise<CreatedWebhook>;
+  removeWebhook(webhookId: string): Promise<void>;
+  webhookDeliveries(
+    webhookId: string,
+    query?: { limit?: number | undefined; eventId?: number | undefined },
+  ): Promise<WebhookDeliveries>;
+  /** One event (`eventId` or `deliveryId`) or every matching one from `fromEventId` on, delivered again. */
+  replayWebhook(
+    webhookId: string,
+    selection:
+      | { eventId: number }
+      | { deliveryId: string }
+      | { fromEventId: number; limit?: number | undefined },
+  ): Promise<ReplayAccepted>;
   /**
    * Live progress (`GET /v1/events`), for all documents or only `documentIds`, until `signal` aborts or the
    * server ends the stream. Best effort: read the document for a state that must not be missed.
@@ -209,6 +234,15 @@ export function createAegisClient(options: AegisClientOptions): AegisClient {
     async revokeKey(keyId) {
       await request('DELETE', `/admin/keys/${encodeURIComponent(keyId)}`);
     },
+    listWebhooks: () => json('GET', '/v1/webhooks'),
+    addWebhook: (input) => json('POST', '/v1/webhooks', { body: input }),
+    async removeWebhook(webhookId) {
+      await request('DELETE', `/v1/webhooks/${encodeURIComponent(webhookId)}`);
+    },
+    webhookDeliveries: (webhookId, query = {}) =>
+      json('GET', `/v1/webhooks/${encodeURIComponent(webhookId)}/deliveries`, { query }),
+    replayWebhook: (webhookId, selection) =>
+      json('POST', `/v1/webhooks/${encodeURIComponent(webhookId)}/replay`, { body: selection }),
     async *events({ documentIds, signal } = {}) {
       const params = new URLSearchParams();
       for (const documentId of documentIds ?? []) params.append('documentId', documentId);

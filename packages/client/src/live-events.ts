@@ -1,3 +1,4 @@
+import type { CompletionEventData } from '@aegis/core';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
 
 /** A stage of a version changed: queued, running (with `done`/`total` items), completed, failed, ... */
@@ -33,10 +34,23 @@ export interface HeartbeatEvent {
   workers: number | null;
 }
 
-/** What `GET /v1/events` streams. */
-export type LiveEvent = StageEvent | VersionEvent | DeletedEvent | HeartbeatEvent;
+/**
+ * A completion event from the durable outbox (a version reached a final state, or a stage failed): the same body
+ * webhooks receive. `id` orders them; reconnecting with it as `Last-Event-ID` resumes after it.
+ */
+export interface CompletionLiveEvent {
+  type: 'completion';
+  id: number;
+  /** `document.<final status>` or `stage.failed`. */
+  eventType: string;
+  createdAt: string;
+  data: CompletionEventData;
+}
 
-const TYPES = new Set(['stage', 'version', 'deleted', 'heartbeat']);
+/** What `GET /v1/events` streams. */
+export type LiveEvent = StageEvent | VersionEvent | DeletedEvent | HeartbeatEvent | CompletionLiveEvent;
+
+const TYPES = new Set(['stage', 'version', 'deleted', 'heartbeat', 'completion']);
 
 /** Parses a `text/event-stream` body into live events; unknown event names are skipped (newer servers). */
 export async function* readLiveEvents(body: ReadableStream<Uint8Array>): AsyncIterable<LiveEvent> {
@@ -51,6 +65,12 @@ export async function* readLiveEvents(body: ReadableStream<Uint8Array>): AsyncIt
     } catch {
       continue;
     }
-    yield { ...(data as object), type: message.event } as LiveEvent;
+    // A completion's own `type` (document.completed, ...) moves to `eventType`: `type` names the SSE event.
+    const fields = data as { type?: unknown };
+    yield (
+      message.event === 'completion'
+        ? { ...fields, eventType: fields.type, type: 'completion' }
+        : { ...fields, type: message.event }
+    ) as LiveEvent;
   }
 }

@@ -1436,7 +1436,7 @@ export const OPENAPI = {
         summary: 'Live pipeline progress (server-sent events)',
         tags: ['events'],
         description:
-          'Events: `stage` (a stage of a version queued, running with done/total items, completed, failed with errorCode), `version` (status changes, final ones included), `deleted`, and `heartbeat` every 10 s with the number of live workers. Best effort: a client that must not miss a final state reads the document (or uses webhooks).',
+          'Events: `stage` (a stage of a version queued, running with done/total items, completed, failed with errorCode), `version` (status changes, final ones included), `deleted`, and `heartbeat` every 10 s with the number of live workers: best effort. `completion` events (a version reaching a final state, a stage failing) come from the durable outbox with an `id:`: reconnect with `Last-Event-ID` (or `?lastEventId=`) to get every one after it; without it the stream starts with the next one.',
         parameters: [
           {
             schema: {
@@ -1452,6 +1452,16 @@ export const OPENAPI = {
             name: 'documentId',
             required: false,
             description: 'Only these documents (repeat the parameter); default all.',
+          },
+          {
+            schema: {
+              type: 'integer',
+              minimum: 0,
+            },
+            in: 'query',
+            name: 'lastEventId',
+            required: false,
+            description: 'Resume completion events after this id (the `Last-Event-ID` header wins).',
           },
         ],
         security: [
@@ -2003,6 +2013,647 @@ export const OPENAPI = {
           },
           '429': {
             description: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/v1/webhooks': {
+      get: {
+        summary: 'List webhooks (never their secrets)',
+        tags: ['webhooks'],
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {
+            apiKeyHeader: [],
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Default Response',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    webhooks: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          id: {
+                            type: 'string',
+                          },
+                          url: {
+                            type: 'string',
+                          },
+                          knowledgeBase: {
+                            type: ['string', 'null'],
+                            description: 'null: every knowledge base.',
+                          },
+                          eventTypes: {
+                            type: 'array',
+                            items: {
+                              type: 'string',
+                            },
+                            description: 'Empty: every type.',
+                          },
+                          description: {
+                            type: ['string', 'null'],
+                          },
+                          createdAt: {
+                            type: 'string',
+                            format: 'date-time',
+                          },
+                        },
+                        required: ['id', 'url', 'knowledgeBase', 'eventTypes', 'description', 'createdAt'],
+                      },
+                    },
+                  },
+                  required: ['webhooks'],
+                },
+              },
+            },
+          },
+          '401': {
+            description: 'UNAUTHENTICATED: no key, or an invalid or revoked one.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '403': {
+            description: 'FORBIDDEN: the key lacks the role this route needs.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '429': {
+            description: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+        },
+      },
+      post: {
+        summary: 'Add a webhook; its signing `secret` is in this response only',
+        tags: ['webhooks'],
+        description:
+          'Deliveries are POSTs of `{id, type, createdAt, data}` signed with `x-aegis-signature: t=<unix s>,v1=<hex HMAC-SHA256(secret, "t.body")>`, with `idempotency-key: <event id>`. Loopback and private addresses are refused unless WEBHOOK_ALLOW_PRIVATE_URLS=true.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  url: {
+                    type: 'string',
+                    minLength: 1,
+                    maxLength: 2000,
+                  },
+                  knowledgeBase: {
+                    type: 'string',
+                    pattern: '^[a-z0-9][a-z0-9_-]{0,63}$',
+                    description: "Only this base's events; omit for every base (unscoped keys only).",
+                  },
+                  eventTypes: {
+                    type: 'array',
+                    uniqueItems: true,
+                    maxItems: 6,
+                    items: {
+                      type: 'string',
+                      enum: [
+                        'document.completed',
+                        'document.completed_with_warnings',
+                        'document.failed',
+                        'document.cancelled',
+                        'document.superseded',
+                        'stage.failed',
+                      ],
+                    },
+                    description: 'Only these types; omit for all.',
+                  },
+                  description: {
+                    type: 'string',
+                    maxLength: 500,
+                  },
+                },
+                required: ['url'],
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {
+            apiKeyHeader: [],
+          },
+        ],
+        responses: {
+          '201': {
+            description: 'Default Response',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    secret: {
+                      type: 'string',
+                    },
+                    id: {
+                      type: 'string',
+                    },
+                    url: {
+                      type: 'string',
+                    },
+                    knowledgeBase: {
+                      type: ['string', 'null'],
+                      description: 'null: every knowledge base.',
+                    },
+                    eventTypes: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
+                      description: 'Empty: every type.',
+                    },
+                    description: {
+                      type: ['string', 'null'],
+                    },
+                    createdAt: {
+                      type: 'string',
+                      format: 'date-time',
+                    },
+                  },
+                  required: [
+                    'secret',
+                    'id',
+                    'url',
+                    'knowledgeBase',
+                    'eventTypes',
+                    'description',
+                    'createdAt',
+                  ],
+                },
+              },
+            },
+          },
+          '400': {
+            description: 'VALIDATION_FAILED (bad URL, private address, unknown type)',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '401': {
+            description: 'UNAUTHENTICATED: no key, or an invalid or revoked one.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '403': {
+            description: 'FORBIDDEN: the key lacks the role this route needs.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '429': {
+            description: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/v1/webhooks/{id}': {
+      delete: {
+        summary: 'Remove a webhook (its pending deliveries stop; its log goes with it)',
+        tags: ['webhooks'],
+        parameters: [
+          {
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 100,
+            },
+            in: 'path',
+            name: 'id',
+            required: true,
+          },
+        ],
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {
+            apiKeyHeader: [],
+          },
+        ],
+        responses: {
+          '204': {
+            description: 'Removed.',
+          },
+          '401': {
+            description: 'UNAUTHENTICATED: no key, or an invalid or revoked one.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '403': {
+            description: 'FORBIDDEN: the key lacks the role this route needs.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '404': {
+            description: 'NOT_FOUND',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '429': {
+            description: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/v1/webhooks/{id}/deliveries': {
+      get: {
+        summary: 'The delivery log of a webhook, newest event first, every attempt included',
+        tags: ['webhooks'],
+        parameters: [
+          {
+            schema: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 1000,
+              default: 100,
+            },
+            in: 'query',
+            name: 'limit',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'integer',
+              minimum: 1,
+            },
+            in: 'query',
+            name: 'eventId',
+            required: false,
+          },
+          {
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 100,
+            },
+            in: 'path',
+            name: 'id',
+            required: true,
+          },
+        ],
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {
+            apiKeyHeader: [],
+          },
+        ],
+        responses: {
+          '200': {
+            description: 'Default Response',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    deliveries: {
+                      type: 'array',
+                      items: {
+                        type: 'object',
+                        properties: {
+                          id: {
+                            type: 'string',
+                            description: '`<event id>-<webhook id>`',
+                          },
+                          eventId: {
+                            type: 'integer',
+                          },
+                          eventType: {
+                            type: 'string',
+                          },
+                          status: {
+                            type: 'string',
+                            enum: ['pending', 'succeeded', 'failed'],
+                          },
+                          attempts: {
+                            type: 'integer',
+                          },
+                          replays: {
+                            type: 'integer',
+                          },
+                          createdAt: {
+                            type: 'string',
+                            format: 'date-time',
+                          },
+                          updatedAt: {
+                            type: 'string',
+                            format: 'date-time',
+                          },
+                          log: {
+                            type: 'array',
+                            items: {
+                              type: 'object',
+                              properties: {
+                                attempt: {
+                                  type: 'integer',
+                                },
+                                replay: {
+                                  type: 'integer',
+                                },
+                                outcome: {
+                                  type: 'string',
+                                  enum: ['succeeded', 'failed', 'duplicate'],
+                                },
+                                responseCode: {
+                                  type: ['integer', 'null'],
+                                },
+                                durationMs: {
+                                  type: 'integer',
+                                },
+                                error: {
+                                  type: ['string', 'null'],
+                                },
+                                at: {
+                                  type: 'string',
+                                  format: 'date-time',
+                                },
+                              },
+                              required: [
+                                'attempt',
+                                'replay',
+                                'outcome',
+                                'responseCode',
+                                'durationMs',
+                                'error',
+                                'at',
+                              ],
+                            },
+                          },
+                        },
+                        required: [
+                          'id',
+                          'eventId',
+                          'eventType',
+                          'status',
+                          'attempts',
+                          'replays',
+                          'createdAt',
+                          'updatedAt',
+                          'log',
+                        ],
+                      },
+                    },
+                  },
+                  required: ['deliveries'],
+                },
+              },
+            },
+          },
+          '401': {
+            description: 'UNAUTHENTICATED: no key, or an invalid or revoked one.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '403': {
+            description: 'FORBIDDEN: the key lacks the role this route needs.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '404': {
+            description: 'NOT_FOUND',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '429': {
+            description: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    '/v1/webhooks/{id}/replay': {
+      post: {
+        summary: 'Deliver events to a webhook again (a new round of attempts)',
+        tags: ['webhooks'],
+        description:
+          'One event (`eventId`, or `deliveryId` as listed by the deliveries route) or every matching event from `fromEventId` on (at most `limit`, default 100). Receivers dedupe by the `idempotency-key` header.',
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': {
+              schema: {
+                type: 'object',
+                properties: {
+                  eventId: {
+                    type: 'integer',
+                    minimum: 1,
+                  },
+                  deliveryId: {
+                    type: 'string',
+                    pattern: '^[0-9]+-',
+                    maxLength: 200,
+                  },
+                  fromEventId: {
+                    type: 'integer',
+                    minimum: 1,
+                  },
+                  limit: {
+                    type: 'integer',
+                    minimum: 1,
+                    maximum: 1000,
+                  },
+                },
+                additionalProperties: false,
+              },
+            },
+          },
+        },
+        parameters: [
+          {
+            schema: {
+              type: 'string',
+              minLength: 1,
+              maxLength: 100,
+            },
+            in: 'path',
+            name: 'id',
+            required: true,
+          },
+        ],
+        security: [
+          {
+            bearerAuth: [],
+          },
+          {
+            apiKeyHeader: [],
+          },
+        ],
+        responses: {
+          '202': {
+            description: 'Job ids of the deliveries queued.',
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    deliveries: {
+                      type: 'array',
+                      items: {
+                        type: 'string',
+                      },
+                    },
+                  },
+                  required: ['deliveries'],
+                  description: 'Job ids of the deliveries queued.',
+                },
+              },
+            },
+          },
+          '400': {
+            description: 'VALIDATION_FAILED: name exactly one of eventId, deliveryId, fromEventId',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '401': {
+            description: 'UNAUTHENTICATED: no key, or an invalid or revoked one.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '403': {
+            description: 'FORBIDDEN: the key lacks the role this route needs.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '404': {
+            description: 'NOT_FOUND',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '429': {
+            description: 'RATE_LIMITED: too many requests for this key; see Retry-After.',
+            content: {
+              'application/json': {
+                schema: {
+                  $ref: '#/components/schemas/def-0',
+                },
+              },
+            },
+          },
+          '503': {
+            description: 'QUEUE_UNAVAILABLE',
             content: {
               'application/json': {
                 schema: {

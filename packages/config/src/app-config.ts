@@ -45,6 +45,14 @@ export interface AppConfig {
     kind: VectorStoreKind;
     qdrant: { url: string | undefined; apiKey: string | undefined; collection: string };
   };
+  /** Completion-event webhooks (ADR 018). */
+  webhooks: {
+    allowPrivateUrls: boolean;
+    maxAttempts: number;
+    backoffMs: number;
+    timeoutMs: number;
+    dispatchIntervalMs: number;
+  };
   search: {
     /** Postgres text search configuration for keyword search. Default `english`. */
     textConfig: string;
@@ -206,6 +214,13 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
     vectorStore: {
       kind: flat.VECTOR_STORE,
       qdrant: { url: flat.QDRANT_URL, apiKey: flat.QDRANT_API_KEY, collection: flat.QDRANT_COLLECTION },
+    },
+    webhooks: {
+      allowPrivateUrls: flat.WEBHOOK_ALLOW_PRIVATE_URLS === 'true',
+      maxAttempts: flat.WEBHOOK_MAX_ATTEMPTS,
+      backoffMs: flat.WEBHOOK_BACKOFF_MS,
+      timeoutMs: flat.WEBHOOK_TIMEOUT_MS,
+      dispatchIntervalMs: flat.WEBHOOK_DISPATCH_INTERVAL_MS,
     },
     search: {
       textConfig: flat.SEARCH_TEXT_CONFIG,

@@ -180,6 +180,41 @@ export const configSchema = z.object({
     schema: integer(1, 10_000),
   }),
 
+  // --- Webhooks (completion events, ADR 018)
+  WEBHOOK_ALLOW_PRIVATE_URLS: envVar({
+    group: 'Webhooks',
+    default: 'false',
+    description:
+      'Allow webhook URLs on loopback or private addresses (refused by default against SSRF): true only where the receivers are trusted internal services, or in tests.',
+    schema: oneOf(['true', 'false']),
+  }),
+  WEBHOOK_MAX_ATTEMPTS: envVar({
+    group: 'Webhooks',
+    default: '10',
+    description:
+      'Attempts per webhook delivery, the first included, before it is recorded failed (replay it from the API or CLI).',
+    schema: integer(1, 50),
+  }),
+  WEBHOOK_BACKOFF_MS: envVar({
+    group: 'Webhooks',
+    default: '2000',
+    description:
+      'Delay before the first retry of a webhook delivery, in milliseconds; it doubles with each attempt.',
+    schema: integer(10, 3_600_000),
+  }),
+  WEBHOOK_TIMEOUT_MS: envVar({
+    group: 'Webhooks',
+    default: '10000',
+    description: 'How long one webhook request may take (connect, send, answer), in milliseconds.',
+    schema: integer(100, 120_000),
+  }),
+  WEBHOOK_DISPATCH_INTERVAL_MS: envVar({
+    group: 'Webhooks',
+    default: '1000',
+    description: 'How often workers turn new completion events into webhook deliveries, in milliseconds.',
+    schema: integer(50, 60_000),
+  }),
+
   // --- LLM routing
   LLM_ROUTING_MODE: envVar({
     group: 'LLM routing',

@@ -19,6 +19,7 @@ export type EnvGroup =
   | 'Pipeline workers'
   | 'HTTP API and metrics'
   | 'Watched folder'
+  | 'Webhooks'
   | 'API secrets'
   | 'CLI remote mode';
 

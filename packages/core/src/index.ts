@@ -1,4 +1,6 @@
 export { abortableSleep, cancelledError, throwIfAborted } from './abort.ts';
+export type { CompletionEventData, CompletionEventType } from './completion-events.ts';
+export { COMPLETION_EVENT_TYPES } from './completion-events.ts';
 export {
   collectionNameFor,
   DEFAULT_KNOWLEDGE_BASE,

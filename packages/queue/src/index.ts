@@ -36,3 +36,16 @@ export type { StageQueues } from './stage-queues.ts';
 export { createStageQueues } from './stage-queues.ts';
 export type { StageWorkers, StageWorkersOptions } from './stage-workers.ts';
 export { lockTimings, startStageWorkers } from './stage-workers.ts';
+export type { WebhookDispatcherOptions } from './webhooks/dispatcher.ts';
+export { dispatchOnce, startWebhookDispatcher } from './webhooks/dispatcher.ts';
+export type { PostResult } from './webhooks/post.ts';
+export { SIGNATURE_HEADER, signPayload, verifySignature } from './webhooks/signing.ts';
+export { assertWebhookUrl, isPrivateAddress } from './webhooks/url-guard.ts';
+export type { WebhookQueue, WebhookSettings, WebhookWorkerOptions } from './webhooks/webhook-delivery.ts';
+export {
+  createWebhookQueue,
+  deliveryBody,
+  deliveryJobId,
+  startWebhookWorker,
+  WEBHOOK_QUEUE,
+} from './webhooks/webhook-delivery.ts';

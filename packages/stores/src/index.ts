@@ -12,6 +12,15 @@ export type { AuditEntry, AuditLog, AuditQuery, AuditRecord } from './audit/audi
 export { createAuditLog } from './audit/audit-log.ts';
 export { createFileBlobStore } from './blobs/file-blob-store.ts';
 export { ensureDatabase } from './ensure-database.ts';
+export type {
+  CompletionEvent,
+  DeliveryKey,
+  DeliveryRecord,
+  DeliveryTarget,
+  WebhookRecord,
+  WebhookStore,
+} from './events/webhook-store.ts';
+export { createWebhookStore } from './events/webhook-store.ts';
 export { MAX_DESCRIPTION_LENGTH, mergeDescriptions } from './graph/merge-descriptions.ts';
 export { ALL_CYPHER_STATEMENTS, CYPHER_STATEMENTS } from './graph/neo4j-cypher.ts';
 export type { Neo4jDriverLike, Neo4jGraphStoreOptions } from './graph/neo4j-graph-store.ts';

@@ -56,6 +56,7 @@ describe('runMigrations', () => {
       'document_versions',
       'documents',
       'embed_batches',
+      'events',
       'graph_chunks',
       'graph_documents',
       'graph_entities',
@@ -71,6 +72,9 @@ describe('runMigrations', () => {
       'stage_runs',
       'vector_collections',
       'vector_points',
+      'webhook_deliveries',
+      'webhook_delivery_attempts',
+      'webhooks',
     ]);
 
     const second = await runMigrations({ databaseUrl, schema });

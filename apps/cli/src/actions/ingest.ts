@@ -44,7 +44,7 @@ interface Registered {
   error?: { code: string; message: string };
 }
 
-type ProgressListener = (event: Exclude<LiveEvent, { type: 'heartbeat' }>) => void;
+type ProgressListener = (event: Exclude<LiveEvent, { type: 'heartbeat' | 'completion' }>) => void;
 
 /**
  * Follows `/v1/events` (reconnecting when the stream drops) and fans events out to listeners; remembers the
@@ -77,6 +77,7 @@ function followEvents(client: AegisClient, pendingStatus: () => Promise<void>) {
             }
             continue;
           }
+          if (event.type === 'completion') continue;
           for (const listener of listeners) listener(event);
         }
       } catch (error) {
@@ -104,7 +105,7 @@ function followEvents(client: AegisClient, pendingStatus: () => Promise<void>) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    emit(event: Exclude<LiveEvent, { type: 'heartbeat' }>) {
+    emit(event: Exclude<LiveEvent, { type: 'heartbeat' | 'completion' }>) {
       for (const listener of listeners) listener(event);
     },
     async close() {

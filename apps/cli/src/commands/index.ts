@@ -10,6 +10,7 @@ import { keysCommand } from './keys.ts';
 import { llmDemoCommand } from './llm-demo.ts';
 import { migrateCommand } from './migrate.ts';
 import { searchCommand } from './search.ts';
+import { webhooksCommand } from './webhooks.ts';
 
 /**
  * Every `aegis` command, in the order `aegis --help` lists them.
@@ -29,6 +30,7 @@ export const COMMANDS: readonly CliCommand[] = [
   searchCommand,
   costsCommand,
   keysCommand,
+  webhooksCommand,
   budgetsCommand,
   doctorCommand,
   migrateCommand,

@@ -1,0 +1,61 @@
+import type { WebhookStore } from '@aegis/stores';
+import type { WebhookQueue } from './webhook-delivery.ts';
+
+export interface WebhookDispatcherOptions {
+  store: WebhookStore;
+  queue: WebhookQueue;
+  /** How often the outbox is read, in ms. */
+  intervalMs: number;
+  /** Pending deliveries untouched this long get their job added again (a no-op when it exists), in ms. */
+  recoverAfterMs: number;
+  onError?: ((error: unknown) => void) | undefined;
+}
+
+/**
+ * One pass: turns undispatched outbox events into deliveries (committed first), then enqueues their jobs under
+ * deterministic ids. A kill between the two leaves pending deliveries without a job: `recover` adds them again.
+ * Any number of dispatchers may run: events are claimed with SKIP LOCKED and job ids are idempotent.
+ */
+export async function dispatchOnce(
+  store: WebhookStore,
+  queue: WebhookQueue,
+  options: { batch?: number; recoverAfterMs?: number } = {},
+): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const keys = await store.dispatch(options.batch ?? 200);
+    await queue.enqueue(keys);
+    total += keys.length;
+    if (keys.length === 0) break;
+  }
+  if (options.recoverAfterMs !== undefined)
+    await queue.enqueue(await store.stalePending(options.recoverAfterMs, 500));
+  return total;
+}
+
+/** Runs `dispatchOnce` every `intervalMs` (the recovery pass every 30th time) until the returned stop is called. */
+export function startWebhookDispatcher(options: WebhookDispatcherOptions): () => Promise<void> {
+  let stopped = false;
+  let tick = 0;
+  let running: Promise<unknown> = Promise.resolve();
+  const run = (): void => {
+    if (stopped) return;
+    const recover = tick % 30 === 0;
+    tick += 1;
+    running = dispatchOnce(
+      options.store,
+      options.queue,
+      recover ? { recoverAfterMs: options.recoverAfterMs } : {},
+    )
+      .catch((error: unknown) => options.onError?.(error))
+      .finally(() => {
+        if (!stopped) timer = setTimeout(run, options.intervalMs);
+      });
+  };
+  let timer: NodeJS.Timeout = setTimeout(run, 0);
+  return async () => {
+    stopped = true;
+    clearTimeout(timer);
+    await running;
+  };
+}
