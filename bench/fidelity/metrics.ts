@@ -9,12 +9,31 @@ import { furnitureKey } from '../../packages/pipeline/src/extract/page-furniture
 
 const WORD = /[\p{L}\p{N}]+/gu;
 
-/** Words of a text, lower-cased, with line-end hyphenation joined the way our extractor joins it. */
+/**
+ * Words of a text, lower-cased, in compatibility form (NFKC: the ligature "ﬁ" is "fi", "①" is "1", Arabic
+ * presentation forms are letters, as a search normalises them), with line-end hyphenation joined the way our
+ * extractor joins it.
+ */
 export function words(text: string): string[] {
   return (text
+    .normalize('NFKC')
     .replace(/(\p{L})[-‐\u00AD]\s*\n\s*(\p{Ll})/gu, '$1$2')
     .toLowerCase()
     .match(WORD) ?? []) as string[];
+}
+
+/**
+ * Glyph codes poppler prints for a font with no text mapping (TAMReview.pdf's Cambria: "ȋͳͻͺͷȌǡ" for
+ * "(1985),", glued to the mapped words beside them: "quarterlyǡ"): Latin Extended-B, IPA, spacing modifiers,
+ * combining marks and the archaic Greek letters and numeral signs (U+0180–U+0385, U+03CF–U+03FF). pdf.js gives
+ * the same glyphs as control codes (junk, read by OCR). The corpus has no text in those blocks (Pinyin tone
+ * letters would be the one real use), so they separate words in the reference instead of being words.
+ */
+const GLYPH_SOUP = /[\u0180-\u0385\u03CF-\u03FF]+/gu;
+
+/** Reference words of pdftotext's output: {@link words} with glyph soup removed. */
+export function referenceWords(text: string): string[] {
+  return words(text.replace(GLYPH_SOUP, ' '));
 }
 
 function counts(items: readonly string[]): Map<string, number> {
@@ -98,7 +117,7 @@ export function measure(
   const all = doc.pages.flatMap((p) => p.paragraphs);
   const canonical = chunkingCanonicalDocument(toChunkInput(doc)).text;
   const ours = words(doc.pages.map((p) => p.paragraphs.map((q) => q.text).join('\n')).join('\n'));
-  const reference = pdftotext === undefined ? undefined : words(pdftotext);
+  const reference = pdftotext === undefined ? undefined : referenceWords(pdftotext);
   const furniture = truthFurniture ?? (pdftotext === undefined ? [] : referenceFurniture(pdftotext));
   const segmenter = new Intl.Segmenter('en', { granularity: 'word' });
   let midWord = 0;

@@ -115,8 +115,26 @@ const time = async <T>(work: () => Promise<T> | T): Promise<[T, number]> => {
   return [value, performance.now() - start];
 };
 
-const sandbox = createSandboxPool();
-const STAGES = ['pdftotext', 'pdfjs-raw', 'ours-text-inline', 'ours-text', 'structure', 'chunk'] as const;
+// As the worker runs it: SANDBOX_WARM_PROCESSES=1 keeps one process started between documents.
+const sandboxStarts: number[] = [];
+const sandbox = createSandboxPool({
+  warmProcesses: 1,
+  onEvent: (event) => {
+    if (event.type === 'started') sandboxStarts.push(Math.round(event.startMs));
+  },
+});
+// Before that setting: a process ends 5 s after its last task, so a document arriving later waits for a start
+// and runs on cold code (the A/B pair of `ours-text`, interleaved in the same repetitions).
+const coldSandbox = createSandboxPool({ warmProcesses: 0 });
+const STAGES = [
+  'pdftotext',
+  'pdfjs-raw',
+  'ours-text-inline',
+  'ours-text',
+  'ours-text-no-warm',
+  'structure',
+  'chunk',
+] as const;
 type Stage = (typeof STAGES)[number];
 const rows: Array<{
   name: string;
@@ -131,6 +149,7 @@ for (const input of inputs) {
     'pdfjs-raw': [],
     'ours-text-inline': [],
     'ours-text': [],
+    'ours-text-no-warm': [],
     structure: [],
     chunk: [],
   };
@@ -147,10 +166,18 @@ for (const input of inputs) {
     }).catch(() => [undefined, 0] as const);
     let doc: Awaited<ReturnType<typeof extractDocument>>;
     let tOurs: number;
+    let tNoWarm = 0;
+    const noWarm = async (): Promise<void> => {
+      [, tNoWarm] = await time(() =>
+        extractDocument({ data: input.data, filename: input.name }, { images: false, sandbox: coldSandbox }),
+      ).catch(() => [undefined, 0] as const);
+    };
     try {
+      if (rep % 2 === 0) await noWarm();
       [doc, tOurs] = await time(() =>
         extractDocument({ data: input.data, filename: input.name }, { images: false, sandbox }),
       );
+      if (rep % 2 !== 0) await noWarm();
     } catch (error) {
       fidelity = { error: (error as { code?: string }).code ?? String(error) };
       break;
@@ -163,6 +190,7 @@ for (const input of inputs) {
     samples['pdfjs-raw'].push(tRaw);
     samples['ours-text-inline'].push(tInline);
     samples['ours-text'].push(tOurs);
+    samples['ours-text-no-warm'].push(tNoWarm);
     samples.structure.push(tStructure);
     samples.chunk.push(tChunk);
     if (rep === 0) fidelity = measure(doc, chunks, reference, input.truthFurniture);
@@ -174,6 +202,7 @@ for (const input of inputs) {
   console.error(`${input.name}: done`);
 }
 await sandbox.close();
+await coldSandbox.close();
 
 // OCR word accuracy on pages with a known text layer: render the page, OCR it, compare with its text layer.
 const ocrPages: Array<{ name: string; page: number }> = [
@@ -251,6 +280,13 @@ const totals = {
   textVsRawPdfjs: Number(
     ((speed['ours-text']?.pagesPerSecond ?? 0) / (speed['pdfjs-raw']?.pagesPerSecond ?? 1)).toFixed(2),
   ),
+  textNoWarmVsRawPdfjs: Number(
+    ((speed['ours-text-no-warm']?.pagesPerSecond ?? 0) / (speed['pdfjs-raw']?.pagesPerSecond ?? 1)).toFixed(
+      2,
+    ),
+  ),
+  /** Start-up of the warm pool's processes, ms (the first, and replacements of retired ones). */
+  sandboxStartsMs: sandboxStarts,
 };
 const result = {
   benchmark: 'fidelity',
@@ -261,6 +297,8 @@ const result = {
     cores: cpus().length,
     memoryGiB: Math.round(totalmem() / 2 ** 30),
     loadAverageAtStart: loadAtStart,
+    loadAverageAtEnd: loadavg()[0],
+    uptime: execFileSync('uptime').toString().trim(),
   },
   pdftotext: hasPdftotext ? spawnSync('pdftotext', ['-v']).stderr.toString().split('\n')[0] : undefined,
   repetitions: reps,

@@ -1,6 +1,11 @@
 import { isAegisError } from '@aegis/core';
 import { createSandboxPool, type PipelineDeps } from '@aegis/pipeline';
-import { assertNoEviction, createProgressPublisher, startStageWorkers } from '@aegis/queue';
+import {
+  assertNoEviction,
+  createProgressPublisher,
+  startStageWorkers,
+  wakeMemoryWaiters,
+} from '@aegis/queue';
 import { flateBombPdf, type PrivateRedis, startPrivateRedis, textPdf } from '@aegis/testkit';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +75,59 @@ describe('memory check through the queue', { timeout: 120_000 }, () => {
         status: 'waiting',
         errorMessage: expect.stringContaining('headroom'),
       });
+    } finally {
+      await workers.close();
+    }
+  });
+
+  it('a document delayed for memory is woken when memory frees, not at the end of its delay', async () => {
+    const { runtime } = harness;
+    let room = 0;
+    const pipeline = {
+      ...runtime.pipeline,
+      // Ten minutes: far longer than the test may take, so completing proves the wake-up.
+      options: { ...runtime.pipeline.options, memoryRetryDelayMs: 600_000 },
+      capacity: async () => ({ workers: 1, bestHeadroomBytes: room, largestLimitBytes: 8 * GIB }),
+    };
+    const workers = startMemoryCheck(harness, pipeline);
+    try {
+      const waiting = await runtime.producer.ingest({
+        data: new TextEncoder().encode('# Woken\n\nWhen memory frees.'),
+        displayName: 'woken.md',
+      });
+      const job = { documentId: waiting.documentId, version: waiting.version, run: 1 };
+      await expect.poll(() => runtime.queues.state(job, 'memory-check'), { timeout: 30_000 }).toBe('delayed');
+      // Nothing freed yet: a wake-up promotes the job (and the first test's, still waiting in this queue),
+      // which checks again and is delayed again.
+      expect(await wakeMemoryWaiters(runtime.queues)).toBeGreaterThanOrEqual(1);
+      await expect.poll(() => runtime.queues.state(job, 'memory-check'), { timeout: 30_000 }).toBe('delayed');
+      // A job delayed for another reason (an outage's backoff) is left alone.
+      const other = { documentId: 'not-a-memory-wait', version: 1, run: 1 };
+      await runtime.queues
+        .queue('memory-check')
+        .add('memory-check', other, { delay: 600_000, jobId: 'outage-wait' });
+      // Memory frees: the next wake-up lets the document through at once.
+      room = 8 * GIB;
+      expect(await wakeMemoryWaiters(runtime.queues)).toBeGreaterThanOrEqual(1);
+      await expect
+        .poll(
+          async () => (await runtime.pipeline.repository.getVersion(job.documentId, 1))?.plan?.pageCount,
+          {
+            timeout: 30_000,
+          },
+        )
+        .toBe(1);
+      const stored = await runtime.queues
+        .queue('memory-check')
+        .getJob(`${job.documentId}-v1-memory-check-r1`);
+      expect(stored?.attemptsMade).toBe(0);
+      expect(
+        await runtime.queues
+          .queue('memory-check')
+          .getJob('outage-wait')
+          .then((j) => j?.getState()),
+      ).toBe('delayed');
+      await runtime.queues.queue('memory-check').remove('outage-wait');
     } finally {
       await workers.close();
     }

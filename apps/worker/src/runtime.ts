@@ -23,6 +23,7 @@ import {
   startWebhookDispatcher,
   startWebhookWorker,
   type WebhookQueue,
+  wakeMemoryWaiters,
 } from '@aegis/queue';
 import {
   createFileBlobStore,
@@ -167,16 +168,30 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     recycleRssMb: limits.recycleRssMb,
     maxTasksPerProcess: limits.maxTasksPerProcess,
     idleTimeoutMs: limits.idleTimeoutMs,
+    warmProcesses: limits.warmProcesses,
     taskTimeoutMs: limits.taskTimeoutMs,
     onEvent: (event) => {
       if (event.type !== 'exited') return;
       if (event.reason === 'killed' || event.reason === 'died')
         logger.warn(event, 'parsing sandbox process ended on a limit or a crash; replaced on demand');
-      // Its memory is back: the next memory check must see that now, not in the next periodic report.
-      void capacityReporter?.refresh();
+      // Its memory is back: the next memory check must see that now, not in the next periodic report, and
+      // documents delayed for memory check again now instead of waiting out their delay.
+      memoryFreed();
     },
   });
   let capacityReporter: CapacityReporter | undefined;
+  let queuesForWake: StageQueues | undefined;
+  const memoryFreed = (): void => {
+    void capacityReporter
+      ?.refresh()
+      .then(() => (queuesForWake ? wakeMemoryWaiters(queuesForWake) : 0))
+      .then(
+        (woken) => {
+          if (woken > 0) logger.info({ woken }, 'memory freed: woke documents waiting for memory');
+        },
+        (error: unknown) => logger.warn({ err: error }, 'could not wake documents waiting for memory'),
+      );
+  };
   /** What this worker holds: its own resident memory and its sandbox processes'. */
   const usedBytes = (): number => process.memoryUsage.rss() + sandbox.stats().rssBytes;
   const sandboxLimitBytes = limits.memoryLimitMb * 1024 * 1024;
@@ -209,6 +224,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
     prefix,
     commandTimeoutMs: stages.length > 0 ? undefined : 3_000,
   });
+  queuesForWake = queues;
   const metrics = registerPipelineMetrics(registry, {
     queues,
     pool,
@@ -224,7 +240,11 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
       pipeline,
       queues,
       publish,
-      onStageFinished: metrics.onStageFinished,
+      onStageFinished: (stage, outcome, seconds) => {
+        metrics.onStageFinished(stage, outcome, seconds);
+        // A document done parsing (or done altogether) leaves the memory its check reserved.
+        if (outcome !== 'delayed' && (stage === 'extract' || stage === 'graph')) memoryFreed();
+      },
       faultPolicy: {
         outageRetryMaxDelayMs: config.pipeline.outageRetryMaxDelayMs,
         providerOutageMaxWaitMs: config.pipeline.providerOutageMaxWaitMs,

@@ -167,6 +167,7 @@ export interface AppConfig {
       recycleRssMb: number;
       maxTasksPerProcess: number;
       idleTimeoutMs: number;
+      warmProcesses: number;
       taskTimeoutMs: number;
     };
   };
@@ -329,6 +330,7 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         recycleRssMb: flat.SANDBOX_RECYCLE_RSS_MB,
         maxTasksPerProcess: flat.SANDBOX_MAX_TASKS,
         idleTimeoutMs: flat.SANDBOX_IDLE_MS,
+        warmProcesses: flat.SANDBOX_WARM_PROCESSES,
         taskTimeoutMs: flat.SANDBOX_TASK_TIMEOUT_MS,
       },
     },

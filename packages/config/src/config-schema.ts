@@ -540,6 +540,13 @@ export const configSchema = z.object({
     description: 'An idle sandbox process ends after this many milliseconds.',
     schema: integer(100, MS_PER_DAY),
   }),
+  SANDBOX_WARM_PROCESSES: envVar({
+    group: 'Pipeline workers',
+    default: '1',
+    description:
+      'Sandbox processes kept started once the worker has parsed a document (idle ones past SANDBOX_IDLE_MS are kept, a replaced one restarts at once), so a document does not wait for a process start; at most SANDBOX_PROCESSES, 0 = none.',
+    schema: integer(0, 64),
+  }),
   SANDBOX_TASK_TIMEOUT_MS: envVar({
     group: 'Pipeline workers',
     default: '600000',

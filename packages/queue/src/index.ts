@@ -3,6 +3,7 @@ export { readCapacity, startCapacityReports } from './capacity.ts';
 export { assertNoEviction, createRedisConnection } from './connection.ts';
 export type { FaultKind, FaultPolicy } from './fault-policy.ts';
 export { DEFAULT_FAULT_POLICY, faultKindOf } from './fault-policy.ts';
+export { wakeMemoryWaiters } from './memory-waiters.ts';
 export type { BoundedReaderOptions, ReadResult } from './metrics/bounded-reader.ts';
 export { boundedReader } from './metrics/bounded-reader.ts';
 export type { MetricsServer, MetricsServerOptions } from './metrics/metrics-server.ts';

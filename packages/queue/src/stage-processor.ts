@@ -33,7 +33,11 @@ export interface StageProcessorDeps {
 export type StageOutcome = { outcome: 'completed' | 'skipped' | 'cancelled'; reason?: string };
 
 /** Job data the processor keeps beside the ids: consecutive outage waits, for the backoff. */
-type JobData = StageJob & { outages?: number };
+type JobData = StageJob & {
+  outages?: number;
+  /** Delayed by the memory check for lack of headroom: `wakeMemoryWaiters` promotes it when memory frees. */
+  waitingForMemory?: boolean;
+};
 
 /**
  * The BullMQ processor of one stage. Postgres decides what runs: a job whose run was superseded by a retry,
@@ -182,14 +186,15 @@ export function createStageProcessor(deps: StageProcessorDeps, stage: Stage) {
       if (stage === 'memory-check') {
         const decision = await runMemoryCheck(deps.pipeline, run);
         if (decision.kind === 'wait') {
-          // Not enough memory on any worker right now: come back later without consuming an attempt.
+          // Not enough memory on any worker right now: come back later without consuming an attempt, or as
+          // soon as a worker frees memory (wakeMemoryWaiters).
           deps.onStageFinished?.(stage, 'delayed', seconds());
           return await delay(
             bullJob,
             token,
             decision.delayMs,
             { errorCode: 'DOCUMENT_TOO_LARGE', errorMessage: decision.reason },
-            { ...job, outages: 0 },
+            { ...job, outages: 0, waitingForMemory: true },
           );
         }
       } else {

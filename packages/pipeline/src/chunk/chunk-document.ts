@@ -170,13 +170,16 @@ function packUnits(
   return spans;
 }
 
-/** An overlap that starts inside a table starts at its next row instead (or is dropped when there is none). */
+/**
+ * An overlap never starts inside a table: its rows would stand without the header row that names their columns
+ * (a chunk holding rows holds their header). It starts after the table instead, or is dropped.
+ */
 function rowStart(doc: CanonicalDocument, start: number, ownStart: number): number {
-  const block = doc.blocks[blockAt(doc, start)];
+  const index = blockAt(doc, start);
+  const block = doc.blocks[index];
   if (block === undefined || !block.isTable || start <= block.start || start >= block.end) return start;
-  if (doc.text.charAt(start - 1) === '\n') return start;
-  const next = doc.text.indexOf('\n', start);
-  return next < 0 || next + 1 >= Math.min(block.end, ownStart) ? ownStart : next + 1;
+  const after = doc.blocks[index + 1]?.start;
+  return after !== undefined && after < ownStart ? after : ownStart;
 }
 
 function startsSection(doc: CanonicalDocument, unit: PackingUnit): boolean {

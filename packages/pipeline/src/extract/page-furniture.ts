@@ -36,14 +36,22 @@ export function isPageNumber(text: string): boolean {
 
 type Zone = 'top' | 'bottom' | 'body';
 
-/** Numbers at the start or the end of a line: where running heads and feet put the page number. */
+/** Text set smaller than this (points) is no text a reader sees: a producer's stamp ("Powered by …" at 1 pt). */
+const MICROSCOPIC_PT = 3;
+
+/**
+ * Numbers at the start or the end of a line: where running heads and feet put the page number. In "page 3 / 14"
+ * or "3 of 14" the page number is the first of the pair.
+ */
 function edgeNumbers(text: string): number[] {
   const trimmed = text.trim();
   const numbers: number[] = [];
   const first = trimmed.match(/^(\d{1,5})\b/);
   const last = trimmed.match(/\b(\d{1,5})$/);
+  const ofTotal = trimmed.match(/\b(\d{1,5})\s*(?:of|\/|von|de)\s*\d{1,5}$/iu);
   if (first !== null) numbers.push(Number(first[1]));
   if (last !== null) numbers.push(Number(last[1]));
+  if (ofTotal !== null) numbers.push(Number(ofTotal[1]));
   return numbers;
 }
 
@@ -176,6 +184,10 @@ export function markFurniture(pages: readonly ExtractedPage[]): number {
   }
   for (const c of candidates) {
     if (c.outermost && isPageNumber(c.paragraph.text)) furniture.add(c.paragraph);
+    // A microscopic line in a margin is a stamp, wherever it repeats or not.
+    const size = c.paragraph.fontSize;
+    if (c.zone !== 'body' && size !== undefined && size > 0 && size < MICROSCOPIC_PT)
+      furniture.add(c.paragraph);
   }
   // A margin line that carries the page's own printed number ("CHAPTER ONE: CREATORS 89") is a running head even
   // where its text appears once (a short chapter). Printed numbers may be offset from the physical page (front

@@ -150,6 +150,16 @@ describe.skipIf(!exists)('PDF extraction on the real corpus', () => {
     for (const page of doc.pages) expectInsidePage(page);
   });
 
+  it('standard_fonts.pdf: every "page N / 14" footer and the 1 pt "Powered by" stamp are furniture', async () => {
+    const doc = await extractDocument({ data: read('real/standard_fonts.pdf') }, { images: false });
+    const roleOf = (pattern: RegExp) =>
+      doc.pages.flatMap((p) => p.paragraphs.filter((q) => pattern.test(q.text)).map((q) => q.role));
+    // The last page's footer has the stamp below it (so it is not the outermost line): found by its number.
+    expect(roleOf(/^page \d+ \/ 14$/)).toEqual(Array.from({ length: 14 }, () => 'furniture'));
+    expect(roleOf(/Powered by TCPDF/)).toEqual(['furniture']);
+    expect(roleOf(/^TCPDF Example 055/)).toEqual(Array.from({ length: 14 }, () => 'furniture'));
+  });
+
   it('extracts a page range only, with the whole document page count', async () => {
     const data = read('real/tracemonkey.pdf');
     const doc = await timed('tracemonkey.pdf pages 3-5', () =>

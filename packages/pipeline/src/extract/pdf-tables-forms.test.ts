@@ -92,7 +92,8 @@ describe('tables in chunks', () => {
           expect(seen.size).toBe(rowCount);
         },
       ),
-      { numRuns: 40 },
+      // [7, 5, 249] (seed 333059494): the chunk after the table used to open on its last row, as overlap.
+      { numRuns: 40, examples: [[7, 5, 249]] },
     );
   });
 });

@@ -148,6 +148,27 @@ describe('createSandboxPool', () => {
     expect(pool.stats()).toMatchObject({ processesStarted: 2, processesAlive: 1 });
   });
 
+  it('keeps warmProcesses alive past idleTimeoutMs and replaces a killed or retired one at once', async () => {
+    const { pool, run, events } = testPool({ idleTimeoutMs: 50, warmProcesses: 1, size: 2 });
+    expect(pool.stats().processesAlive).toBe(0); // nothing starts before the pool is used
+    const pid = (await run('pid')) as number;
+    // Two tasks at once: a second process starts; once idle it ends, the warm one stays.
+    await Promise.all([run('steps', { count: 2, ms: 100 }), run('steps', { count: 2, ms: 100 })]);
+    await expect.poll(() => pool.stats().processesAlive, { timeout: 30_000 }).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pool.stats().processesAlive).toBe(1);
+    const warmPid = (await run('pid')) as number;
+    expect(readProcessMemory(warmPid)).toBeDefined();
+    // A crash takes the warm process: a replacement starts without waiting for a task.
+    expect(await run('crash').catch(codeOf)).toBe('PARSER_CRASHED');
+    await expect
+      .poll(() => events.filter((e) => e.type === 'started').length, { timeout: 30_000 })
+      .toBeGreaterThan(2);
+    await expect.poll(() => pool.stats().processesAlive, { timeout: 30_000 }).toBe(1);
+    expect(await run('pid')).not.toBe(warmPid);
+    expect(pid).toBeGreaterThan(0);
+  });
+
   it('a step timer restarts on each step; a step that never ends is killed (EXTRACTION_TIMEOUT)', async () => {
     const { pool, run } = testPool();
     await run('pid');

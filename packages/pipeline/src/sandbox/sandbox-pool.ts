@@ -70,6 +70,8 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
   let peakRssBytes = 0;
   let nextId = 1;
   let closed = false;
+  /** Warm processes are kept only once the pool has been used, and not after a start failed (broken install). */
+  let keepWarm = false;
   let watchdog: NodeJS.Timeout | undefined;
 
   const emit = (event: Parameters<NonNullable<SandboxPoolOptions['onEvent']>>[0]): void => {
@@ -163,6 +165,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
 
   const startFailed = (proc: Proc, why: string): void => {
     if (proc.gone) return;
+    keepWarm = false;
     finishProc(proc, 'died');
     // One queued task fails per failed start, so a broken install cannot loop forever.
     const task = queue.shift();
@@ -287,6 +290,21 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       }
       return;
     }
+    // Replace a warm process that was retired, killed or died, before the next task needs it.
+    while (keepWarm && !closed && procs.size < resolved.warmProcesses) start();
+  };
+
+  const armIdle = (proc: Proc): void => {
+    proc.idleTimer = setTimeout(() => {
+      // Warm processes stay; idle ones above that number end.
+      if (!keepWarm || procs.size > resolved.warmProcesses) {
+        counters.processesRetired++;
+        finishProc(proc, 'idle');
+        return;
+      }
+      armIdle(proc);
+    }, resolved.idleTimeoutMs);
+    proc.idleTimer.unref();
   };
 
   /** A process is free again: retire it after heavy use, otherwise keep it idle for the next task. */
@@ -299,13 +317,9 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       dispatch();
       return;
     }
-    // An idle process must not keep the parent alive, nor live forever.
+    // An idle process must not keep the parent alive, nor live forever (beyond the warm ones).
     holdParent(proc, false);
-    proc.idleTimer = setTimeout(() => {
-      counters.processesRetired++;
-      finishProc(proc, 'idle');
-    }, resolved.idleTimeoutMs);
-    proc.idleTimer.unref();
+    armIdle(proc);
     dispatch();
   };
 
@@ -372,6 +386,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
         reject,
       };
       signal?.addEventListener('abort', task.onAbort, { once: true });
+      keepWarm = resolved.warmProcesses > 0;
       queue.push(task);
       dispatch();
     });
