@@ -71,7 +71,7 @@ export function documentPage(context: ApiContext) {
   <h1>${view.status.displayName}</h1>
   <span id="document-status">${statusBadge(shown?.status ?? null)}</span>
   <div class="actions">
-    ${canIngest && live && html`<button type="button" data-action="cancel" id="cancel-button">Cancel version ${view.version}</button>`}
+    ${canIngest && live && shown?.status !== 'cancelling' && html`<button type="button" data-action="cancel" id="cancel-button">Cancel version ${view.version}</button>`}
     ${roleOf(request, 'admin') && html`<button type="button" class="danger" data-action="delete" id="delete-button">Delete document</button>`}
   </div>
   <p class="action-result" id="action-result" role="status"></p>

@@ -44,7 +44,7 @@ function follower(onEvent, onOpen, stateNode) {
     });
     source.addEventListener('open', () => {
       if (stateNode) stateNode.textContent = 'Live';
-      for (const id of ids) onOpen(id);
+      for (const id of ids) void onOpen(id)?.catch(() => {});
     });
     source.addEventListener('error', () => {
       if (stateNode) stateNode.textContent = 'Reconnecting to live progress…';
@@ -84,11 +84,17 @@ function setupUpload(form) {
     if (type === 'stage') {
       const items = event.total ? `${event.done ?? 0}/${event.total}` : undefined;
       badge(stageCell(row, event.stage), event.status, items);
-    } else if (type === 'version') showVersion(event.documentId, event.status);
+    } else if (type === 'version') {
+      // Events from different connections may arrive out of order: a final row is read from the registry
+      // (its stages first, then its status), so it never ends with a stale stage.
+      if (FINAL.has(event.status))
+        void refresh(event.documentId).catch(() => showVersion(event.documentId, event.status));
+      else showVersion(event.documentId, event.status);
+    }
   }
   async function refresh(id) {
     const response = await fetch(`/v1/documents/${encodeURIComponent(id)}`, { credentials: 'same-origin' });
-    if (!response.ok) return;
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
     const status = await response.json();
     const row = rows.get(id);
     const version = status.versions.find((entry) => entry.version === Number(row?.dataset.version));
@@ -147,7 +153,7 @@ function setupUpload(form) {
       rows.set(answer.documentId, row);
       showVersion(answer.documentId, answer.status);
       if (!FINAL.has(answer.status)) live.add(answer.documentId);
-      else void refresh(answer.documentId);
+      else void refresh(answer.documentId).catch(() => {});
     });
     request.addEventListener('error', () => badge(statusCell, 'failed', 'network error'));
     request.send(data);
