@@ -1,18 +1,18 @@
 import { existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildApp } from '@aegis/api';
 import { loadConfig } from '@aegis/config';
 import { monthlyCosts } from '@aegis/llm-router';
 import { searchDocuments } from '@aegis/pipeline';
-import { createApiKeyStore, ensureDatabase, getDocumentStatus, resolveApiKeyPepper } from '@aegis/stores';
+import { createApiKeyStore, getDocumentStatus, resolveApiKeyPepper } from '@aegis/stores';
 import { startProviderSimulator } from '@aegis/testkit';
 import { startWatcher } from '@aegis/watcher';
 import { createAppLogger, startWorkerRuntime } from '@aegis/worker';
 import { simulatedProviderEnv } from '../simulated-env.ts';
+import { cleanupOnInterrupt, createDemoSandbox, DemoResources, type DemoSandbox } from './demo-sandbox.ts';
 
 /** The shared corpus beside the project, when this checkout has one. */
 const SHARED_CORPUS = fileURLToPath(new URL('../../../../../shared/corpus/real/', import.meta.url));
@@ -31,15 +31,47 @@ const SAMPLES: Record<string, string> = {
  */
 export async function runDemo(values: { exit?: boolean; corpus?: string; port: string }): Promise<void> {
   const corpusDir = values.corpus ?? (existsSync(SHARED_CORPUS) ? SHARED_CORPUS : undefined);
-  const workDir = await mkdtemp(path.join(tmpdir(), 'aegis-demo-'));
-  const sim = await startProviderSimulator();
   const base = loadConfig(process.env);
+  // Everything the demo writes lives in its sandbox and goes with it: Ctrl-C, SIGTERM or a closed pipe included.
+  const sandbox = await createDemoSandbox({ databaseUrl: base.database.url, redisUrl: base.redis.url });
+  const resources = new DemoResources();
+  const stop = async (): Promise<void> => {
+    await resources.closeAll();
+    await sandbox.teardown();
+  };
+  const removeHandlers = cleanupOnInterrupt(stop);
+  console.log(
+    `Sandbox ${sandbox.id}: Postgres schema ${sandbox.schema}, queue prefix ${sandbox.queuePrefix}, folder ${sandbox.dir} (all removed when the demo ends)`,
+  );
+  try {
+    await showDemo(values, corpusDir, sandbox, resources);
+  } catch (error) {
+    removeHandlers();
+    await stop();
+    throw error;
+  }
+  if (values.exit) {
+    removeHandlers();
+    await stop();
+    return;
+  }
+  console.log('\nRunning until Ctrl-C (which removes the sandbox); drop more files into the watched folder.');
+  // The interrupt handlers clean up and exit.
+  await new Promise<never>(() => {});
+}
+
+/** The demo itself, inside its sandbox; whatever it starts is owned by `resources` (closed in reverse order). */
+async function showDemo(
+  values: { port: string },
+  corpusDir: string | undefined,
+  sandbox: DemoSandbox,
+  resources: DemoResources,
+): Promise<void> {
+  const sim = await resources.own(startProviderSimulator(), (started) => started.close());
   const config = loadConfig({
     ...process.env,
     ...simulatedProviderEnv(sim),
-    BLOB_DIR: process.env.BLOB_DIR ?? path.join(workDir, 'blobs'),
-    INBOX_DIR: path.join(workDir, 'inbox'),
-    QUEUE_PREFIX: process.env.QUEUE_PREFIX ?? '{aegis-demo}',
+    ...sandbox.env,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'error',
   });
   const logger = createAppLogger(config, { name: 'aegis-demo' });
@@ -47,9 +79,10 @@ export async function runDemo(values: { exit?: boolean; corpus?: string; port: s
     `NOTE: the models are SIMULATED (provider simulator at ${sim.url}), except embeddings: the in-process GloVe model computes real word vectors; queues, stores, budgets, ledger and metrics are real.\n`,
   );
 
-  await ensureDatabase(base.database.url);
-  const runtime = await startWorkerRuntime({ config, logger });
-  const app = await buildApp({ config, runtime, logger });
+  const runtime = await resources.own(startWorkerRuntime({ config, logger, migrate: false }), (started) =>
+    started.close(),
+  );
+  const app = await resources.own(buildApp({ config, runtime, logger }), (built) => built.close());
   const port = Number(values.port);
   await app.listen({ host: '127.0.0.1', port }).catch(() => app.listen({ host: '127.0.0.1', port: 0 }));
   const apiUrl = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
@@ -90,7 +123,10 @@ export async function runDemo(values: { exit?: boolean; corpus?: string; port: s
       if (moved.size >= expected) allMoved();
     },
   });
-  await watcher.ready;
+  await resources.own(
+    watcher.ready.then(() => watcher),
+    (started) => started.close(),
+  );
 
   await mkdir(inbox, { recursive: true });
   if (corpusDir) {
@@ -165,23 +201,6 @@ export async function runDemo(values: { exit?: boolean; corpus?: string; port: s
   Bull Board      ${apiUrl}/admin/queues         (log in with the admin key below)
   Metrics         ${apiUrl}/metrics              (admin key or METRICS_TOKEN)
   Admin key       ${adminKey}
-  Costs           npm run aegis -- costs --by document,stage
+  Costs           ${apiUrl}/v1/costs?by=document,stage   (the sandbox's ledger)
   Watched folder  ${inbox}`);
-
-  const stop = async (): Promise<void> => {
-    await watcher.close();
-    await app.close();
-    await runtime.close();
-    await sim.close();
-  };
-  if (values.exit) {
-    await stop();
-    return;
-  }
-  console.log('\nRunning until Ctrl-C; drop more files into the watched folder.');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
-  await stop();
 }

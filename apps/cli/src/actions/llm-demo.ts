@@ -1,32 +1,45 @@
 import { loadConfig } from '@aegis/config';
 import { createRouterFromConfig, monthlyCosts } from '@aegis/llm-router';
 import { createLogger } from '@aegis/observability';
-import { createPostgresPool, runMigrations } from '@aegis/stores';
+import { createPostgresPool } from '@aegis/stores';
 import { startProviderSimulator } from '@aegis/testkit';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { simulatedProviderEnv } from '../simulated-env.ts';
+import { cleanupOnInterrupt, createDemoSandbox, DemoResources } from './demo-sandbox.ts';
 
 /**
  * Runs the router end to end with only Redis and Postgres: the provider simulator stands in for Ollama and
  * the cloud APIs (same wire protocols), every call is budgeted, ledgered and metered for real.
  */
 export async function runLlmDemo(): Promise<void> {
-  const sim = await startProviderSimulator();
   const base = loadConfig(process.env);
+  // Its own schema (ledger, budgets, leases) and queue prefix (breakers), removed at the end or on Ctrl-C.
+  const sandbox = await createDemoSandbox({ databaseUrl: base.database.url, redisUrl: base.redis.url });
+  const resources = new DemoResources();
+  const removeHandlers = cleanupOnInterrupt(async () => {
+    await resources.closeAll();
+    await sandbox.teardown();
+  });
+  const sim = await resources.own(startProviderSimulator(), (started) => started.close());
   const config = loadConfig({
     ...process.env,
     ...simulatedProviderEnv(sim),
+    ...sandbox.env,
   });
   console.log(
-    `NOTE: every model here is SIMULATED (provider simulator at ${sim.url}); costs use the configured price table.\n`,
+    `NOTE: every model here is SIMULATED (provider simulator at ${sim.url}); costs use the configured price table. Sandbox ${sandbox.id}: schema ${sandbox.schema}, removed at the end.\n`,
   );
-  const pool = createPostgresPool({ url: base.database.url, applicationName: 'aegis-llm-demo' });
-  const redis = new Redis(base.redis.url);
+  const pool = await resources.own(
+    Promise.resolve(createPostgresPool({ url: config.database.url, applicationName: 'aegis-llm-demo' })),
+    (created) => created.end(),
+  );
+  const redis = await resources.own(Promise.resolve(new Redis(base.redis.url)), async (created) =>
+    created.disconnect(),
+  );
   const logger = createLogger({ level: 'error', name: 'llm-demo' });
   try {
-    await runMigrations({ databaseUrl: base.database.url });
     const { router } = await createRouterFromConfig(config, { pool, redis, logger });
     await router.start();
     const attribution = { documentId: 'demo-document', stage: 'llm-demo', userId: 'demo' };
@@ -79,8 +92,8 @@ export async function runLlmDemo(): Promise<void> {
     console.table(await monthlyCosts(pool, { groupBy: ['provider', 'model', 'task'] }));
     console.log('More: `aegis costs --by document,stage`, `aegis costs --export --format csv`.');
   } finally {
-    await sim.close();
-    redis.disconnect();
-    await pool.end();
+    removeHandlers();
+    await resources.closeAll();
+    await sandbox.teardown();
   }
 }
