@@ -17,7 +17,8 @@ interface ComposeService {
   ports?: unknown[];
   volumes?: string[];
   healthcheck?: { test?: unknown; disable?: boolean };
-  depends_on?: Record<string, { condition: string }> | string[];
+  depends_on?: Record<string, { condition: string; required?: boolean }> | string[];
+  profiles?: string[];
 }
 interface ComposeFile {
   services: Record<string, ComposeService>;
@@ -135,7 +136,38 @@ describe('docker-compose.yml', () => {
     expect(worker.ports).toBeUndefined();
     expect(compose.services.watcher?.volumes).toContain('./inbox:/inbox');
     expect(compose.services.watcher?.environment).toMatchObject({ INBOX_DIR: '/inbox' });
-    expect(compose.services.api?.ports).toContain('8080:8080');
+    // Published on loopback unless the operator sets API_PUBLISH_ADDRESS.
+    // A compose interpolation, not a JavaScript template: `$` and `{` are literal here.
+    expect(compose.services.api?.ports).toEqual([`$\{API_PUBLISH_ADDRESS:-127.0.0.1}:8080:8080`]);
+  });
+
+  it('publishes nothing on every interface by default', () => {
+    for (const [name, service] of Object.entries(compose.services))
+      for (const port of service.ports ?? [])
+        expect(String(port), name).toMatch(/^(127\.0\.0\.1|\$\{API_PUBLISH_ADDRESS:-127\.0\.0\.1\}):/);
+  });
+
+  it('pins every image to a version (no latest, no bare major)', () => {
+    for (const [name, service] of Object.entries(compose.services)) {
+      const image = service.image ?? '';
+      expect(image, name).not.toMatch(/:latest$/);
+      // name:MAJOR.MINOR[.PATCH][-variant], or our own image with its version tag.
+      expect(image, name).toMatch(
+        /^[\w./-]+:(\d+\.\d+[\w.-]*|v\d+\.\d+[\w.-]*|\$\{AEGIS_IMAGE_TAG:-[\d.]+\})$/,
+      );
+    }
+  });
+
+  it('runs Ollama and its model pull only in the ollama profile, and apps do not require them', () => {
+    for (const name of ['ollama', 'ollama-pull'])
+      expect(compose.services[name]?.profiles, name).toEqual(['ollama']);
+    for (const [name, service] of Object.entries(compose.services)) {
+      if (service.profiles?.includes('ollama')) continue;
+      const dependsOn = (service.depends_on ?? {}) as Record<string, { required?: boolean }>;
+      for (const dependency of ['ollama', 'ollama-pull'])
+        if (dependency in dependsOn)
+          expect(dependsOn[dependency]?.required, `${name} -> ${dependency}`).toBe(false);
+    }
   });
 
   it('opens /metrics of workers and the watcher to the compose network only, through METRICS_HOST', () => {
@@ -154,7 +186,7 @@ describe('docker-compose.yml', () => {
         qdrant: { condition: 'service_healthy' },
         neo4j: { condition: 'service_healthy' },
         migrate: { condition: 'service_completed_successfully' },
-        'ollama-pull': { condition: 'service_completed_successfully' },
+        'ollama-pull': { condition: 'service_completed_successfully', required: false },
       });
     }
     // Every service another one waits on for health has a health check.

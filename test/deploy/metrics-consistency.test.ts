@@ -1,9 +1,12 @@
+import path from 'node:path';
 import type { GraphCounts } from '@aegis/core';
 import { createRouterMetrics } from '@aegis/llm-router';
 import { createMetricsRegistry, type Registry } from '@aegis/observability';
 import { type PipelineMetricsDeps, registerPipelineMetrics } from '@aegis/queue';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { alertExpressions, dashboardExpressions, promqlSelectors } from './promql.ts';
+
+const RECORDING_RULES = path.join(import.meta.dirname, '../../deploy/prometheus/recording-rules.yml');
 
 /** Series Prometheus itself adds to every target; no process exports them. */
 const PROMETHEUS_SERIES = new Map<string, string[]>([
@@ -47,7 +50,6 @@ async function exportedSeries(registry: Registry): Promise<Map<string, string[]>
       series.set(`${metric.name}_sum`, labels);
       series.set(`${metric.name}_count`, labels);
     } else {
-      // Counters are exposed under the name they were declared with (llm_tokens_used has no _total suffix).
       series.set(metric.name, labels);
     }
   }
@@ -85,17 +87,17 @@ describe('dashboard and alert rules query only metrics the code exports', () => 
     for (const name of [
       'llm_requests_total',
       'llm_latency_seconds_bucket',
-      'llm_cost_usd',
-      'llm_tokens_used',
+      'llm_cost_usd_total',
+      'llm_tokens_used_total',
       'monthly_budget_used_ratio',
       'llm_circuit_breaker_state',
       'aegis_stage_duration_seconds_count',
       'aegis_documents',
       'aegis_queue_jobs',
       'aegis_queue_oldest_waiting_seconds',
-      'qdrant_points_count',
-      'neo4j_entities_count',
-      'neo4j_relations_count',
+      'aegis_vector_points',
+      'aegis_graph_entities',
+      'aegis_graph_relations',
       'process_resident_memory_bytes',
     ])
       expect(exported.has(name), name).toBe(true);
@@ -105,6 +107,33 @@ describe('dashboard and alert rules query only metrics the code exports', () => 
     const expressions = dashboardExpressions();
     expect(expressions.length).toBeGreaterThanOrEqual(7);
     expect(problems(exported, expressions)).toEqual([]);
+  });
+
+  it('names every counter with _total (Prometheus conventions)', async () => {
+    const registry = createMetricsRegistry();
+    createRouterMetrics(registry);
+    registerPipelineMetrics(registry, { ...stubDeps, processMetrics: true });
+    const counters = (await registry.getMetricsAsJSON())
+      .filter((metric) => String(metric.type) === 'counter')
+      .map((metric) => metric.name);
+    expect(counters.length).toBeGreaterThan(4);
+    expect(counters.filter((name) => !name.endsWith('_total'))).toEqual([]);
+  });
+
+  it('keeps the seed names as recording rules over exported series', () => {
+    const rules = alertExpressions(RECORDING_RULES);
+    expect(rules.map((rule) => rule.where).sort()).toEqual(
+      [
+        'llm_cost_usd',
+        'llm_tokens_used',
+        'neo4j_entities_count',
+        'neo4j_relations_count',
+        'qdrant_points_count',
+      ].map((name) => `alert ${name}`),
+    );
+    expect(problems(exported, rules)).toEqual([]);
+    // A recorded name is not also exported (it would be two series under one name).
+    for (const { where } of rules) expect(exported.has(where.replace('alert ', '')), where).toBe(false);
   });
 
   it('the Prometheus alert rules', () => {

@@ -32,8 +32,8 @@ describe('worker runtime metrics', { timeout: 180_000 }, () => {
     expect(sample(text, 'aegis_documents{status="completed"}')).toBe(1);
     expect(sample(text, 'aegis_queue_jobs{queue="graph",state="completed"}')).toBe(1);
     expect(sample(text, 'aegis_queue_jobs{queue="extract",state="waiting"}')).toBe(0);
-    expect(sample(text, 'qdrant_points_count{collection="aegis_documents"}')).toBeGreaterThan(0);
-    expect(sample(text, 'neo4j_entities_count')).toBeGreaterThan(0);
+    expect(sample(text, 'aegis_vector_points{collection="aegis_documents"}')).toBeGreaterThan(0);
+    expect(sample(text, 'aegis_graph_entities')).toBeGreaterThan(0);
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(text).toContain('llm_requests_total{');
     // The test runtime serves no HTTP endpoint: only the worker app turns the metrics server on.

@@ -121,10 +121,10 @@ describe('Prometheus counters after a mixed run', () => {
             value.labels.model === row.model &&
             Object.entries(extra).every(([key, wanted]) => value.labels[key] === wanted),
         )?.value;
-      expect(labelled('llm_tokens_used', { token_type: 'input' })).toBe(row.input);
-      expect(labelled('llm_tokens_used', { token_type: 'cached_input' })).toBe(row.cached);
-      expect(labelled('llm_tokens_used', { token_type: 'output' })).toBe(row.output);
-      expect(labelled('llm_cost_usd')).toBeCloseTo(Number(row.cost), 12);
+      expect(labelled('llm_tokens_used_total', { token_type: 'input' })).toBe(row.input);
+      expect(labelled('llm_tokens_used_total', { token_type: 'cached_input' })).toBe(row.cached);
+      expect(labelled('llm_tokens_used_total', { token_type: 'output' })).toBe(row.output);
+      expect(labelled('llm_cost_usd_total')).toBeCloseTo(Number(row.cost), 12);
       const latencyCount = series('llm_latency_seconds').find(
         (value) =>
           value.metricName === 'llm_latency_seconds_count' &&

@@ -16,10 +16,26 @@ export interface RouterMetrics {
   recordBudget(status: BudgetStatus): void;
   /** The breaker state this process just observed; counts a transition when it differs from the last one seen. */
   recordBreaker(provider: string, state: BreakerState): { from: BreakerState; changed: boolean };
+  /**
+   * Creates every labelled series of the configured chain entries at 0 (breakers closed), so dashboards and
+   * `rate()`/`increase()` see them from start-up instead of from the first call.
+   */
+  prime(entries: ReadonlyArray<{ provider: string; model: string; task: string }>): void;
 }
 
+/** Error types primed per provider (the lower-cased codes upstream failures are recorded with). */
+export const PRIMED_ERROR_TYPES = [
+  'provider_unavailable',
+  'provider_timeout',
+  'provider_rate_limited',
+  'provider_connection',
+  'provider_rejected',
+  'provider_bad_response',
+] as const;
+
 /**
- * The router's Prometheus metrics, with the predecessor's names and labels. Labels never carry users,
+ * The router's Prometheus metrics. Counters end in `_total` (Prometheus conventions); the predecessor's names
+ * `llm_cost_usd` and `llm_tokens_used` live on as recording rules (deploy/prometheus/recording-rules.yml). Labels never carry users,
  * documents or prompts (unbounded cardinality; attribution lives in the ledger). Idempotent per registry.
  */
 export function createRouterMetrics(registry: Registry): RouterMetrics {
@@ -35,12 +51,12 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     buckets: LATENCY_BUCKETS,
   });
   const cost = counter(registry, {
-    name: 'llm_cost_usd',
+    name: 'llm_cost_usd_total',
     help: 'Cost of LLM attempts in USD, as written to the ledger.',
     labelNames: ['provider', 'model'],
   });
   const tokens = counter(registry, {
-    name: 'llm_tokens_used',
+    name: 'llm_tokens_used_total',
     help: 'Tokens by type: input (all prompt tokens), cached_input (the part of input served from cache), output.',
     labelNames: ['provider', 'model', 'token_type'],
   });
@@ -110,6 +126,20 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
         { provider: status.provider },
         limit === 0n ? 1 : Number((committed * 1_000_000n) / limit) / 1e6,
       );
+    },
+    prime(entries) {
+      const tokenTypes = ['input', 'cached_input', 'output'];
+      for (const { provider, model, task } of entries) {
+        requests.inc({ provider, model, task_type: task }, 0);
+        latency.zero({ provider, model });
+        cost.inc({ provider, model }, 0);
+        for (const token_type of tokenTypes) tokens.inc({ provider, model, token_type }, 0);
+        for (const error_type of PRIMED_ERROR_TYPES) errors.inc({ provider, error_type }, 0);
+        if (!lastBreakerState.has(provider)) {
+          lastBreakerState.set(provider, 'closed');
+          breakerState.set({ provider }, BREAKER_STATE_VALUE.closed);
+        }
+      }
     },
     recordBreaker(provider, state) {
       const from = lastBreakerState.get(provider) ?? 'closed';

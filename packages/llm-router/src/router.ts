@@ -40,6 +40,11 @@ export function createRouter(options: RouterOptions): Router {
   const adapters = new Map(options.providers.map((adapter) => [adapter.name, adapter]));
   validateRouting(options.routing, adapters, options.prices);
   const metrics: RouterMetrics = createRouterMetrics(options.registry ?? new Registry());
+  metrics.prime(
+    Object.entries(options.routing.tasks).flatMap(([task, chain]) =>
+      chain.map((entry) => ({ provider: entry.provider, model: entry.model, task })),
+    ),
+  );
   const logger = options.logger ?? NO_LOGGER;
   const maxOutputTokens = options.maxOutputTokens ?? 4_096;
   const warnRatio = options.budgetWarnRatio ?? 0.8;

@@ -171,9 +171,9 @@ describe('registerPipelineMetrics', () => {
     expect(await value(registry, 'aegis_queue_oldest_waiting_seconds', { queue: 'chunk' })).toBe(0);
     expect(await value(registry, 'aegis_queue_paused', { queue: 'extract' })).toBe(0);
 
-    expect(await value(registry, 'qdrant_points_count', { collection: 'metrics_test' })).toBe(2);
-    expect(await value(registry, 'neo4j_entities_count')).toBe(3);
-    expect(await value(registry, 'neo4j_relations_count')).toBe(1);
+    expect(await value(registry, 'aegis_vector_points', { collection: 'metrics_test' })).toBe(2);
+    expect(await value(registry, 'aegis_graph_entities')).toBe(3);
+    expect(await value(registry, 'aegis_graph_relations')).toBe(1);
     for (const source of ['postgres', 'redis', 'vectors', 'graph'])
       expect(await value(registry, 'aegis_metrics_source_up', { source })).toBe(1);
     expect(await value(registry, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
@@ -228,7 +228,7 @@ describe('registerPipelineMetrics', () => {
     expect(performance.now() - started).toBeLessThan(2_000);
     expect(text).toContain('aegis_metrics_source_up{source="graph"} 0');
     expect(text).toContain('aegis_metrics_source_up{source="postgres"} 1');
-    expect(text).toContain('qdrant_points_count{collection="metrics_test"} 2');
+    expect(text).toContain('aegis_vector_points{collection="metrics_test"} 2');
     // The stuck read is not repeated while it is still running: one call, however many scrapes.
     await registry.metrics();
     await registry.metrics();

@@ -6,7 +6,8 @@ import type { StageQueues } from '../stage-queues.ts';
 import { boundedReader, type ReadResult } from './bounded-reader.ts';
 
 /** Outcomes the stage processor reports through `onStageFinished`. */
-export type StageFinishOutcome = 'completed' | 'failed' | 'cancelled' | 'delayed';
+export const STAGE_OUTCOMES = ['completed', 'failed', 'cancelled', 'delayed'] as const;
+export type StageFinishOutcome = (typeof STAGE_OUTCOMES)[number];
 
 /** The `onStageFinished` hook of `StageProcessorDeps`. */
 export type OnStageFinished = NonNullable<StageProcessorDeps['onStageFinished']>;
@@ -24,7 +25,7 @@ export interface PipelineMetricsDeps {
   pool: MetricsSqlClient;
   vectors: Pick<VectorStore, 'count'>;
   graph: Pick<GraphStore, 'counts'>;
-  /** `collection` label of `qdrant_points_count`. Default `aegis_documents` (QDRANT_COLLECTION's default). */
+  /** `collection` label of `aegis_vector_points`. Default `aegis_documents` (QDRANT_COLLECTION's default). */
   collection?: string | undefined;
   /** Longest a scrape waits for one source (Postgres, Redis, vector store, graph store), in ms. Default 2000. */
   timeoutMs?: number | undefined;
@@ -95,8 +96,10 @@ function collectedGauge<L extends string>(
  * - `aegis_stage_duration_seconds{stage,outcome}` histogram, fed by the returned `onStageFinished`;
  * - `aegis_documents{status}`: documents by the status of their latest version (Postgres);
  * - `aegis_queue_jobs{queue,state}`, `aegis_queue_oldest_waiting_seconds{queue}`, `aegis_queue_paused{queue}` (BullMQ);
- * - `qdrant_points_count{collection}` (the vector store's point count, whichever adapter);
- * - `neo4j_entities_count`, `neo4j_relations_count` (the graph store's counts, whichever adapter);
+ * - `aegis_vector_points{collection}` (the vector store's point count, whichever adapter: Qdrant or Postgres);
+ * - `aegis_graph_entities`, `aegis_graph_relations` (the graph store's counts, whichever adapter: Neo4j or
+ *   Postgres). The seed names `qdrant_points_count`, `neo4j_entities_count` and `neo4j_relations_count` are
+ *   recording rules (deploy/prometheus/recording-rules.yml);
  * - `aegis_metrics_source_up{source}`: 1 when the source's last read succeeded, 0 when it failed or timed out;
  * - prom-client's process metrics (once per registry).
  *
@@ -119,8 +122,8 @@ export function registerPipelineMetrics(registry: Registry, deps: PipelineMetric
     labelNames: ['stage', 'outcome'],
     buckets: STAGE_DURATION_BUCKETS,
   });
-  // Pre-create the completed series so throughput queries see 0 before the first document.
-  for (const stage of STAGES) stageDuration.zero({ stage, outcome: 'completed' });
+  // Pre-create every series so throughput and failure-rate queries see 0 before the first document.
+  for (const stage of STAGES) for (const outcome of STAGE_OUTCOMES) stageDuration.zero({ stage, outcome });
 
   const ifRead = <T>(result: ReadResult<T>): T | undefined => (result.ok ? result.value : undefined);
 
@@ -239,7 +242,7 @@ export function registerPipelineMetrics(registry: Registry, deps: PipelineMetric
   collectedGauge(
     registry,
     {
-      name: 'qdrant_points_count',
+      name: 'aegis_vector_points',
       help: 'Points in the vector collection (Qdrant, or the Postgres lite store).',
       labelNames: ['collection'],
     },
@@ -251,7 +254,7 @@ export function registerPipelineMetrics(registry: Registry, deps: PipelineMetric
   collectedGauge(
     registry,
     {
-      name: 'neo4j_entities_count',
+      name: 'aegis_graph_entities',
       help: 'Entities in the knowledge graph (Neo4j, or the Postgres lite store).',
     },
     async (metric) => {
@@ -262,7 +265,7 @@ export function registerPipelineMetrics(registry: Registry, deps: PipelineMetric
   collectedGauge(
     registry,
     {
-      name: 'neo4j_relations_count',
+      name: 'aegis_graph_relations',
       help: 'Relations in the knowledge graph (Neo4j, or the Postgres lite store).',
     },
     async (metric) => {
