@@ -1,4 +1,5 @@
 import { AegisError } from '@aegis/core';
+import type { ApiKeyRole } from '@aegis/stores';
 import type { FastifyInstance } from 'fastify';
 import type { ApiContext } from '../app-context.ts';
 import { refuseGuessing } from '../auth/auth-hook.ts';
@@ -29,7 +30,8 @@ export function acceptFormBodies(app: FastifyInstance): void {
 export interface KeyLoginOptions {
   path: string;
   /** Where `next` may point (anything else becomes the default). */
-  safeNext: (next: unknown) => string;
+  /** With the key's roles once it is known (to pick a default the key may open); without on the form. */
+  safeNext: (next: unknown, roles?: readonly ApiKeyRole[]) => string;
   /** Only keys with this role may log in here; default any active key. */
   requiredRole?: 'admin' | undefined;
   /** The form's heading and field label. */
@@ -128,7 +130,7 @@ export function keyLoginRoutes(context: ApiContext, options: KeyLoginOptions) {
             .send(page(next, refused.message));
         }
         sessions.start(reply, key.id);
-        return reply.redirect(next, 303);
+        return reply.redirect(options.safeNext(request.body?.next, key.roles), 303);
       },
     );
   };

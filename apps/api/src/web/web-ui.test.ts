@@ -57,7 +57,14 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
     expect(anonymous.statusCode).toBe(302);
     expect(anonymous.headers.location).toBe('/ui/login?next=%2Fui%2Fdocuments%3Fstatus%3Dfailed');
     const form = await h.app.inject({ url: '/ui/login?next=https://evil.example/' });
-    expect(form.body).toContain('value="/ui/documents"');
+    expect(form.body).toContain('name="next" value=""');
+    const ingestOnly = await h.app.inject({
+      method: 'POST',
+      url: '/ui/login',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      payload: new URLSearchParams({ apiKey: await h.key(['ingest'], 'ui-ingest'), next: '' }).toString(),
+    });
+    expect(ingestOnly.headers.location).toBe('/ui/upload');
     const cookies = await login(await h.key(['read'], 'ui-reader'));
     const list = await page('/ui/documents', cookies);
     expect(list.statusCode).toBe(200);
@@ -95,6 +102,29 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
       h.app.inject({ url: `/v1/events${query}`, cookies, headers: { accept: 'application/json' } });
     expect((await events('')).statusCode).toBe(403);
     expect((await events(`?documentId=${foreignId}`)).statusCode).toBe(404);
+  });
+
+  it('serves an image document as its page image, and no image for other documents', async () => {
+    const admin = await h.key(['admin'], 'ui-image');
+    const png = Buffer.from(
+      'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+      'base64',
+    );
+    const upload = multipartFile('scan.png', png, 'image/png');
+    const registered = await h.app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...upload.headers, 'x-api-key': admin },
+      payload: upload.payload,
+    });
+    expect(registered.statusCode, registered.body).toBe(202);
+    const cookies = await login(admin);
+    const image = await page(`/ui/documents/${registered.json().documentId}/source`, cookies);
+    expect(image.statusCode).toBe(200);
+    expect(image.headers['content-type']).toBe('image/png');
+    expect(image.rawPayload.equals(png)).toBe(true);
+    expect((await page(`/ui/documents/${documentId}/source`, cookies)).statusCode).toBe(404);
+    expect((await page(`/ui/documents/${documentId}/images/not-an-image`, cookies)).statusCode).toBe(404);
   });
 
   it('takes cookie-authenticated mutations only with the CSRF token of the session', async () => {
