@@ -6,8 +6,10 @@ import type { ApiRuntime } from '../app-context.ts';
 import { documentInScope } from '../auth/knowledge-base-scope.ts';
 
 /** How much of a large document one page view shows (the rest is behind `?pages=` / `?chunks=` offsets). */
-export const PAGES_PER_VIEW = 20;
-export const CHUNKS_PER_VIEW = 50;
+export const PAGES_PER_VIEW = 5;
+export const CHUNKS_PER_VIEW = 20;
+/** Entities and relations shown (most mentioned first); the page says how many more there are. */
+export const GRAPH_LINES_PER_VIEW = 100;
 
 export interface CostLine {
   stage: string | null;

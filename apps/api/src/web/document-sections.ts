@@ -1,5 +1,5 @@
 import { STAGES } from '@aegis/core';
-import type { DocumentView } from './document-data.ts';
+import { type DocumentView, GRAPH_LINES_PER_VIEW } from './document-data.ts';
 import { html, queryString, raw, type SafeHtml } from './html.ts';
 import { formatBytes, formatDuration, money, statusBadge } from './layout.ts';
 import { documentPagePath } from './paths.ts';
@@ -140,7 +140,11 @@ ${pager(view, 'chunks', view.chunkOffset, view.chunkCount, per)}
 export function figuresSection(view: DocumentView): SafeHtml {
   if (view.images.length === 0)
     return html`<section id="figures"><h2>Figures</h2><p class="muted">No figures.</p></section>`;
-  return html`<section id="figures"><h2>Figures (${view.images.length})</h2><div class="figures">${view.images.map(
+  // A repeated image (a copy, scaled or not) is described once: its copies are counted, not shown again.
+  const shown = view.images.filter((image) => image.duplicateOf === null);
+  const copies = view.images.length - shown.length;
+  return html`<section id="figures"><h2>Figures (${view.images.length})</h2>
+${copies > 0 && html`<p class="muted">${copies} repeated image(s) not shown again.</p>`}<div class="figures">${shown.map(
     (image) => html`<figure>
 ${image.blobPath ? html`<img src="${documentPagePath(view.status.documentId)}/images/${image.id}" alt="Figure on page ${image.pageNumber}" loading="lazy">` : html`<div class="no-image">not decoded</div>`}
 <figcaption>Page ${image.pageNumber} · ${statusBadge(image.status)} ${image.description ?? image.skipReason ?? image.errorCode ?? ''}</figcaption></figure>`,
@@ -149,19 +153,24 @@ ${image.blobPath ? html`<img src="${documentPagePath(view.status.documentId)}/im
 
 export function graphSection(view: DocumentView): SafeHtml {
   return html`<section id="graph"><h2>Entities (${view.entities.length}) and relations (${view.relations.length})</h2>
+${(view.entities.length > GRAPH_LINES_PER_VIEW || view.relations.length > GRAPH_LINES_PER_VIEW) && html`<p class="muted">The ${GRAPH_LINES_PER_VIEW} most mentioned entities and first ${GRAPH_LINES_PER_VIEW} relations are shown.</p>`}
 ${
   view.entities.length === 0
     ? html`<p class="muted">No entities extracted.</p>`
-    : html`<table id="entities"><thead><tr><th>Entity</th><th>Type</th><th>Chunks</th><th>Description</th></tr></thead><tbody>${view.entities.map(
-        (entity) =>
-          html`<tr><td>${entity.name}</td><td>${entity.type}</td><td>${entity.mentions}</td><td>${entity.description}</td></tr>`,
-      )}</tbody></table>`
+    : html`<table id="entities"><thead><tr><th>Entity</th><th>Type</th><th>Chunks</th><th>Description</th></tr></thead><tbody>${view.entities
+        .slice(0, GRAPH_LINES_PER_VIEW)
+        .map(
+          (entity) =>
+            html`<tr><td>${entity.name}</td><td>${entity.type}</td><td>${entity.mentions}</td><td>${entity.description}</td></tr>`,
+        )}</tbody></table>`
 }
 ${
   view.relations.length > 0 &&
-  html`<table id="relations"><thead><tr><th>Source</th><th>Relation</th><th>Target</th><th>Description</th></tr></thead><tbody>${view.relations.map(
-    (relation) =>
-      html`<tr><td>${relation.source}</td><td>${relation.type}</td><td>${relation.target}</td><td>${relation.description}</td></tr>`,
-  )}</tbody></table>`
+  html`<table id="relations"><thead><tr><th>Source</th><th>Relation</th><th>Target</th><th>Description</th></tr></thead><tbody>${view.relations
+    .slice(0, GRAPH_LINES_PER_VIEW)
+    .map(
+      (relation) =>
+        html`<tr><td>${relation.source}</td><td>${relation.type}</td><td>${relation.target}</td><td>${relation.description}</td></tr>`,
+    )}</tbody></table>`
 }</section>`;
 }
