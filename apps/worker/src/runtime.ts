@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import type { AppConfig } from '@aegis/config';
 import { isAegisError, isStage, outageOf, type Stage } from '@aegis/core';
 import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
-import type { SecretMasker } from '@aegis/observability';
+import { counter, type SecretMasker } from '@aegis/observability';
 import { createSandboxPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
   assertNoEviction,
@@ -294,6 +294,12 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   // Completion events (ADR 018): the outbox dispatcher and the delivery worker run wherever stages run.
   const webhookStore = createWebhookStore(pool);
   const webhookQueue = createWebhookQueue({ connection: redis, prefix, settings: config.webhooks });
+  const webhookAttempts = counter(registry, {
+    name: 'aegis_webhook_attempts_total',
+    help: 'Webhook delivery attempts by outcome: succeeded, failed (non-2xx or no answer; retried), duplicate (a second 2xx of one round).',
+    labelNames: ['outcome'],
+  });
+  for (const outcome of ['succeeded', 'failed', 'duplicate']) webhookAttempts.inc({ outcome }, 0);
   const webhookWorker =
     stages.length > 0
       ? startWebhookWorker({
@@ -304,6 +310,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
           mask: (text) => masker.excerpt(text),
           lockTimings: lockTimings(config.pipeline.lockDurationMs),
           workerId,
+          onDelivered: (outcome) => webhookAttempts.inc({ outcome }),
         })
       : undefined;
   const stopDispatcher =
