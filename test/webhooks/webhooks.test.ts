@@ -2,7 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { signPayload, verifySignature } from '@aegis/queue';
+import { deliveryJobId, dispatchOnce, signPayload, verifySignature } from '@aegis/queue';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '../support/fault-model.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
@@ -238,5 +238,23 @@ describe('completion webhooks with a real receiver and real worker processes', {
     } finally {
       await receiver.close();
     }
+  });
+
+  it('re-adds the jobs of a dispatcher killed between its commit and its enqueue, and never adds one twice', async () => {
+    const { store, queue } = h.runtime.webhooks;
+    const { webhook } = await store.create({ url: 'http://127.0.0.1:9/never', knowledgeBase: null });
+    const eventId = await failADocument();
+    // The dispatcher's transaction committed (deliveries exist, the event is dispatched), then it died.
+    const committed = (await store.dispatch(100)).filter((key) => key.webhookId === webhook.id);
+    expect(committed).toEqual([{ eventId, webhookId: webhook.id, replay: 0 }]);
+    const jobId = deliveryJobId({ eventId, webhookId: webhook.id, replay: 0 });
+    expect(await queue.queue.getJob(jobId)).toBeUndefined();
+    // The recovery pass (here with no grace period) adds the missing job; running it again adds nothing.
+    await dispatchOnce(store, queue, { recoverAfterMs: 0 });
+    await dispatchOnce(store, queue, { recoverAfterMs: 0 });
+    expect((await queue.queue.getJob(jobId))?.id).toBe(jobId);
+    const jobs = await queue.queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
+    expect(jobs.filter((job) => job.data.webhookId === webhook.id)).toHaveLength(1);
+    await store.remove(webhook.id);
   });
 });
