@@ -33,7 +33,8 @@ export interface CanonicalDocument {
 
 /**
  * The document's canonical text: every page's indexed blocks in page order, joined by "\n\n". A block is a
- * paragraph (trimmed), a table (Markdown) or a figure rendered as `[Figure: <description>]`, placed after the
+ * paragraph (trimmed), a table (Markdown), a figure rendered as `[Figure: <description>]` or a page transcribed by
+ * the vision model (its text as it is), placed after the
  * first `afterParagraph` paragraphs of its page (clamped to the page; figures at the same spot keep their input
  * order). Page furniture and junk are left out, as are whitespace-only paragraphs and figures without a
  * description, so the text never holds empty blocks. A paragraph marked `joinPrevious` continues the previous
@@ -89,7 +90,7 @@ export function buildCanonicalDocument(pages: ChunkInputPage[]): CanonicalDocume
         const description = figure.description.trim();
         if (description.length > 0)
           pending.push({
-            text: `[Figure: ${description}]`,
+            text: figure.purpose === 'page-text' ? description : `[Figure: ${description}]`,
             pageNumber: page.pageNumber,
             pageEnd: page.pageNumber,
             headingPath: path,

@@ -30,6 +30,8 @@ export interface ChunkFigure {
   imageId: string;
   afterParagraph: number;
   description: string;
+  /** `page-text`: the description is the page's transcribed text (vision OCR), placed as text, not a figure. */
+  purpose?: 'figure' | 'page-text' | undefined;
 }
 
 /** One block of a page as the chunker reads it (the extractor's `Paragraph`, or the part of it that matters here). */

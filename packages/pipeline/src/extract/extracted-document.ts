@@ -91,6 +91,11 @@ export interface ExtractedImage {
    * figure's description where the figure stands.
    */
   afterParagraph: number;
+  /**
+   * `page-text`: a whole page rendered because it has no usable text layer (`OCR_ENGINE=vision`); the vision
+   * model transcribes it and its text stands as the page's text. Default `figure` (described).
+   */
+  purpose?: 'figure' | 'page-text' | undefined;
 }
 
 export interface ExtractedPage {

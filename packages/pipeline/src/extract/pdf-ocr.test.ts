@@ -64,6 +64,8 @@ describe('OCR of pages without a text layer (tesseract.js, offline, in the sandb
     expect(page.paragraphs).toEqual([]);
     const rendered = page.images.at(-1);
     expect(rendered?.bbox).toEqual([0, 0, page.width, page.height]);
+    // Transcribed by the vision model with the transcription prompt, not described as a figure.
+    expect(rendered?.purpose).toBe('page-text');
     expect(Buffer.from(rendered?.data?.subarray(1, 4) ?? []).toString()).toBe('PNG');
   }, 60_000);
 

@@ -72,6 +72,7 @@ export async function readPageByOcr(
         data: new Uint8Array(png),
         mimeType: 'image/png',
         afterParagraph: page.paragraphs.length,
+        purpose: 'page-text',
       });
       return;
     }

@@ -10,6 +10,8 @@ export interface ImageInput {
   /** Encoded bytes (PNG, JPEG, WebP, TIFF, GIF, AVIF). */
   data: Uint8Array;
   mimeType: string;
+  /** `page-text` (a rendered page to transcribe): pages of one layout look alike, so no near-duplicate check. */
+  purpose?: 'figure' | 'page-text' | undefined;
 }
 
 export type ImageSkipReason =
@@ -152,7 +154,7 @@ export function createImagePreparer(
     }
   };
   return {
-    async prepare({ id, data }) {
+    async prepare({ id, data, purpose }) {
       // Exact copies skip decoding: only the header checks run.
       const sha = createHash('sha256').update(data).digest('hex');
       const sameBytes = keptBySha.get(sha);
@@ -166,7 +168,10 @@ export function createImagePreparer(
         return { id, status: 'skip', reason: 'duplicate', duplicateOf: sameBytes, ...size };
       }
       const { hash } = analysis;
-      const similar = kept.find((k) => hammingDistance(k.hash, hash) <= resolved.duplicateDistance);
+      const similar =
+        purpose === 'page-text'
+          ? undefined
+          : kept.find((k) => hammingDistance(k.hash, hash) <= resolved.duplicateDistance);
       if (similar !== undefined)
         return { id, status: 'skip', reason: 'duplicate', duplicateOf: similar.id, ...size };
       keptBySha.set(sha, id);

@@ -102,6 +102,8 @@ export interface StoredImage {
   mimeType: string;
   blobPath: string | null;
   afterParagraph: number;
+  /** `page-text`: a page rendered for the vision model to transcribe (OCR_ENGINE=vision); else a figure. */
+  purpose?: 'figure' | 'page-text' | undefined;
   /** `failed` with a retryable `errorCode` is described again by the next enrich-images run. */
   status: 'pending' | 'described' | 'skipped' | 'failed';
   errorCode: string | null;

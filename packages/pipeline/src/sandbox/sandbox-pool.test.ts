@@ -169,6 +169,19 @@ describe('createSandboxPool', () => {
     expect(pid).toBeGreaterThan(0);
   });
 
+  it('a warm process that kept memory from its tasks is replaced by a fresh one once idle', async () => {
+    const { pool, run, events } = testPool({ idleTimeoutMs: 50, warmProcesses: 1, recycleRssMb: 300 });
+    const pid = (await run('pid')) as number;
+    await run('retain', { mb: 100 });
+    await expect
+      .poll(() => events.some((e) => e.type === 'exited' && e.pid === pid), { timeout: 30_000 })
+      .toBe(true);
+    await expect.poll(() => pool.stats().processesAlive, { timeout: 30_000 }).toBe(1);
+    const fresh = (await run('pid')) as number;
+    expect(fresh).not.toBe(pid);
+    expect(readProcessMemory(pid)).toBeUndefined();
+  });
+
   it('a step timer restarts on each step; a step that never ends is killed (EXTRACTION_TIMEOUT)', async () => {
     const { pool, run } = testPool();
     await run('pid');

@@ -39,10 +39,14 @@ interface Proc {
   stderrTail: string;
   peakRssBytes: number;
   rssBytes: number;
+  /** Resident memory when it reported ready: what a fresh process holds. */
+  freshRssBytes: number;
   dataLimited: boolean;
 }
 
 const STDERR_TAIL_BYTES = 4_096;
+/** A warm process idle with more than this above its fresh footprint is replaced by a fresh one. */
+const WARM_SLACK_BYTES = 64 * 1024 * 1024;
 
 /** A busy process keeps its parent alive; an idle one (its handle, IPC channel and stderr pipe) must not. */
 function holdParent(proc: Proc, hold: boolean): void {
@@ -132,6 +136,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       peakRssBytes: 0,
       rssBytes: 0,
       dataLimited: false,
+      freshRssBytes: 0,
     };
     counters.processesStarted++;
     procs.add(proc);
@@ -156,6 +161,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
         proc.dataLimited = dataLimitBytes !== undefined;
         proc.state = 'idle';
         sample(proc);
+        proc.freshRssBytes = proc.rssBytes;
         emit({ type: 'started', pid: proc.pid, startMs: performance.now() - started, dataLimitBytes });
         release(proc);
       },
@@ -296,10 +302,14 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
 
   const armIdle = (proc: Proc): void => {
     proc.idleTimer = setTimeout(() => {
-      // Warm processes stay; idle ones above that number end.
-      if (!keepWarm || procs.size > resolved.warmProcesses) {
+      // Warm processes stay; idle ones above that number end. A warm one that kept memory from its tasks is
+      // replaced by a fresh one, so idle memory still goes back to the OS and the next document gets the
+      // whole room under the cap.
+      const swollen = proc.rssBytes > proc.freshRssBytes + WARM_SLACK_BYTES;
+      if (!keepWarm || procs.size > resolved.warmProcesses || swollen) {
         counters.processesRetired++;
         finishProc(proc, 'idle');
+        dispatch();
         return;
       }
       armIdle(proc);

@@ -29,6 +29,7 @@ export async function runChunk(deps: PipelineDeps, run: StageRun): Promise<void>
         imageId: image.id,
         afterParagraph: image.afterParagraph,
         description: image.description as string,
+        purpose: image.purpose,
       })),
   }));
   const chunks = chunkDocument(input, deps.options.chunk);

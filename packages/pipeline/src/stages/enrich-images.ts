@@ -4,6 +4,7 @@ import type { StoredImage } from '../ports/document-repository.ts';
 import { stopIfCancelled } from './cancellation.ts';
 import { persistPaidWork } from './persist-paid-work.ts';
 import type { PipelineDeps, StageRun } from './stage-context.ts';
+import { PAGE_TRANSCRIPTION_PROMPT, PAGE_TRANSCRIPTION_PROMPT_VERSION } from './transcription-prompt.ts';
 
 /** A failure a later try may get past (no provider could serve now), as opposed to a refusal of the image. */
 export function isRetryableImageFailure(code: string | null): boolean {
@@ -43,10 +44,12 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
   };
 
   const describe = async (image: StoredImage, data: Uint8Array, mimeType: string): Promise<void> => {
+    // A page rendered for OCR (OCR_ENGINE=vision) is transcribed, not described.
+    const transcribe = image.purpose === 'page-text';
     try {
       const result = await deps.router.describeImage({
         image: { data, mimeType },
-        prompt: deps.options.visionPrompt,
+        prompt: transcribe ? PAGE_TRANSCRIPTION_PROMPT : deps.options.visionPrompt,
         signal: run.signal,
         attribution: { documentId: run.documentId, stage: 'enrich-images' },
       });
@@ -54,7 +57,7 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
         deps.repository.updateImage(image.id, {
           status: 'described',
           description: result.text.trim(),
-          promptVersion: deps.options.visionPromptVersion,
+          promptVersion: transcribe ? PAGE_TRANSCRIPTION_PROMPT_VERSION : deps.options.visionPromptVersion,
         }),
       );
     } catch (error) {
@@ -88,6 +91,7 @@ export async function runEnrichImages(deps: PipelineDeps, run: StageRun): Promis
       id: image.id,
       data: await deps.blobs.get(image.blobPath as string),
       mimeType: image.mimeType,
+      purpose: image.purpose,
     });
     if (prepared.status === 'skip' || !prepared.prepared) {
       await deps.repository.updateImage(image.id, {

@@ -65,6 +65,7 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
             mime_type: image.mimeType,
             blob_path: blobPaths.get(`${page.pageNumber}:${image.index}`) ?? null,
             after_paragraph: image.afterParagraph,
+            purpose: image.purpose ?? 'figure',
             status: image.data ? 'pending' : 'skipped',
             skip_reason: image.data ? null : (image.skipReason ?? 'not decoded'),
           })),
@@ -72,11 +73,11 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
         if (images.length === 0) return;
         await client.query(
           `INSERT INTO document_images (id, document_id, version, page_number, image_index, bbox, width, height, mime_type,
-                                        blob_path, after_paragraph, status, skip_reason)
+                                        blob_path, after_paragraph, purpose, status, skip_reason)
            SELECT i.id, $1, $2, i.page_number, i.image_index, i.bbox, i.width, i.height, i.mime_type, i.blob_path,
-                  i.after_paragraph, i.status, i.skip_reason
+                  i.after_paragraph, i.purpose, i.status, i.skip_reason
              FROM jsonb_to_recordset($3::jsonb) AS i(id uuid, page_number int, image_index int, bbox jsonb, width int, height int,
-                                                     mime_type text, blob_path text, after_paragraph int, status text, skip_reason text)
+                                                     mime_type text, blob_path text, after_paragraph int, purpose text, status text, skip_reason text)
            ON CONFLICT (id) DO NOTHING`,
           [documentId, version, JSON.stringify(images)],
         );
@@ -120,6 +121,7 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
         mime_type: string;
         blob_path: string | null;
         after_paragraph: number;
+        purpose: StoredImage['purpose'];
         status: StoredImage['status'];
         skip_reason: string | null;
         duplicate_of: string | null;
@@ -139,6 +141,7 @@ export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
         mimeType: row.mime_type,
         blobPath: row.blob_path,
         afterParagraph: row.after_paragraph,
+        purpose: row.purpose,
         status: row.status,
         skipReason: row.skip_reason,
         duplicateOf: row.duplicate_of,
