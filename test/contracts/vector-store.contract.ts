@@ -416,17 +416,17 @@ export function describeVectorStoreContract(
   });
 }
 
-function space(dimensions: number): EmbeddingSpace {
+export function space(dimensions: number): EmbeddingSpace {
   return { provider: 'simulator', model: `embed-${dimensions}`, dimensions, normalisation: 'l2' };
 }
 const S4 = space(4);
 const S8 = space(8);
 
-function uniqueDocument(): string {
+export function uniqueDocument(): string {
   return randomBytes(32).toString('hex');
 }
 
-function point(
+export function point(
   documentId: string,
   version: number,
   chunkIndex: number,
@@ -456,7 +456,7 @@ function point(
 }
 
 /** Deterministic pseudo-random vector (no zero vectors). */
-function randomVector(dimensions: number, seed: number): number[] {
+export function randomVector(dimensions: number, seed: number): number[] {
   let state = seed;
   return Array.from({ length: dimensions }, () => {
     state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;

@@ -43,6 +43,10 @@ export { MIGRATIONS_DIR, runMigrations } from './run-migrations.ts';
 export type { VectorMode } from './vector/pgvector.ts';
 export { detectVectorMode, enablePgvector } from './vector/pgvector.ts';
 export type { PostgresVectorStoreOptions } from './vector/postgres-vector-store.ts';
-export { createPostgresVectorStore, EXACT_SCAN_MS_PER_100K_POINTS } from './vector/postgres-vector-store.ts';
+export {
+  createPostgresVectorStore,
+  EXACT_SCAN_MS_PER_100K_POINTS,
+  uuidRanges,
+} from './vector/postgres-vector-store.ts';
 export type { QdrantApi, QdrantVectorStoreOptions } from './vector/qdrant-vector-store.ts';
 export { createQdrantVectorStore } from './vector/qdrant-vector-store.ts';

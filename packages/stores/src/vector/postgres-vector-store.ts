@@ -39,14 +39,20 @@ export interface PostgresVectorStoreOptions {
   upsertBatchSize?: number | undefined;
   /** Rows fetched per round trip by the exact scan. Default 1000. */
   searchPageSize?: number | undefined;
+  /** Id ranges the exact scan reads at once, each on its own pool connection. Default 2. */
+  scanParallelism?: number | undefined;
   /** Postgres text search configuration for keyword search (stemming, stop words). Default `english`. */
   textSearchConfig?: string | undefined;
   /** `auto` uses pgvector when the schema has it; `exact` always scans (benchmarks compare the two). Default `auto`. */
   vectorMode?: 'auto' | 'exact' | undefined;
+  /**
+   * pgvector's `hnsw.ef_search`: candidates the HNSW walk keeps (recall against latency; BENCHMARKS.md
+   * retrieval-latency). At least `offset + limit`, at most 1000. Default 40 (pgvector's own).
+   */
+  hnswEfSearch?: number | undefined;
 }
 
 const STORE = 'postgres vector store';
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 /** The exact scan's measured cost (bench/retrieval/latency.ts: 10k x 1024 in 1.7 s p50 on the shared 2-core VM at load 18; BENCHMARKS.md), for `doctor`. */
 export const EXACT_SCAN_MS_PER_100K_POINTS = 17_000;
 
@@ -68,6 +74,10 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
   const base = options.collection;
   const upsertBatchSize = options.upsertBatchSize ?? 256;
   const searchPageSize = options.searchPageSize ?? 1000;
+  const scanParallelism = Math.max(1, Math.min(16, Math.trunc(options.scanParallelism ?? 2)));
+  const efSearch = Math.trunc(options.hnswEfSearch ?? 40);
+  if (!(efSearch >= 1 && efSearch <= 1000))
+    throw new AegisError('CONFIG_INVALID', `hnsw ef_search must be 1..1000, got ${options.hnswEfSearch}`);
   const textConfig = options.textSearchConfig ?? 'english';
   if (!/^[a-z_]{1,63}$/.test(textConfig))
     throw new AegisError('CONFIG_INVALID', `text search configuration "${textConfig}" is not a plain name`);
@@ -287,7 +297,11 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     },
   };
 
-  /** Scores every candidate row, one keyset page at a time, keeping only the best `keep`. */
+  /**
+   * Scores every candidate row, one keyset page at a time, keeping only the best `keep`. The id space is cut
+   * into `scanParallelism` ranges scanned at once on as many connections: Postgres' base64 encoding of the
+   * vectors is most of the cost (BENCHMARKS.md retrieval-latency), and each range's backend does its share.
+   */
   async function scanTopK(
     collection: string,
     query: readonly number[],
@@ -296,22 +310,26 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
   ): Promise<{ score: number; item: string }[]> {
     const top = new TopK<string>(keep);
     const queryVector = Float64Array.from(query);
-    let after = NIL_UUID;
-    for (;;) {
-      const params = new SqlParams();
-      const where = `p.collection = ${params.add(collection)} AND p.id > ${params.add(after)}`;
-      const filters = filterSql(filter, params);
-      const page = await pool.query<{ id: string; vector: string }>(
-        `SELECT p.id, encode(p.vector_f32, 'base64') AS vector FROM vector_points p
-          WHERE ${where} AND p.vector_f32 IS NOT NULL${filters}
-          ORDER BY p.id LIMIT ${params.add(searchPageSize)}`,
-        params.values,
-      );
-      for (const row of page.rows) top.offer(dotWithEncoded(row.vector, queryVector), row.id);
-      const last = page.rows.at(-1);
-      if (last === undefined || page.rows.length < searchPageSize) break;
-      after = last.id;
-    }
+    const scanRange = async (from: string, to: string): Promise<void> => {
+      let after = from;
+      for (;;) {
+        const params = new SqlParams();
+        const where = `p.collection = ${params.add(collection)} AND p.id > ${params.add(after)} AND p.id <= ${params.add(to)}`;
+        const filters = filterSql(filter, params);
+        const page = await pool.query<{ id: string; vector: string }>(
+          `SELECT p.id, encode(p.vector_f32, 'base64') AS vector FROM vector_points p
+            WHERE ${where} AND p.vector_f32 IS NOT NULL${filters}
+            ORDER BY p.id LIMIT ${params.add(searchPageSize)}`,
+          params.values,
+        );
+        // One JavaScript thread: offers from the ranges interleave between pages, never within one.
+        for (const row of page.rows) top.offer(dotWithEncoded(row.vector, queryVector), row.id);
+        const last = page.rows.at(-1);
+        if (last === undefined || page.rows.length < searchPageSize) return;
+        after = last.id;
+      }
+    };
+    await Promise.all(uuidRanges(scanParallelism).map(([from, to]) => scanRange(from, to)));
     return top.results();
   }
 
@@ -363,10 +381,15 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
     const attempt = async (exact: boolean) => {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
-        await client.query(`SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(40, offset + limit))}`);
-        if (iterative) await client.query("SET LOCAL hnsw.iterative_scan = 'relaxed_order'");
-        if (exact) await client.query('SET LOCAL enable_indexscan = off');
+        // One round trip for the transaction's settings (numbers built here, no parameters).
+        await client.query(
+          [
+            'BEGIN',
+            `SET LOCAL hnsw.ef_search = ${Math.min(1000, Math.max(efSearch, offset + limit))}`,
+            ...(iterative ? ["SET LOCAL hnsw.iterative_scan = 'relaxed_order'"] : []),
+            ...(exact ? ['SET LOCAL enable_indexscan = off'] : []),
+          ].join('; '),
+        );
         const result = await client.query<PointRow & { score: number }>(statement, params.values);
         await client.query('COMMIT');
         return result.rows;
@@ -467,6 +490,20 @@ async function upsertBatch(
       columns.vector,
     ],
   );
+}
+
+/**
+ * `parts` ranges `(from, to]` covering every UUID but the nil one (never a point id), cut evenly on the first
+ * 32 bits: point ids are UUIDv5, so each range holds about the same number of points.
+ */
+export function uuidRanges(parts: number): Array<[string, string]> {
+  const bound = (index: number) =>
+    index >= parts
+      ? 'ffffffff-ffff-ffff-ffff-ffffffffffff'
+      : `${Math.floor((index * 2 ** 32) / parts)
+          .toString(16)
+          .padStart(8, '0')}-0000-0000-0000-000000000000`;
+  return Array.from({ length: parts }, (_, index) => [bound(index), bound(index + 1)]);
 }
 
 function versionAtLeast(version: string, major: number, minor: number): boolean {
