@@ -9,7 +9,7 @@
  * Everything lives in a schema of its own, dropped at the end (also on Ctrl-C).
  *
  *   npm run bench:retrieval:latency [-- --sizes 10000,100000,1000000 --dims 384 --queries 200
- *     --engines exact,pgvector --ef-search 40,100 --clusters 1000 --noise 0.5]
+ *     --engines exact,pgvector --ef-search 40,100,200 --scan-parallelism 1,2 --clusters 1000 --noise 0.5]
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { EmbeddingSpace } from '@aegis/core';
@@ -33,7 +33,7 @@ const maintenanceWorkMem = argument('maintenance-work-mem', '3GB');
 const recallQueries = Number(argument('recall-queries', '10'));
 const clusters = Number(argument('clusters', '1000'));
 const noise = Number(argument('noise', '0.5'));
-const efSearches = argument('ef-search', '40').split(',').map(Number);
+const efSearches = argument('ef-search', '100').split(',').map(Number);
 // Id ranges the exact scan reads at once (1 = the former single keyset scan); A/B on the same points.
 const scanParallelisms = argument('scan-parallelism', '2').split(',').map(Number);
 

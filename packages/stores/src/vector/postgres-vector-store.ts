@@ -46,14 +46,18 @@ export interface PostgresVectorStoreOptions {
   /** `auto` uses pgvector when the schema has it; `exact` always scans (benchmarks compare the two). Default `auto`. */
   vectorMode?: 'auto' | 'exact' | undefined;
   /**
-   * pgvector's `hnsw.ef_search`: candidates the HNSW walk keeps (recall against latency; BENCHMARKS.md
-   * retrieval-latency). At least `offset + limit`, at most 1000. Default 40 (pgvector's own).
+   * pgvector's `hnsw.ef_search`: candidates the HNSW walk keeps (recall against latency). At least
+   * `offset + limit`, at most 1000. Default 100: at 1M points of 384 dimensions recall@10 0.88 instead of 0.78
+   * with pgvector's own 40, for about 1 ms more at the median (BENCHMARKS.md retrieval-latency).
    */
   hnswEfSearch?: number | undefined;
 }
 
 const STORE = 'postgres vector store';
-/** The exact scan's measured cost (bench/retrieval/latency.ts: 10k x 1024 in 1.7 s p50 on the shared 2-core VM at load 18; BENCHMARKS.md), for `doctor`. */
+/**
+ * The exact scan's measured cost at 1024 dimensions (bench/retrieval/latency.ts: 10k x 1024 in 1.7 s p50 on the
+ * shared 2-core VM at load 18), for `doctor`; at 384 dimensions 2.5 s per 100k was measured (BENCHMARKS.md).
+ */
 export const EXACT_SCAN_MS_PER_100K_POINTS = 17_000;
 
 /**
@@ -75,7 +79,7 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
   const upsertBatchSize = options.upsertBatchSize ?? 256;
   const searchPageSize = options.searchPageSize ?? 1000;
   const scanParallelism = Math.max(1, Math.min(16, Math.trunc(options.scanParallelism ?? 2)));
-  const efSearch = Math.trunc(options.hnswEfSearch ?? 40);
+  const efSearch = Math.trunc(options.hnswEfSearch ?? 100);
   if (!(efSearch >= 1 && efSearch <= 1000))
     throw new AegisError('CONFIG_INVALID', `hnsw ef_search must be 1..1000, got ${options.hnswEfSearch}`);
   const textConfig = options.textSearchConfig ?? 'english';
