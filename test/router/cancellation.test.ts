@@ -45,12 +45,14 @@ describe('cancellation', () => {
     await instance.accounting.flush();
     const rows = await ledgerRows(harness.db, "provider = 'dashscope' and status = 'cancelled'");
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ error_code: 'CANCELLED', cost_usd: '0.000000000000' });
-    // Nothing was charged: the cancelled attempt's reservation was released at cost 0.
+    // The request reached DashScope, which may finish and bill it (ADR 016): charged our estimate, marked so.
+    expect(rows[0]).toMatchObject({ error_code: 'CANCELLED', usage_source: 'estimated' });
+    expect(Number(rows[0]?.cost_usd)).toBeGreaterThan(0);
+    expect(Number(rows[0]?.input_tokens)).toBeGreaterThan(0);
     const budget = await harness.db.pool.query<{ spent_usd: string }>(
       "select spent_usd from llm_budget_months where provider = 'dashscope'",
     );
-    for (const row of budget.rows) expect(row.spent_usd).toBe('0.000000000000');
+    expect(budget.rows.map((row) => row.spent_usd)).toEqual([rows[0]?.cost_usd]);
   });
 
   it('an already-aborted signal makes no request at all', async () => {

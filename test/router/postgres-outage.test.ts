@@ -26,7 +26,7 @@ describe('Postgres unreachable', () => {
     await harness.close();
   });
 
-  it('refuses budgeted calls with BUDGET_UNAVAILABLE, lets free local calls through and writes their rows when Postgres returns', async () => {
+  it('refuses every call it could not record first (paid and free local) with BUDGET_UNAVAILABLE, sending nothing', async () => {
     // livenessMs 0: every lease draw confirms Postgres is reachable first, so the outage is seen at once
     // (by default a draw within 1 s of the last successful contact trusts it; that money is reserved already).
     const accounting = createPostgresAccounting({
@@ -54,23 +54,28 @@ describe('Postgres unreachable', () => {
     expect(isAegisError(refused, 'BUDGET_UNAVAILABLE')).toBe(true);
     expect(harness.sim.count('dashscope', 'chat')).toBe(1);
 
-    const local = await router.generate({
-      task: 'generation',
-      mode: 'local-only',
-      messages: [{ role: 'user', content: 'free local call during the outage' }],
-    });
-    expect(local.provider).toBe('ollama');
-    await expect(accounting.flush()).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE' });
-    expect(accounting.pendingRows()).toBe(1);
-    expect(await ledgerRows(harness.db, 'request_group = $1', [local.requestGroup])).toHaveLength(0);
+    // Free local calls are refused too: no call is sent that the ledger could not record first (ADR 016).
+    const local = await router
+      .generate({
+        task: 'generation',
+        mode: 'local-only',
+        messages: [{ role: 'user', content: 'free local call during the outage' }],
+      })
+      .catch((error: unknown) => error);
+    expect(isAegisError(local, 'BUDGET_UNAVAILABLE')).toBe(true);
+    expect(harness.sim.count('ollama', 'chat')).toBe(0);
 
     await proxy.restore();
+    const after = await router.generate({
+      task: 'generation',
+      mode: 'local-only',
+      messages: [{ role: 'user', content: 'free local call after the outage' }],
+    });
     await accounting.flush();
-    expect(accounting.pendingRows()).toBe(0);
-    const rows = await ledgerRows(harness.db, 'request_group = $1', [local.requestGroup]);
+    const rows = await ledgerRows(harness.db, 'request_group = $1', [after.requestGroup]);
     expect(rows).toHaveLength(1);
     expect(rows[0]).toMatchObject({ provider: 'ollama', status: 'ok' });
-    await accounting.flush();
-    expect(await ledgerRows(harness.db, 'request_group = $1', [local.requestGroup])).toHaveLength(1);
+    const { rows: intents } = await harness.db.pool.query('SELECT id FROM llm_call_intents');
+    expect(intents).toEqual([]);
   });
 });

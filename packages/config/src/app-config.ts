@@ -7,7 +7,7 @@ import type {
   LogLevel,
   VectorStoreKind,
 } from './config-schema.ts';
-import { CLOUD_PROVIDERS } from './config-schema.ts';
+import { CLOUD_PROVIDERS, type OutputCapField } from './config-schema.ts';
 
 /** One OpenAI-compatible cloud provider's settings. */
 export interface CloudProviderConfig {
@@ -17,6 +17,8 @@ export interface CloudProviderConfig {
   apiKey: string | undefined;
   /** OpenAI-compatible base URL, e.g. `https://api.openai.com/v1`. */
   baseUrl: string;
+  /** Body field of a chat call's output cap: `max_completion_tokens` (OpenAI) or `max_tokens`. */
+  outputCapField: OutputCapField;
   /**
    * Calendar-month cap in USD as an exact decimal string (e.g. `"20"`, `"12.5"`); `null` = unlimited;
    * `undefined` = not configured here (the stored cap stays). Applied only by `aegis migrate`, audited.
@@ -196,6 +198,7 @@ function providerConfig(flat: FlatConfig, name: CloudProviderName): CloudProvide
     enabled: apiKey !== undefined,
     apiKey,
     baseUrl: flat[`${prefix}_BASE_URL`],
+    outputCapField: flat[`${prefix}_OUTPUT_CAP_FIELD`],
     monthlyBudgetUsd: flat[`BUDGET_${prefix}_MONTHLY_USD`],
   };
 }

@@ -49,8 +49,10 @@ describe('loadConfig defaults', () => {
       enabled: false,
       apiKey: undefined,
       baseUrl: 'https://api.openai.com/v1',
+      outputCapField: 'max_completion_tokens',
       monthlyBudgetUsd: undefined,
     });
+    expect(config.llm.providers.dashscope.outputCapField).toBe('max_tokens');
     // Unset caps are "not configured here": only an explicit value may change a stored cap.
     expect(config.llm.providers.dashscope.monthlyBudgetUsd).toBeUndefined();
     expect(config.llm.providers.groq.monthlyBudgetUsd).toBeUndefined();

@@ -33,6 +33,10 @@ export type LlmRoutingMode = (typeof LLM_ROUTING_MODES)[number];
 export const CLOUD_PROVIDERS = ['openai', 'dashscope', 'groq', 'openrouter'] as const;
 export type CloudProviderName = (typeof CLOUD_PROVIDERS)[number];
 
+/** Body field carrying a chat call's output cap (OpenAI's o-series refuse the deprecated `max_tokens`). */
+export const OUTPUT_CAP_FIELDS = ['max_completion_tokens', 'max_tokens'] as const;
+export type OutputCapField = (typeof OUTPUT_CAP_FIELDS)[number];
+
 const HTTP = ['http', 'https'] as const;
 const MS_PER_DAY = 86_400_000;
 
@@ -299,21 +303,37 @@ export const configSchema = z.object({
   }),
 
   // --- Cloud providers
-  ...providerVars('OPENAI', 'Cloud providers: OpenAI', 'OpenAI', 'https://api.openai.com/v1', '20'),
+  ...providerVars(
+    'OPENAI',
+    'Cloud providers: OpenAI',
+    'OpenAI',
+    'https://api.openai.com/v1',
+    '20',
+    'max_completion_tokens',
+  ),
   ...providerVars(
     'DASHSCOPE',
     'Cloud providers: DashScope',
     'Alibaba Cloud DashScope',
     'https://dashscope-intl.aliyuncs.com/compatible-mode/v1',
     '10',
+    'max_tokens',
   ),
-  ...providerVars('GROQ', 'Cloud providers: Groq', 'Groq', 'https://api.groq.com/openai/v1', '5'),
+  ...providerVars(
+    'GROQ',
+    'Cloud providers: Groq',
+    'Groq',
+    'https://api.groq.com/openai/v1',
+    '5',
+    'max_completion_tokens',
+  ),
   ...providerVars(
     'OPENROUTER',
     'Cloud providers: OpenRouter',
     'OpenRouter',
     'https://openrouter.ai/api/v1',
     '5',
+    'max_tokens',
   ),
 
   // --- Budgets
@@ -722,7 +742,7 @@ export const configSchema = z.object({
 export type FlatConfig = z.output<typeof configSchema>;
 
 /**
- * The three variables of one OpenAI-compatible provider. Spelled out per prefix (rather than generated
+ * The four variables of one OpenAI-compatible provider. Spelled out per prefix (rather than generated
  * keys) would repeat 4x; the template literal types keep the keys exact for `FlatConfig`.
  */
 function providerVars<P extends string>(
@@ -731,6 +751,7 @@ function providerVars<P extends string>(
   label: string,
   baseUrl: string,
   budgetUsd: string,
+  outputCapField: OutputCapField,
 ) {
   return {
     [`${prefix}_API_KEY`]: optionalEnvVar({
@@ -745,6 +766,12 @@ function providerVars<P extends string>(
       description: `${label} API base URL (OpenAI-compatible).`,
       schema: urlWithScheme(HTTP),
     }),
+    [`${prefix}_OUTPUT_CAP_FIELD`]: envVar({
+      group,
+      default: outputCapField,
+      description: `Body field ${label} takes the output cap in: max_completion_tokens (OpenAI's current name; its o-series refuse max_tokens) | max_tokens (providers that only know the old name).`,
+      schema: oneOf(OUTPUT_CAP_FIELDS),
+    }),
     [`BUDGET_${prefix}_MONTHLY_USD`]: optionalEnvVar({
       group,
       example: budgetUsd,
@@ -755,6 +782,10 @@ function providerVars<P extends string>(
     [K in `${P}_API_KEY`]: ReturnType<typeof optionalEnvVar<ReturnType<typeof secretText>>>;
   } & {
     [K in `${P}_BASE_URL`]: ReturnType<typeof envVar<ReturnType<typeof urlWithScheme>>>;
+  } & {
+    [K in `${P}_OUTPUT_CAP_FIELD`]: ReturnType<
+      typeof envVar<ReturnType<typeof oneOf<typeof OUTPUT_CAP_FIELDS>>>
+    >;
   } & {
     [K in `BUDGET_${P}_MONTHLY_USD`]: ReturnType<typeof optionalEnvVar<ReturnType<typeof usdBudget>>>;
   };

@@ -97,6 +97,7 @@ export async function createRouterFromConfig(
         name,
         baseUrl: provider.baseUrl,
         apiKey: provider.apiKey,
+        outputCapField: provider.outputCapField,
         fetch: connections.fetch,
       }),
     );

@@ -13,6 +13,8 @@ export interface RouterMetrics {
   /** Counts one ledger row: called exactly where the row is handed to the ledger, so the two always agree. */
   recordAttempt(row: LedgerRow): void;
   recordSkip(provider: string, reason: string): void;
+  /** A call cost more than its reservation (e.g. a thinking model's reasoning beyond the cap), in pico-USD. */
+  recordOverrun(provider: string, model: string, overPico: bigint): void;
   recordBudget(status: BudgetStatus): void;
   /** The breaker state this process just observed; counts a transition when it differs from the last one seen. */
   recordBreaker(provider: string, state: BreakerState): { from: BreakerState; changed: boolean };
@@ -57,7 +59,7 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
   });
   const tokens = counter(registry, {
     name: 'llm_tokens_used_total',
-    help: 'Tokens by type: input (all prompt tokens), cached_input (the part of input served from cache), output.',
+    help: 'Tokens by type: input (all prompt tokens), cached_input (the part of input served from cache), output (reasoning included), reasoning (the part of output spent thinking).',
     labelNames: ['provider', 'model', 'token_type'],
   });
   const errors = counter(registry, {
@@ -95,6 +97,11 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
     help: 'Circuit breaker transitions caused by this process, by target state.',
     labelNames: ['provider', 'to'],
   });
+  const overruns = counter(registry, {
+    name: 'llm_reservation_overrun_usd_total',
+    help: 'USD by which calls cost more than the budget reserved for them (usage beyond the output cap, e.g. reasoning).',
+    labelNames: ['provider', 'model'],
+  });
   const lastBreakerState = new Map<string, BreakerState>();
 
   return {
@@ -108,12 +115,20 @@ export function createRouterMetrics(registry: Registry): RouterMetrics {
         row.cachedInputTokens,
       );
       tokens.inc({ provider: row.provider, model: row.model, token_type: 'output' }, row.outputTokens);
+      if (row.reasoningTokens)
+        tokens.inc(
+          { provider: row.provider, model: row.model, token_type: 'reasoning' },
+          row.reasoningTokens,
+        );
       if (row.status !== 'ok') {
         errors.inc({ provider: row.provider, error_type: (row.errorCode ?? row.status).toLowerCase() });
       }
     },
     recordSkip(provider, reason) {
       skips.inc({ provider, reason: reason.toLowerCase() });
+    },
+    recordOverrun(provider, model, overPico) {
+      overruns.inc({ provider, model }, picoToNumber(overPico));
     },
     recordBudget(status) {
       const spent = usdToPico(status.spentUsd);

@@ -37,6 +37,11 @@ export interface RoutedOperation<T> {
   ): Promise<{ value: T; usage: ProviderUsage | undefined }>;
   /** Our own count when the provider reported no usage (marked `estimated`). */
   estimateUsage(value: T): { inputTokens: number; outputTokens: number };
+  /**
+   * What an attempt may be billed when it failed without a usable reply although the request reached the
+   * provider (timeout, cut stream, unreadable reply): the prompt counted, and the output cap.
+   */
+  estimateBilledFailure(entry: ChainEntry): { inputTokens: number; outputTokens: number };
 }
 
 /** The state one router call shares across its operations (e.g. a JSON repair, the batches of an embed). */
@@ -182,7 +187,7 @@ function budgetMessage(code: ErrorCode, task: TaskType): string {
     return `every provider that could serve the ${task} call is over its monthly budget; raise a cap with \`aegis budgets set <provider> <usd>\` or wait for next month`;
   if (code === 'BUDGET_NOT_SET')
     return `no budget cap is set for the paid providers that could serve the ${task} call, so they may spend nothing; set one with \`aegis budgets set <provider> <usd>\``;
-  return `budgets cannot be checked because Postgres is unreachable, so paid providers are refused for the ${task} call`;
+  return `Postgres is unreachable, so the ${task} call can neither be recorded in the ledger before it is sent nor have its budget checked; nothing was sent`;
 }
 
 function nextPassWait(deps: ExecutorDeps, pass: number, earliestRetryAt: number): number | undefined {
@@ -193,25 +198,35 @@ function nextPassWait(deps: ExecutorDeps, pass: number, earliestRetryAt: number)
   return wait <= deps.maxWaitMs ? Math.ceil(wait) : undefined;
 }
 
+function skipAttempt<T>(
+  deps: ExecutorDeps,
+  input: ExecuteInput<T>,
+  entry: ChainEntry,
+  code: ErrorCode,
+  reason: string,
+  retryAt?: number,
+): AttemptOutcome<T> {
+  input.state.attempts.push({
+    provider: entry.provider,
+    model: entry.model,
+    kind: 'skipped',
+    status: 'skipped',
+    errorCode: code,
+    reason,
+    latencyMs: 0,
+  });
+  deps.metrics.recordSkip(entry.provider, code);
+  return { kind: 'skipped', code, retryAt };
+}
+
 async function tryEntry<T>(
   deps: ExecutorDeps,
   input: ExecuteInput<T>,
   entry: ChainEntry,
 ): Promise<AttemptOutcome<T>> {
   const adapter = deps.adapters.get(entry.provider);
-  const skip = (code: ErrorCode, reason: string, retryAt?: number): AttemptOutcome<T> => {
-    input.state.attempts.push({
-      provider: entry.provider,
-      model: entry.model,
-      kind: 'skipped',
-      status: 'skipped',
-      errorCode: code,
-      reason,
-      latencyMs: 0,
-    });
-    deps.metrics.recordSkip(entry.provider, code);
-    return { kind: 'skipped', code, retryAt };
-  };
+  const skip = (code: ErrorCode, reason: string, retryAt?: number): AttemptOutcome<T> =>
+    skipAttempt(deps, input, entry, code, reason, retryAt);
   if (!adapter || adapter.disabledReason) {
     return skip(
       'PROVIDER_DISABLED',
@@ -243,11 +258,12 @@ async function tryEntry<T>(
 
   const price = deps.prices(entry.provider, entry.model);
   let reservationId: string | undefined;
+  let worst = 0n;
   if (!price.free) {
-    const worst = costPico(price, {
+    worst = costPico(price, {
       inputTokens: input.operation.inputTokenUpperBound(price),
       cachedInputTokens: 0,
-      outputTokens: input.operation.maxOutputTokens(entry),
+      outputTokens: input.operation.maxOutputTokens(entry) + (entry.reasoningTokens ?? 0),
       images: input.operation.images,
     });
     try {
@@ -287,7 +303,7 @@ async function tryEntry<T>(
       return skip('BUDGET_UNAVAILABLE', 'Postgres is unreachable, so the budget cannot be checked');
     }
   }
-  return dispatch(deps, input, entry, adapter, price, permit, reservationId);
+  return dispatch(deps, input, entry, adapter, price, permit, { id: reservationId, worst });
 }
 
 async function dispatch<T>(
@@ -297,8 +313,9 @@ async function dispatch<T>(
   adapter: ProviderAdapter,
   price: ResolvedPrice,
   permit: Extract<BreakerPermit, { allowed: true }>,
-  reservationId: string | undefined,
+  reservation: { id: string | undefined; worst: bigint },
 ): Promise<AttemptOutcome<T>> {
+  const reservationId = reservation.id;
   const { operation, state, signal } = input;
   const timeoutMs = entry.timeoutMs ?? deps.requestTimeoutMs;
   const timeout = AbortSignal.timeout(timeoutMs);
@@ -319,6 +336,49 @@ async function dispatch<T>(
     userId: input.attribution?.userId,
     queryHash: operation.queryHash,
   };
+  // The ledger is the bill (ADR 016): before the request leaves, a durable intent says it is about to, with
+  // the reservation's estimate, so that a process killed mid-call still leaves its row. No intent, no request.
+  // The in-process static embedder reaches no provider and bills nothing, so it needs none.
+  if (adapter.kind !== 'static') {
+    try {
+      await deps.accounting.intend({
+        id: rowBase.id,
+        requestGroup: rowBase.requestGroup,
+        attempt: rowBase.attempt,
+        createdAt: rowBase.createdAt,
+        provider: entry.provider,
+        model: entry.model,
+        task: operation.task,
+        inputTokens: operation.inputTokenUpperBound(price),
+        outputTokens: operation.maxOutputTokens(entry) + (entry.reasoningTokens ?? 0),
+        images: operation.images,
+        costUsd: picoToUsd(reservation.worst),
+        priceVersion: price.version,
+        reservationId,
+        holder: deps.holder,
+        ttlMs: deps.reservationTtlMs,
+        documentId: rowBase.documentId,
+        stage: rowBase.stage,
+        userId: rowBase.userId,
+        queryHash: rowBase.queryHash,
+      });
+    } catch (error) {
+      state.dispatched -= 1;
+      if (reservationId !== undefined) deps.accounting.cancel(reservationId);
+      await releasePermit(deps, adapter, permit);
+      deps.logger.warn(
+        { provider: entry.provider, err: error },
+        'the call could not be recorded before dispatch; not sending it',
+      );
+      return skipAttempt(
+        deps,
+        input,
+        entry,
+        'BUDGET_UNAVAILABLE',
+        'Postgres is unreachable, so the call cannot be recorded before it is sent',
+      );
+    }
+  }
   const started = performance.now();
   try {
     const { value, usage: reported } = await operation.run(adapter, entry, {
@@ -331,15 +391,33 @@ async function dispatch<T>(
       : {
           ...operation.estimateUsage(value),
           cachedInputTokens: 0,
+          reasoningTokens: 0,
           images: operation.images,
           source: 'estimated',
         };
     const cost = costPico(price, usage);
+    if (reservationId !== undefined && cost > reservation.worst) {
+      // The bill is what the provider says, so it is charged in full; the cap may be passed by the overrun,
+      // which is reported (metric and log) so that the entry's `reasoningTokens` can be sized for it.
+      deps.metrics.recordOverrun(entry.provider, entry.model, cost - reservation.worst);
+      deps.logger.warn(
+        {
+          provider: entry.provider,
+          model: entry.model,
+          reservedUsd: picoToUsd(reservation.worst),
+          costUsd: picoToUsd(cost),
+          outputTokens: usage.outputTokens,
+          reasoningTokens: usage.reasoningTokens,
+        },
+        'the call cost more than its reservation; raise the chain entry reasoningTokens or maxOutputTokens',
+      );
+    }
     const row: LedgerRow = {
       ...rowBase,
       inputTokens: usage.inputTokens,
       cachedInputTokens: usage.cachedInputTokens,
       outputTokens: usage.outputTokens,
+      reasoningTokens: usage.reasoningTokens,
       usageSource: usage.source,
       costUsd: picoToUsd(cost),
       latencyMs,
@@ -383,14 +461,24 @@ async function dispatch<T>(
       !cancelled &&
       (failure.code !== 'PROVIDER_REJECTED' ||
         (failure.httpStatus !== undefined && (entry.fallbackOnStatus ?? []).includes(failure.httpStatus)));
-    // A failed attempt is not billed by the providers we support, so its reservation is released (cost 0).
+    // An error status (429, 5xx, 4xx) is not billed, so its reservation is released at cost 0. Any other failure
+    // after the request went out (timeout, caller abort, cut stream, unreadable reply) may have been billed:
+    // the provider may have finished the work. It is charged our estimate, marked `estimated`.
+    const billed = mayBeBilled(failure, error) ? operation.estimateBilledFailure(entry) : undefined;
+    const estimate = {
+      inputTokens: billed?.inputTokens ?? 0,
+      cachedInputTokens: 0,
+      outputTokens: billed?.outputTokens ?? 0,
+      reasoningTokens: 0,
+      images: billed ? operation.images : 0,
+    };
+    const estimatedCost = billed ? costPico(price, estimate) : 0n;
     const row: LedgerRow = {
       ...rowBase,
-      inputTokens: 0,
-      cachedInputTokens: 0,
-      outputTokens: 0,
+      ...estimate,
+      images: operation.images,
       usageSource: 'estimated',
-      costUsd: picoToUsd(0n),
+      costUsd: picoToUsd(estimatedCost),
       latencyMs,
       status,
       errorCode: failure.code,
@@ -407,6 +495,7 @@ async function dispatch<T>(
       httpStatus: failure.httpStatus,
       latencyMs,
       ledgerId: row.id,
+      ...(billed ? { usage: { ...estimate, source: 'estimated' as const }, costUsd: row.costUsd } : {}),
     });
     if (failure.breakerKind) {
       const kind = failure.breakerKind;
@@ -433,6 +522,20 @@ async function dispatch<T>(
     );
     return { kind: 'failed', failure, fallback };
   }
+}
+
+/** Connection errors that mean the request never left this machine (nothing reached the provider). */
+const NOT_SENT = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/;
+
+/** Whether a failed attempt may still be billed: no error status came back, and the request was sent. */
+export function mayBeBilled(failure: ProviderFailure, error: unknown): boolean {
+  if (failure.httpStatus !== undefined) return false;
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 5; depth += 1) {
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && NOT_SENT.test(code)) return false;
+    cause = cause.cause;
+  }
+  return true;
 }
 
 function writeRow(deps: ExecutorDeps, row: LedgerRow, reservationId: string | undefined): void {

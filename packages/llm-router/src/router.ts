@@ -117,6 +117,7 @@ export function createRouter(options: RouterOptions): Router {
       inputTokens: 0,
       cachedInputTokens: 0,
       outputTokens: 0,
+      reasoningTokens: 0,
       images: 0,
       source: 'provider',
     };
@@ -127,6 +128,7 @@ export function createRouter(options: RouterOptions): Router {
       usage.inputTokens += attempt.usage.inputTokens;
       usage.cachedInputTokens += attempt.usage.cachedInputTokens;
       usage.outputTokens += attempt.usage.outputTokens;
+      usage.reasoningTokens += attempt.usage.reasoningTokens;
       usage.images += attempt.usage.images;
       if (attempt.usage.source === 'estimated') usage.source = 'estimated';
     }
@@ -178,6 +180,10 @@ export function createRouter(options: RouterOptions): Router {
       estimateUsage: (text) => ({
         inputTokens: estimatePromptTokens(request.messages),
         outputTokens: countTextTokens(text),
+      }),
+      estimateBilledFailure: (entry) => ({
+        inputTokens: estimatePromptTokens(request.messages),
+        outputTokens: request.maxOutputTokens ?? entry.maxOutputTokens ?? maxOutputTokens,
       }),
     };
   }
@@ -292,10 +298,19 @@ export function createRouter(options: RouterOptions): Router {
             );
             return {
               value: response.vectors,
-              usage: response.usage && { ...response.usage, cachedInputTokens: 0, outputTokens: 0 },
+              usage: response.usage && {
+                ...response.usage,
+                cachedInputTokens: 0,
+                outputTokens: 0,
+                reasoningTokens: 0,
+              },
             };
           },
           estimateUsage: () => ({
+            inputTokens: batch.reduce((total, text) => total + countTextTokens(text), 0),
+            outputTokens: 0,
+          }),
+          estimateBilledFailure: () => ({
             inputTokens: batch.reduce((total, text) => total + countTextTokens(text), 0),
             outputTokens: 0,
           }),
@@ -367,13 +382,16 @@ export function createRouter(options: RouterOptions): Router {
       for (const status of await options.accounting.status()) metrics.recordBudget(status);
       const interval = options.reaperIntervalMs ?? 60_000;
       if (interval > 0 && !reaper) {
-        reaper = setInterval(() => {
-          options.accounting.reapExpired().then(
+        const reap = (atStart: boolean) =>
+          options.accounting.reapExpired({ atStart }).then(
             (count) =>
-              count > 0 && logger.warn({ count }, 'settled reservations left behind by a crashed process'),
+              count > 0 &&
+              logger.warn({ count }, 'settled calls and reservations left behind by a crashed process'),
             (error: unknown) => logger.warn({ err: error }, 'reservation reaper failed'),
           );
-        }, interval);
+        // At start, what a dead predecessor on this host left is settled at once (ADR 016), not after a ttl.
+        await reap(true);
+        reaper = setInterval(() => void reap(false), interval);
         reaper.unref();
       }
     },

@@ -15,6 +15,11 @@ const chainEntrySchema = z.object({
   model: z.string().min(1),
   /** Output cap for this entry, in tokens; also the output side of the worst-case budget reservation. */
   maxOutputTokens: z.number().int().positive().optional(),
+  /**
+   * Reasoning tokens a thinking model may spend beyond `maxOutputTokens` (where the cap bounds only the visible
+   * reply, e.g. DashScope `enable_thinking`); added to the output side of the reservation so that its bill fits.
+   */
+  reasoningTokens: z.number().int().nonnegative().optional(),
   /** Per-attempt timeout in ms; defaults to the router's `requestTimeoutMs`. */
   timeoutMs: z.number().int().positive().optional(),
   /** Embedding size to request from models that can shorten vectors (OpenAI `dimensions`). */

@@ -14,14 +14,21 @@ export interface Attribution {
   userId?: string | undefined;
 }
 
-/** Token counts of one attempt. `cachedInputTokens` is the part of `inputTokens` billed at the cached rate. */
+/**
+ * Token counts of one attempt. `cachedInputTokens` is the part of `inputTokens` billed at the cached rate;
+ * `reasoningTokens` the part of `outputTokens` a thinking model spent on hidden reasoning (priced as output).
+ */
 export interface Usage {
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
+  reasoningTokens: number;
   /** Images sent with the request (vision), for per-image prices. */
   images: number;
-  /** `provider` when the counts came from the provider's usage fields; `estimated` when we counted with a tokenizer. */
+  /**
+   * `provider` when the counts came from the provider's usage fields; `estimated` when we counted them
+   * (a reply without usage, or an attempt the provider may bill although we got no usable reply).
+   */
   source: 'provider' | 'estimated';
 }
 

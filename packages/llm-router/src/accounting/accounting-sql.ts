@@ -1,4 +1,4 @@
-import type { LedgerRow } from './accounting.ts';
+import type { CallIntent, LedgerRow } from './accounting.ts';
 
 /**
  * The SQL behind `createPostgresAccounting`. Each operation is one statement (so one implicit
@@ -87,23 +87,28 @@ WITH input AS (
     $1::uuid[], $2::uuid[], $3::smallint[], $4::timestamptz[], $5::text[], $6::text[], $7::text[],
     $8::int[], $9::int[], $10::int[], $11::int[], $12::text[], $13::numeric[], $14::text[], $15::int[],
     $16::text[], $17::text[], $18::smallint[], $19::text[], $20::text[], $21::text[], $22::text[],
-    $23::uuid[], $24::text[], $25::uuid[]
+    $23::uuid[], $24::text[], $25::uuid[], $26::int[]
   ) WITH ORDINALITY AS t(
     id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
     output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
-    http_status, document_id, stage, user_id, query_hash, reservation_id, month, lease_id, position)
+    http_status, document_id, stage, user_id, query_hash, reservation_id, month, lease_id, reasoning_tokens,
+    position)
 ), inserted AS (
   INSERT INTO llm_ledger (
     id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
-    output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
-    http_status, document_id, stage, user_id, query_hash)
+    output_tokens, reasoning_tokens, images, usage_source, cost_usd, price_version, latency_ms, status,
+    error_code, http_status, document_id, stage, user_id, query_hash)
   SELECT id, request_group, attempt, created_at, provider, model, task, input_tokens, cached_input_tokens,
-         output_tokens, images, usage_source, cost_usd, price_version, latency_ms, status, error_code,
-         http_status, document_id, stage, user_id, query_hash
+         output_tokens, reasoning_tokens, images, usage_source, cost_usd, price_version, latency_ms, status,
+         error_code, http_status, document_id, stage, user_id, query_hash
     FROM input
    ORDER BY position
   ON CONFLICT (id) DO NOTHING
   RETURNING id
+), settled_intents AS (
+  -- The attempt's intent (written before dispatch) is settled by its row, whether this statement or the
+  -- reaper wrote that row.
+  DELETE FROM llm_call_intents c USING input i WHERE c.id = i.id
 ), settled AS (
   DELETE FROM llm_budget_reservations r
    USING input i
@@ -155,6 +160,43 @@ ON CONFLICT (provider, month) DO UPDATE
        updated_at = now()
 RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd`;
 
+/** Column arrays for INTENTS_SQL's unnest, in parameter order. */
+export function intentParams(
+  batch: ReadonlyArray<{
+    intent: CallIntent;
+    expiresAt: Date;
+    reservation: { id: string; kind: 'call' | 'lease' } | undefined;
+  }>,
+): unknown[][] {
+  const columns: unknown[][] = Array.from({ length: 20 }, () => []);
+  for (const { intent, expiresAt, reservation } of batch) {
+    const values = [
+      intent.id,
+      intent.requestGroup,
+      intent.attempt,
+      intent.createdAt.toISOString(),
+      expiresAt.toISOString(),
+      intent.holder,
+      intent.provider,
+      intent.model,
+      intent.task,
+      intent.inputTokens,
+      intent.outputTokens,
+      intent.images,
+      intent.costUsd,
+      intent.priceVersion,
+      reservation?.id ?? null,
+      reservation?.kind ?? null,
+      intent.documentId ?? null,
+      intent.stage ?? null,
+      intent.userId ?? null,
+      intent.queryHash ?? null,
+    ];
+    for (const [index, value] of values.entries()) columns[index]?.push(value);
+  }
+  return columns;
+}
+
 /** One queued ledger row with what the flush needs besides the row. */
 export interface QueuedRow {
   row: LedgerRow;
@@ -167,7 +209,7 @@ export interface QueuedRow {
 
 /** Column arrays for FLUSH_SQL's unnest, in parameter order. */
 export function flushParams(batch: readonly QueuedRow[]): unknown[][] {
-  const columns: unknown[][] = Array.from({ length: 25 }, () => []);
+  const columns: unknown[][] = Array.from({ length: 26 }, () => []);
   for (const { row, reservationId, leaseId, month } of batch) {
     const values = [
       row.id,
@@ -195,6 +237,7 @@ export function flushParams(batch: readonly QueuedRow[]): unknown[][] {
       reservationId ?? null,
       month,
       leaseId ?? null,
+      row.reasoningTokens ?? 0,
     ];
     for (const [index, value] of values.entries()) columns[index]?.push(value);
   }
@@ -257,12 +300,99 @@ SELECT coalesce(m.provider, l.provider) AS provider,
  ORDER BY 1`;
 
 /**
- * Releases retired budget leases: deletes their rows and frees what they still held. Runs only after every
- * row drawn from them has been flushed (the caller orders it), so nothing is released twice. $1 lease ids.
+ * Writes call intents (ADR 016), one statement for every intent queued meanwhile. Idempotent on the id.
+ */
+export const INTENTS_SQL = `
+INSERT INTO llm_call_intents (
+  id, request_group, attempt, created_at, expires_at, holder, provider, model, task, input_tokens,
+  output_tokens, images, cost_usd, price_version, reservation_id, reservation_kind, document_id, stage,
+  user_id, query_hash)
+SELECT * FROM unnest(
+  $1::uuid[], $2::uuid[], $3::smallint[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
+  $8::text[], $9::text[], $10::int[], $11::int[], $12::int[], $13::numeric[], $14::text[], $15::uuid[],
+  $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+ON CONFLICT (id) DO NOTHING`;
+
+/** Holders of open intents whose name starts with this host's name, to check which are dead. $1 prefix. */
+export const INTENT_HOLDERS_SQL = `SELECT DISTINCT holder FROM llm_call_intents WHERE starts_with(holder, $1)`;
+
+/**
+ * Settles intents their holder left behind: the holder is dead ($3), the intent's ttl passed, or the
+ * reservation it drew on expired (that reservation is about to be reaped: its intents go first, so their
+ * estimate is charged once, here). Each becomes a `reaped` ledger row under the intent's id with the
+ * intent's estimate (`estimated`), unless the attempt's own row got there first. Money: an own reservation
+ * is deleted, its amount released and the estimate (at most that amount) spent; a lease gives the estimate
+ * from its amount to spent; a free call moves nothing. SKIP LOCKED, as in REAP_SQL.
+ * $1 now, $2 batch size, $3 dead holders.
+ */
+export const REAP_INTENTS_SQL = `
+WITH expired AS (
+  SELECT c.id FROM llm_call_intents c
+   WHERE c.expires_at < $1::timestamptz
+      OR c.holder = ANY($3::text[])
+      OR EXISTS (SELECT 1 FROM llm_budget_reservations r
+                  WHERE r.id = c.reservation_id AND r.expires_at < $1::timestamptz)
+   ORDER BY c.created_at
+   LIMIT $2
+   FOR UPDATE SKIP LOCKED
+), reaped AS (
+  DELETE FROM llm_call_intents c USING expired e WHERE c.id = e.id
+  RETURNING c.*
+), ledger AS (
+  INSERT INTO llm_ledger (
+    id, request_group, attempt, created_at, provider, model, task, input_tokens, output_tokens, images,
+    usage_source, cost_usd, price_version, latency_ms, status, error_code, document_id, stage, user_id,
+    query_hash)
+  SELECT id, request_group, attempt, created_at, provider, model, task, input_tokens, output_tokens, images,
+         'estimated', cost_usd, price_version,
+         least(greatest(floor(extract(epoch FROM ($1::timestamptz - created_at)) * 1000), 0), 2147483647)::int,
+         'reaped', 'WORKER_DIED', document_id, stage, user_id, query_hash
+    FROM reaped
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id
+), charged AS (
+  SELECT r.* FROM reaped r JOIN ledger l ON l.id = r.id
+), calls AS (
+  DELETE FROM llm_budget_reservations b USING charged c
+   WHERE b.id = c.reservation_id AND c.reservation_kind = 'call' AND b.kind = 'call'
+  RETURNING b.provider, b.month, c.cost_usd AS spent, b.amount_usd AS released
+), lease_costs AS (
+  SELECT reservation_id, sum(cost_usd) AS cost FROM charged
+   WHERE reservation_kind = 'lease' GROUP BY reservation_id
+), leased AS (
+  UPDATE llm_budget_reservations b
+     SET amount_usd = greatest(b.amount_usd - c.cost, 0)
+    FROM lease_costs c
+   WHERE b.id = c.reservation_id AND b.kind = 'lease'
+  RETURNING b.provider, b.month, c.cost
+), deltas AS (
+  SELECT provider, month, sum(spent) AS spent, sum(released) AS released
+    FROM (SELECT provider, month, spent, released FROM calls
+          UNION ALL SELECT provider, month, cost, cost FROM leased) AS changes
+   GROUP BY provider, month
+), months AS (
+  UPDATE llm_budget_months m
+     SET spent_usd = m.spent_usd + d.spent,
+         reserved_usd = greatest(m.reserved_usd - d.released, 0),
+         updated_at = now()
+    FROM deltas d
+   WHERE m.provider = d.provider AND m.month = d.month
+  RETURNING m.provider, m.month, m.limit_usd, m.spent_usd, m.reserved_usd
+)
+SELECT (SELECT count(*)::int FROM reaped) AS reaped,
+       coalesce((SELECT json_agg(json_build_object(
+                  'provider', provider, 'month', month, 'limit_usd', limit_usd::text,
+                  'spent_usd', spent_usd::text, 'reserved_usd', reserved_usd::text)) FROM months),
+                '[]'::json) AS months`;
+
+/**
+ * Releases retired budget leases, and reservations whose request was never sent: deletes their rows and frees
+ * what they still held. Leases are released only after every row drawn from them has been flushed (the caller
+ * orders it), so nothing is released twice. $1 reservation ids.
  */
 export const RELEASE_LEASES_SQL = `
 WITH released AS (
-  DELETE FROM llm_budget_reservations WHERE id = ANY($1::uuid[]) AND kind = 'lease'
+  DELETE FROM llm_budget_reservations WHERE id = ANY($1::uuid[])
   RETURNING provider, month, amount_usd
 ), deltas AS (
   SELECT provider, month, sum(amount_usd) AS amount FROM released GROUP BY provider, month

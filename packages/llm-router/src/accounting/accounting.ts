@@ -18,6 +18,8 @@ export interface LedgerRow {
   inputTokens: number;
   cachedInputTokens: number;
   outputTokens: number;
+  /** Part of `outputTokens` spent on reasoning. Default 0. */
+  reasoningTokens?: number | undefined;
   images: number;
   usageSource: 'provider' | 'estimated';
   costUsd: string;
@@ -87,6 +89,38 @@ export interface ReservationContext extends Attribution {
 }
 
 /**
+ * A durable record, written before a request leaves, that an attempt is about to reach a provider (ADR 016).
+ * The attempt's ledger row (same `id`) settles it; if the holder dies first, the reaper writes that row as
+ * `reaped` with this estimate (`usage_source = 'estimated'`).
+ */
+export interface CallIntent {
+  /** The ledger row id the attempt will be written under. */
+  id: string;
+  requestGroup: string;
+  attempt: number;
+  createdAt: Date;
+  provider: string;
+  model: string;
+  task: TaskType;
+  /** The estimate a dead holder's attempt is settled with: the reservation's worst case (0 USD when free). */
+  inputTokens: number;
+  outputTokens: number;
+  images: number;
+  costUsd: string;
+  priceVersion: string;
+  /** What `reserve` returned for this attempt (its own reservation or a draw on a budget lease). */
+  reservationId?: string | undefined;
+  /** `<hostname>:<pid>` of the process making the call. */
+  holder: string;
+  /** After this long the reaper settles it even if its holder looks alive. */
+  ttlMs: number;
+  documentId?: string | undefined;
+  stage?: string | undefined;
+  userId?: string | undefined;
+  queryHash?: string | undefined;
+}
+
+/**
  * Budgets and the cost ledger, backed by Postgres.
  * `reserve` is synchronous with the database (it is what stops overspending); `record` is write-behind:
  * rows and settlements are batched, retried while Postgres is down, and flushed on `flush`/`close`.
@@ -102,12 +136,24 @@ export interface Accounting {
    * removed from the reserved total, and the row's cost added to the spent total.
    */
   record(row: LedgerRow, reservationId?: string): void;
+  /**
+   * Writes the attempt's intent durably (concurrent intents share one statement). Rejects with
+   * `BUDGET_UNAVAILABLE` when Postgres cannot take it: then the request must not be sent.
+   */
+  intend(intent: CallIntent): Promise<void>;
+  /** Gives back a reservation whose request was never sent (e.g. its intent could not be written). */
+  cancel(reservationId: string): void;
   /** Writes everything queued; rejects with `DATABASE_UNAVAILABLE` if Postgres is still down. */
   flush(): Promise<void>;
   /** Stops the flush timer after a final flush attempt. */
   close(): Promise<void>;
-  /** Settles reservations older than their ttl at their full amount and writes a `reaped` ledger row each. */
-  reapExpired(): Promise<number>;
+  /**
+   * Settles what dead holders left: intents (as `reaped` rows with their estimate) whose holder is a process on
+   * this host that no longer runs, or whose ttl or reservation expired; then reservations older than their ttl,
+   * at their full amount with a `reaped` row each. `atStart`: this process's own holder name counts as dead
+   * too (a previous process with the same name, e.g. pid 1 in a restarted container). Returns how many.
+   */
+  reapExpired(options?: { atStart?: boolean }): Promise<number>;
   status(): Promise<BudgetStatus[]>;
   /** Called after every settle/reserve that changed a provider's totals (for gauges and the 80% warning). */
   onStatus(listener: (status: BudgetStatus) => void): void;

@@ -51,6 +51,8 @@ export interface LeaseBook {
   /** Ends a draw with its actual cost. Returns the lease, and whether it can now be released. */
   settle(drawId: string, costPico: bigint): { lease: Lease; release: boolean } | undefined;
   isDraw(id: string): boolean;
+  /** The lease a draw in flight was served from. */
+  leaseOf(drawId: string): Lease | undefined;
   /** Retires idle, aged or last month's leases; returns those that can be released now. */
   retireStale(now: number, month: string): Lease[];
   /** Retires every lease (shutdown); returns those that can be released now. */
@@ -119,6 +121,10 @@ export function createLeaseBook(policy: LeasePolicy): LeaseBook {
       return released ? [released] : [];
     },
 
+    leaseOf(drawId) {
+      return draws.get(drawId)?.lease;
+    },
+
     settle(drawId, costPico) {
       const draw = draws.get(drawId);
       if (!draw) return undefined;
@@ -126,8 +132,9 @@ export function createLeaseBook(policy: LeasePolicy): LeaseBook {
       const { lease } = draw;
       lease.outstandingPico -= draw.amountPico;
       lease.draws -= 1;
-      // The cost stays spent out of the lease; the rest of the worst case is free again for later draws.
-      lease.remainingPico -= costPico < draw.amountPico ? costPico : draw.amountPico;
+      // The cost stays spent out of the lease; the rest of the worst case is free again for later draws. A cost
+      // above the draw (an overrun) comes out of the lease too, as it does in Postgres.
+      lease.remainingPico -= costPico;
       const release = lease.retired && lease.draws === 0;
       if (release) retiredWithDraws.delete(lease);
       return { lease, release };

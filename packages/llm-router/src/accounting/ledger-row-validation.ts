@@ -36,6 +36,9 @@ export function validateLedgerRow(row: LedgerRow, reservationId: string | undefi
   for (const field of ['inputTokens', 'cachedInputTokens', 'outputTokens', 'images', 'latencyMs'] as const) {
     if (!isIntIn(row[field], 0, MAX_INT4)) problems.push(`${field} must be an integer in 0..${MAX_INT4}`);
   }
+  if (row.reasoningTokens !== undefined && !isIntIn(row.reasoningTokens, 0, MAX_INT4)) {
+    problems.push(`reasoningTokens must be an integer in 0..${MAX_INT4}`);
+  }
   if (row.httpStatus !== undefined && !isIntIn(row.httpStatus, 0, MAX_INT2)) {
     problems.push('httpStatus must be a small integer');
   }

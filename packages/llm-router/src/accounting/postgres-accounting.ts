@@ -10,7 +10,11 @@ import {
   ENSURE_MONTH_SQL,
   FLUSH_SQL,
   flushParams,
+  INTENT_HOLDERS_SQL,
+  INTENTS_SQL,
+  intentParams,
   type QueuedRow,
+  REAP_INTENTS_SQL,
   REAP_SQL,
   RELEASE_LEASES_SQL,
   RESERVE_SQL,
@@ -151,6 +155,46 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
         pinging = undefined;
       });
     await pinging;
+  }
+
+  /** Intents waiting for the statement in flight: each batch is one INSERT (group commit). */
+  type PendingIntent = Parameters<typeof intentParams>[0][number] & {
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  };
+  const intentQueue: PendingIntent[] = [];
+  let writingIntents = false;
+
+  /** Writes queued intents batch by batch; never throws (each batch's callers get its outcome). */
+  async function writeIntents(): Promise<void> {
+    while (intentQueue.length > 0) {
+      const batch = intentQueue.splice(0, maxBatchRows);
+      try {
+        await tracked((query) => query(INTENTS_SQL, intentParams(batch), 'aegis_call_intents_v1'));
+        for (const pending of batch) pending.resolve();
+      } catch (error) {
+        const failure = toAegisError(
+          error,
+          'BUDGET_UNAVAILABLE',
+          `recording ${batch.length} calls before dispatch failed`,
+        );
+        for (const pending of batch) pending.reject(failure);
+      }
+    }
+    // Cleared in the same tick the queue was found empty, so an intent queued after it starts a new writer.
+    writingIntents = false;
+  }
+
+  /** Holders on this host whose process is gone (kill -9, OOM): their intents need no ttl to be settled. */
+  async function deadHolders(atStart: boolean): Promise<string[]> {
+    const host = `${hostname()}:`;
+    const rows = await withSession(pool, timeouts, async (query) => {
+      const result = await query<{ holder: string }>(INTENT_HOLDERS_SQL, [host]);
+      return result.rows;
+    });
+    return rows
+      .map((row) => row.holder)
+      .filter((name) => (atStart && name === holder) || (name !== holder && !processAlive(name, host)));
   }
 
   const queue = new RowQueue<QueuedRow>();
@@ -464,6 +508,37 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       }
     },
 
+    intend(intent) {
+      const reservation =
+        intent.reservationId === undefined
+          ? undefined
+          : leases.isDraw(intent.reservationId)
+            ? { id: leases.leaseOf(intent.reservationId)?.id ?? intent.reservationId, kind: 'lease' as const }
+            : { id: intent.reservationId, kind: 'call' as const };
+      return new Promise<void>((resolve, reject) => {
+        intentQueue.push({
+          intent,
+          expiresAt: new Date(intent.createdAt.getTime() + intent.ttlMs),
+          reservation,
+          resolve,
+          reject,
+        });
+        if (!writingIntents) {
+          writingIntents = true;
+          void writeIntents();
+        }
+      });
+    },
+
+    cancel(reservationId) {
+      if (leases.isDraw(reservationId)) {
+        const settled = leases.settle(reservationId, 0n);
+        if (settled?.release) queueReleases([settled.lease]);
+        return;
+      }
+      queueReleases([{ id: reservationId }]);
+    },
+
     flush,
 
     async close() {
@@ -477,9 +552,23 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
       await flush();
     },
 
-    async reapExpired() {
+    async reapExpired(reapOptions) {
       let total = 0;
       try {
+        const dead = await deadHolders(reapOptions?.atStart === true);
+        for (;;) {
+          const [result] = await withSession(pool, timeouts, async (query) => {
+            const reaped = await query<{ reaped: number; months: BudgetStatusRow[] }>(REAP_INTENTS_SQL, [
+              now().toISOString(),
+              REAP_BATCH,
+              dead,
+            ]);
+            return reaped.rows;
+          });
+          total += result?.reaped ?? 0;
+          emit(result?.months ?? []);
+          if ((result?.reaped ?? 0) < REAP_BATCH) break;
+        }
         for (;;) {
           const rows = await withSession(pool, timeouts, async (query) => {
             const result = await query<BudgetStatusRow & { reaped: number }>(REAP_SQL, [
@@ -516,6 +605,18 @@ export function createPostgresAccounting(options: PostgresAccountingOptions): Po
     pendingRows: () => queue.length + inFlight,
     droppedRows: () => dropped,
   };
+}
+
+/** Whether `<host>:<pid>` names a live process of this host (EPERM: alive, owned by someone else). */
+function processAlive(name: string, host: string): boolean {
+  const pid = Number(name.slice(host.length));
+  if (!Number.isInteger(pid) || pid <= 0) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 function overCommitted(status: BudgetStatus): boolean {

@@ -41,6 +41,8 @@ function toUsage(counts: OllamaCounts): ProviderUsage | undefined {
     inputTokens: counts.prompt_eval_count,
     cachedInputTokens: 0,
     outputTokens: counts.eval_count ?? 0,
+    // Ollama counts a thinking model's reasoning in eval_count without reporting it apart.
+    reasoningTokens: 0,
   };
 }
 
@@ -89,9 +91,14 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
       }
       if (part.done) {
         usage = toUsage(part);
-        finishReason = part.done_reason;
+        finishReason = part.done_reason ?? 'stop';
       }
     }
+    // A stream cut by our timeout or abort, or one that ended without its `done` line, is not an answer: the
+    // reply is partial and its usage (only on the final line) lost. The router bills it as estimated.
+    context.signal.throwIfAborted();
+    if (finishReason === undefined)
+      throw new BadResponseError('the stream ended without its final done line');
     return { text, usage, finishReason };
   }
 

@@ -34,6 +34,12 @@ export interface OpenAiCompatibleProviderOptions {
   fetch?: typeof fetch | undefined;
   /** Sent on every request (e.g. OpenRouter's `HTTP-Referer`). */
   headers?: Record<string, string> | undefined;
+  /**
+   * Body field of the output cap: `max_completion_tokens` (OpenAI's name; its o-series refuse `max_tokens`) or
+   * `max_tokens` (providers that only know the deprecated name). Default `max_completion_tokens` for `openai`
+   * and `groq`, `max_tokens` otherwise.
+   */
+  outputCapField?: 'max_completion_tokens' | 'max_tokens' | undefined;
 }
 
 /** Extra body fields the SDK's types don't know (DashScope's `enable_thinking`, ...). */
@@ -43,15 +49,32 @@ interface UsageShape {
   prompt_tokens?: number | null;
   completion_tokens?: number | null;
   prompt_tokens_details?: { cached_tokens?: number | null } | null;
+  completion_tokens_details?: { reasoning_tokens?: number | null } | null;
 }
 
 function toUsage(usage: UsageShape | null | undefined): ProviderUsage | undefined {
   if (!usage || typeof usage.prompt_tokens !== 'number') return undefined;
+  const completion = usage.completion_tokens ?? 0;
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
   return {
     inputTokens: usage.prompt_tokens,
     cachedInputTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    outputTokens: usage.completion_tokens ?? 0,
+    // OpenAI counts reasoning inside completion_tokens; a server reporting more reasoning than completion
+    // tokens evidently counted them apart, and they are billed all the same.
+    outputTokens: reasoning > completion ? completion + reasoning : completion,
+    reasoningTokens: reasoning,
   };
+}
+
+/** One embedding as floats, whichever encoding the server chose (`encoding_format` is not honoured everywhere). */
+export function decodeEmbedding(embedding: unknown): number[] | undefined {
+  if (Array.isArray(embedding)) return embedding as number[];
+  if (typeof embedding !== 'string') return undefined;
+  const bytes = Buffer.from(embedding, 'base64');
+  if (bytes.byteLength % 4 !== 0) return undefined;
+  const floats = new Float32Array(bytes.byteLength / 4);
+  new Uint8Array(floats.buffer).set(bytes);
+  return Array.from(floats);
 }
 
 function toMessage(message: ChatMessage): ChatCompletionMessageParam {
@@ -69,6 +92,8 @@ function toMessage(message: ChatMessage): ChatCompletionMessageParam {
 /** OpenAI, DashScope (compatible mode), Groq, OpenRouter: one adapter over the `openai` SDK with a baseURL. */
 export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProviderOptions): ProviderAdapter {
   const { name } = options;
+  const capField =
+    options.outputCapField ?? (name === 'openai' || name === 'groq' ? 'max_completion_tokens' : 'max_tokens');
   const keyHash = createHash('sha256')
     .update(options.apiKey ?? '')
     .digest('hex')
@@ -97,7 +122,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
       ...request.extraBody,
       model: request.model,
       messages: request.messages.map(toMessage),
-      max_tokens: request.maxOutputTokens,
+      [capField]: request.maxOutputTokens,
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
     };
@@ -134,21 +159,33 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
       }
       finishReason = choice.finish_reason ?? finishReason;
     }
+    // The SDK ends the iteration quietly when the signal aborts: a stream cut by our timeout or abort, or one
+    // that ended before its finish_reason, is not an answer (partial text, and the usage chunk never came).
+    context.signal.throwIfAborted();
+    if (finishReason === undefined) throw new BadResponseError('the stream ended before its finish_reason');
     return { text, usage, finishReason };
   }
 
   async function embed(request: EmbedRequest, context: AttemptContext): Promise<EmbedResponse> {
     const openai = requireClient();
+    // Without `encoding_format` the SDK asks for base64 and decodes it; a server that ignores the field and
+    // answers floats then yields garbage. Ask for floats explicitly and decode whichever form comes back.
     const response = await openai.embeddings.create(
       {
         model: request.model,
         input: request.input,
+        encoding_format: 'float',
         ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
       },
       { signal: context.signal, timeout: context.timeoutMs + 1_000 },
     );
     const vectors: number[][] = new Array(request.input.length);
-    for (const item of response.data) vectors[item.index] = item.embedding;
+    for (const item of response.data) {
+      const vector = decodeEmbedding(item.embedding);
+      if (vector === undefined)
+        throw new BadResponseError(`embedding ${item.index} is neither floats nor base64`);
+      vectors[item.index] = vector;
+    }
     if (response.data.length !== request.input.length || vectors.some((vector) => !Array.isArray(vector))) {
       throw new BadResponseError(`expected ${request.input.length} embeddings, got ${response.data.length}`);
     }

@@ -31,7 +31,10 @@ export interface ChatRequest {
 export interface ProviderUsage {
   inputTokens: number;
   cachedInputTokens: number;
+  /** Every output token billed, reasoning included. */
   outputTokens: number;
+  /** The part of `outputTokens` the model spent thinking (OpenAI `completion_tokens_details.reasoning_tokens`). */
+  reasoningTokens: number;
 }
 
 export interface ChatResponse {

@@ -11,6 +11,7 @@ export interface AdminControls {
   stats(): SimStats;
   reset(): void;
   requests(): unknown[];
+  billing(): unknown[];
 }
 
 const ROUTES = new Set(['chat', 'embed', 'tags', 'models', 'version', '*']);
@@ -21,6 +22,7 @@ const ACTIONS = [
   'drop',
   'dropMidStream',
   'malformed',
+  'frameDelayMs',
   'missingUsage',
   'ollamaOom',
   'content',
@@ -49,13 +51,16 @@ export function validateFaultSpec(value: unknown): string | undefined {
   if ('latencyMs' in value && !(typeof value.latencyMs === 'number' && value.latencyMs >= 0)) {
     return "'latencyMs' must be a non-negative number";
   }
+  if ('frameDelayMs' in value && !(typeof value.frameDelayMs === 'number' && value.frameDelayMs >= 0)) {
+    return "'frameDelayMs' must be a non-negative number";
+  }
   if ('content' in value && typeof value.content !== 'string') return "'content' must be a string";
   return undefined;
 }
 
 /**
  * `POST /__sim/faults` (one fault or an array), `DELETE /__sim/faults[?provider=x]`, `GET /__sim/stats`,
- * `GET /__sim/requests`, `POST /__sim/reset`.
+ * `GET /__sim/requests`, `GET /__sim/billing`, `POST /__sim/reset`.
  */
 export async function handleAdmin(
   action: string,
@@ -82,6 +87,7 @@ export async function handleAdmin(
   if (action === 'faults' && method === 'GET') return respond.json(200, controls.stats().pendingFaults);
   if (action === 'stats' && method === 'GET') return respond.json(200, controls.stats());
   if (action === 'requests' && method === 'GET') return respond.json(200, controls.requests());
+  if (action === 'billing' && method === 'GET') return respond.json(200, controls.billing());
   if (action === 'reset' && method === 'POST') {
     controls.reset();
     return respond.json(200, { ok: true });

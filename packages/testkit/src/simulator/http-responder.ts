@@ -13,6 +13,8 @@ export interface ResponseMode {
    * `last` (replaces the final frame; the ollama SDK skips unparsable lines, so only a lost `done` shows).
    */
   malformedAt?: 'second' | 'last';
+  /** Pause between stream frames, in ms (a slow stream). */
+  frameDelayMs?: number;
 }
 
 /** Writes one response, applying fault modes, and reports the status / end / drop back. */
@@ -94,7 +96,12 @@ export function createResponder(res: ServerResponse, mode: ResponseMode, events:
         connection: 'keep-alive',
       });
       if (mode.dropMidStream) out = out.slice(0, Math.max(1, Math.floor(out.length / 2)));
-      for (const frame of out) await write(res, frame);
+      for (const [index, frame] of out.entries()) {
+        // Nobody is reading once the client left: the rest is "generated" at once.
+        if (index > 0 && mode.frameDelayMs && !res.destroyed)
+          await new Promise((resolve) => setTimeout(resolve, mode.frameDelayMs));
+        await write(res, frame);
+      }
       if (mode.dropMidStream) return drop();
       await end(res);
       events.onEnd();

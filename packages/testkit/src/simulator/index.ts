@@ -9,6 +9,7 @@ export type {
   FaultRoute,
   FaultSpec,
   ProviderBehaviour,
+  SimBillingEntry,
   SimProtocol,
   SimRequestRecord,
   SimRoute,

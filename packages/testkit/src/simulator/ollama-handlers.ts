@@ -7,7 +7,7 @@ import { scriptedContent, usageMissing } from './exchange.ts';
 import { hashingEmbedding } from './hashing-embedder.ts';
 import { isRecord } from './is-record.ts';
 import { SimHttpError } from './sim-http-error.ts';
-import { embeddingDimensionsFor, isKnownModel, modelsOf } from './simulator-state.ts';
+import { bill, embeddingDimensionsFor, isKnownModel, modelsOf } from './simulator-state.ts';
 import { tokenCount } from './token-counter.ts';
 
 /** Version reported by `/api/version`. */
@@ -69,6 +69,16 @@ async function chat(exchange: Exchange): Promise<void> {
   });
   const promptCount = promptTokens(messages);
   const evalCount = tokenCount(reply.content);
+  bill(exchange.state, {
+    requestId: exchange.record.id,
+    provider: 'ollama',
+    route: 'chat',
+    model,
+    inputTokens: promptCount,
+    cachedInputTokens: 0,
+    outputTokens: evalCount,
+    reasoningTokens: 0,
+  });
   const promptNs = promptCount * PROMPT_NS_PER_TOKEN;
   const evalNs = evalCount * EVAL_NS_PER_TOKEN;
   const counts = usageMissing(exchange) ? {} : { prompt_eval_count: promptCount, eval_count: evalCount };
@@ -111,6 +121,16 @@ async function embed(exchange: Exchange): Promise<void> {
   }
   const dim = embeddingDimensionsFor(exchange.state, model, body.dimensions);
   const promptCount = texts.reduce((sum, text) => sum + tokenCount(text), 0);
+  bill(exchange.state, {
+    requestId: exchange.record.id,
+    provider: 'ollama',
+    route: 'embed',
+    model,
+    inputTokens: promptCount,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+  });
   await exchange.respond.json(200, {
     model,
     embeddings: texts.map((text) => hashingEmbedding(text, dim, model)),

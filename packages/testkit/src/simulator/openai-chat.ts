@@ -5,7 +5,7 @@ import type { Exchange } from './exchange.ts';
 import { scriptedContent, usageMissing } from './exchange.ts';
 import { isRecord } from './is-record.ts';
 import { SimHttpError } from './sim-http-error.ts';
-import { behaviourOf, isKnownModel } from './simulator-state.ts';
+import { behaviourOf, bill, isKnownModel, isOSeries } from './simulator-state.ts';
 import { tokenCount } from './token-counter.ts';
 
 /** Broken SSE data line for the `malformed` fault. */
@@ -132,21 +132,44 @@ export async function handleOpenAiChat(exchange: Exchange): Promise<void> {
       'invalid_parameter_error',
     );
   }
+  const oSeries = isOSeries(provider, model);
+  if (oSeries && body.max_tokens !== undefined) {
+    throw new SimHttpError(
+      400,
+      "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.",
+      'unsupported_parameter',
+    );
+  }
+  // Hidden reasoning of a thinking model: within the cap on the o-series, on top of it elsewhere.
+  const hiddenReasoning = behaviour.thinkingModels[model] ?? 0;
+  const cap = maxTokensOf(body);
+  const replyCap = cap !== undefined && oSeries ? Math.max(0, cap - hiddenReasoning) : cap;
   const reply = await composeReply({
     model,
     messages,
     wantsJson: wantsJsonFormat(body) || promptAsksForJson(messages),
-    maxTokens: maxTokensOf(body),
+    maxTokens: replyCap,
     scripted: scriptedContent(exchange),
   });
   const reasoning = thinking ? reasoningFor(messages) : undefined;
-  const reasoningTokens = reasoning === undefined ? 0 : tokenCount(reasoning);
+  const reasoningTokens =
+    (reasoning === undefined ? 0 : tokenCount(reasoning)) +
+    (oSeries && cap !== undefined ? Math.min(hiddenReasoning, cap) : hiddenReasoning);
   const prompt = promptTokens(messages);
   const cached = state.promptCache.lookupAndRemember(`${provider}\u0000${model}`, messages, prompt);
   if (cached > 0) state.log.update(exchange.record, { cachedTokens: cached });
-  const usage = usageMissing(exchange)
-    ? undefined
-    : usageOf(prompt, cached, tokenCount(reply.content) + reasoningTokens, reasoningTokens);
+  const completion = tokenCount(reply.content) + reasoningTokens;
+  bill(state, {
+    requestId: exchange.record.id,
+    provider,
+    route: 'chat',
+    model,
+    inputTokens: prompt,
+    cachedInputTokens: cached,
+    outputTokens: completion,
+    reasoningTokens,
+  });
+  const usage = usageMissing(exchange) ? undefined : usageOf(prompt, cached, completion, reasoningTokens);
   const id = `chatcmpl-sim${exchange.record.id}`;
   const headers = { 'x-request-id': `req_sim_${exchange.record.id}` };
 

@@ -3,7 +3,7 @@ import { usageMissing } from './exchange.ts';
 import { embeddingToBase64, hashingEmbedding } from './hashing-embedder.ts';
 import { handleOpenAiChat, requireOpenAiModel } from './openai-chat.ts';
 import { SimHttpError } from './sim-http-error.ts';
-import { embeddingDimensionsFor, modelsOf } from './simulator-state.ts';
+import { behaviourOf, bill, embeddingDimensionsFor, modelsOf } from './simulator-state.ts';
 import { decodeTokens, tokenCount } from './token-counter.ts';
 
 /** Fixed `created` of listed models (seconds epoch), so listings are deterministic. */
@@ -32,8 +32,20 @@ async function embeddings(exchange: Exchange): Promise<void> {
   const model = requireOpenAiModel(exchange);
   const texts = embeddingTexts(body.input);
   const dim = embeddingDimensionsFor(exchange.state, model, body.dimensions);
-  const base64 = body.encoding_format === 'base64';
+  // The real API answers base64 unless asked for floats; some compatible servers ignore the field entirely.
+  const encoding = behaviourOf(exchange.state, exchange.provider).embeddingEncoding;
+  const base64 = encoding === 'request' ? body.encoding_format !== 'float' : encoding === 'base64';
   const promptTokens = texts.reduce((sum, text) => sum + tokenCount(text), 0);
+  bill(exchange.state, {
+    requestId: exchange.record.id,
+    provider: exchange.provider,
+    route: 'embed',
+    model,
+    inputTokens: promptTokens,
+    cachedInputTokens: 0,
+    outputTokens: 0,
+    reasoningTokens: 0,
+  });
   await exchange.respond.json(
     200,
     {

@@ -22,6 +22,7 @@ import type {
   FaultAction,
   FaultSpec,
   ProviderBehaviour,
+  SimBillingEntry,
   SimProtocol,
   SimRequestRecord,
   SimRoute,
@@ -51,6 +52,13 @@ export interface ProviderSimulator extends AsyncDisposable {
   readonly faults: SimulatorFaults;
   /** Live list of request records, oldest first. */
   readonly requests: readonly SimRequestRecord[];
+  /**
+   * The simulator's own bill: every request it answered, or finished after the client had gone (timeout,
+   * abort, cut stream), with the usage it would charge. Also `GET /__sim/billing`.
+   */
+  billing(): SimBillingEntry[];
+  /** Resolves once no API request is being worked on (answers finishing after their client left included). */
+  idle(): Promise<void>;
   /** Number of recorded requests, optionally of one provider and route. */
   count(provider?: string, route?: SimRoute): number;
   /** First record (already seen or future) matching `predicate`. Default timeout 5000 ms. */
@@ -108,6 +116,7 @@ function modeFor(fault: FaultAction | undefined, protocol: SimProtocol): Respons
     dropMidStream: fault !== undefined && 'dropMidStream' in fault,
     malformedFrame: protocol === 'ollama' ? OLLAMA_MALFORMED_FRAME : OPENAI_MALFORMED_FRAME,
     malformedAt: protocol === 'ollama' ? 'last' : 'second',
+    ...(fault !== undefined && 'frameDelayMs' in fault ? { frameDelayMs: fault.frameDelayMs } : {}),
   };
 }
 
@@ -127,17 +136,51 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
     faults: createFaultRegistry(),
     log: createRequestLog(),
     promptCache: createPromptCache(options.cacheMinTokens ?? 1024),
+    billing: [],
   };
+
+  const billing = (): SimBillingEntry[] =>
+    state.billing.map((entry) => {
+      const record = state.log.records.find((candidate) => candidate.id === entry.requestId);
+      const cut =
+        record?.fault !== undefined && ('dropMidStream' in record.fault || 'malformed' in record.fault);
+      return { ...entry, clientGone: record === undefined || record.aborted || cut };
+    });
 
   const stats = (): SimStats => ({ ...state.log.stats(), pendingFaults: state.faults.list() });
   const reset = (): void => {
     state.faults.clear();
     state.log.clear();
     state.promptCache.clear();
+    state.billing.length = 0;
     state.behaviours = new Map(initialBehaviours);
   };
 
+  let active = 0;
+  let idleWaiters: Array<() => void> = [];
+  const idle = (): Promise<void> =>
+    active === 0 ? Promise.resolve() : new Promise((resolve) => idleWaiters.push(resolve));
+
   async function serveApi(
+    target: Extract<RouteTarget, { kind: 'api' }>,
+    req: IncomingMessage,
+    res: ServerResponse,
+    rawBody: string,
+  ): Promise<void> {
+    active += 1;
+    try {
+      await serveApiOnce(target, req, res, rawBody);
+    } finally {
+      active -= 1;
+      if (active === 0) {
+        const waiters = idleWaiters;
+        idleWaiters = [];
+        for (const resolve of waiters) resolve();
+      }
+    }
+  }
+
+  async function serveApiOnce(
     target: Extract<RouteTarget, { kind: 'api' }>,
     req: IncomingMessage,
     res: ServerResponse,
@@ -186,8 +229,8 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
       if (fault !== undefined) state.log.update(record, { fault });
       const wait = state.latencyMs + (fault !== undefined && 'latencyMs' in fault ? fault.latencyMs : 0);
       if (wait > 0) await pause(wait, closed.signal);
-      if (res.destroyed) return;
-
+      // A client that gave up during the wait does not stop the work: like a real provider, the simulator
+      // finishes the answer (writing it goes nowhere) and bills it. Hung and dropped requests are not billed.
       if (fault !== undefined && 'hang' in fault) return;
       if (fault !== undefined && 'drop' in fault) return plain.drop();
       if (fault !== undefined && 'ollamaOom' in fault) {
@@ -233,6 +276,7 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
         stats,
         reset,
         requests: () => state.log.records,
+        billing,
       });
     }
     return serveApi(target, req, res, rawBody);
@@ -277,6 +321,8 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
     get requests() {
       return state.log.records;
     },
+    billing,
+    idle,
     count: (provider, route) => state.log.count(provider, route),
     waitForRequest: (predicate, timeoutMs = DEFAULT_WAIT_MS) => state.log.waitFor(predicate, timeoutMs),
     waitForClose: (requestId, timeoutMs = DEFAULT_WAIT_MS) => state.log.waitForClose(requestId, timeoutMs),

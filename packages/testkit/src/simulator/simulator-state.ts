@@ -1,12 +1,19 @@
 import type { FaultRegistry } from './fault-registry.ts';
 import type { PromptCache } from './prompt-cache.ts';
 import type { RequestLog } from './request-log.ts';
-import type { ProviderBehaviour, SimulatorOptions } from './types.ts';
+import type { ProviderBehaviour, SimBillingEntry, SimulatorOptions } from './types.ts';
 
 /** Models listed when `SimulatorOptions.models` does not name the provider. */
 export const DEFAULT_MODELS: Readonly<Record<string, readonly string[]>> = {
   ollama: ['llama3.2:3b', 'llama3.1:8b', 'bge-m3', 'qwen2.5vl:7b'],
-  openai: ['gpt-4o-mini', 'gpt-4o', 'gpt-4.1-mini', 'text-embedding-3-small', 'text-embedding-3-large'],
+  openai: [
+    'gpt-4o-mini',
+    'gpt-4o',
+    'gpt-4.1-mini',
+    'o4-mini',
+    'text-embedding-3-small',
+    'text-embedding-3-large',
+  ],
   dashscope: ['qwen-plus', 'qwen-max', 'qwen-turbo', 'qwen3-32b', 'qwen-vl-plus', 'text-embedding-v4'],
   groq: ['llama-3.1-8b-instant', 'llama-3.3-70b-versatile'],
   openrouter: ['openai/gpt-4o-mini', 'anthropic/claude-3.5-sonnet', 'meta-llama/llama-3.1-8b-instruct'],
@@ -26,6 +33,13 @@ export interface SimulatorState {
   faults: FaultRegistry;
   log: RequestLog;
   promptCache: PromptCache;
+  /** Every request the simulated providers would bill, in the order their answers were produced. */
+  billing: Array<Omit<SimBillingEntry, 'clientGone'>>;
+}
+
+/** The o-series rule: `max_tokens` is refused and `max_completion_tokens` bounds reasoning plus reply. */
+export function isOSeries(provider: string, model: string): boolean {
+  return provider === 'openai' && /^o\d/.test(model);
 }
 
 export function modelsOf(state: SimulatorState, provider: string): readonly string[] {
@@ -41,7 +55,14 @@ export function behaviourOf(state: SimulatorState, provider: string): Required<P
   return {
     usageOnChoiceChunk: configured.usageOnChoiceChunk ?? false,
     dashscopeExtensions: configured.dashscopeExtensions ?? provider === 'dashscope',
+    embeddingEncoding: configured.embeddingEncoding ?? 'request',
+    thinkingModels: configured.thinkingModels ?? (provider === 'openai' ? { 'o4-mini': 256 } : {}),
   };
+}
+
+/** Records a billed answer; the handlers call it once they have produced the answer, before writing it. */
+export function bill(state: SimulatorState, entry: Omit<SimBillingEntry, 'clientGone'>): void {
+  state.billing.push(entry);
 }
 
 export function embeddingDimensionsFor(state: SimulatorState, model: string, requested: unknown): number {

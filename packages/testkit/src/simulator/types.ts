@@ -18,6 +18,18 @@ export interface ProviderBehaviour {
    * Default true for the provider named `dashscope`, false otherwise.
    */
   dashscopeExtensions?: boolean;
+  /**
+   * Which encoding embeddings come back in: `request` (default) honours `encoding_format` and answers base64
+   * when it is absent; `float` / `base64` ignore the request (servers that do not implement the field).
+   */
+  embeddingEncoding?: 'request' | 'float' | 'base64';
+  /**
+   * Thinking models: model name -> reasoning tokens each answer spends. On OpenAI's o-series (names `o1`,
+   * `o3-mini`, ...) `max_completion_tokens` bounds reasoning plus reply, as the real API does; elsewhere the cap
+   * bounds only the visible reply and the reasoning comes on top, so billed output exceeds what was asked.
+   * Default: `{ 'o4-mini': 256 }` for `openai`, none elsewhere.
+   */
+  thinkingModels?: Record<string, number>;
 }
 
 /** Options of {@link startProviderSimulator}. */
@@ -71,6 +83,8 @@ export type FaultAction =
    * or (Ollama NDJSON) a broken line in place of the final `done` line.
    */
   | { malformed: true }
+  /** Answer normally, but stream with this pause (ms) between frames: a slow stream a client may give up on. */
+  | { frameDelayMs: number }
   /** Answer normally but omit `usage` (OpenAI) or the token counts (Ollama). */
   | { missingUsage: true }
   /** Ollama's real out-of-memory error: HTTP 500 with its `error` text. */
@@ -120,6 +134,25 @@ export interface SimRequestRecord {
   cachedTokens?: number;
   /** Parsed JSON request body (`undefined` for GET or an unparsable body). */
   body: unknown;
+}
+
+/**
+ * One request the simulated provider would bill: it produced an answer (usage below), whether or not the client
+ * received it. Requests refused with an error status, dropped before an answer or left hanging are not billed.
+ */
+export interface SimBillingEntry {
+  /** The request's record id. */
+  requestId: number;
+  provider: string;
+  route: SimRoute;
+  model: string;
+  inputTokens: number;
+  cachedInputTokens: number;
+  /** Output tokens billed, reasoning included. */
+  outputTokens: number;
+  reasoningTokens: number;
+  /** True when the client had gone (timeout, abort) or the answer was cut before the client had all of it. */
+  clientGone: boolean;
 }
 
 /** Counters returned by `sim.stats()` and `GET /__sim/stats`. */
