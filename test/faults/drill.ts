@@ -3,7 +3,8 @@
  * The fault drill anyone can run: `npm run drill` (options: --documents 20 --kills 20 --postgres-stop-s 30).
  * 20 documents, 2 workers killed with SIGKILL 20 times, Postgres stopped for 30 s, one Redis FLUSHALL, all while
  * the documents are processed; then waits until every version is final and prints what came out: completed,
- * stuck, duplicate points, ledger rows against the requests the simulator answered, and how long takeovers took.
+ * stuck, duplicate points, ledger rows against the requests the simulator received and billed (its own billing log,
+ * requests finished after a killed worker left included), and how long takeovers took.
  */
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
@@ -85,10 +86,15 @@ try {
     `SELECT count(*)::int AS n FROM (SELECT document_id, version, chunk_index FROM vector_points
        GROUP BY document_id, version, chunk_index HAVING count(*) > 1) d`,
   );
-  const { rows: ledger } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM llm_ledger');
+  const { rows: ledger } = await pool.query<{ n: number; estimated: number; reaped: number }>(
+    `SELECT count(*)::int AS n, count(*) FILTER (WHERE usage_source = 'estimated')::int AS estimated,
+            count(*) FILTER (WHERE status = 'reaped')::int AS reaped FROM llm_ledger`,
+  );
   const answered = harness.sim.requests.filter(
     (request) => request.route === 'chat' || request.route === 'embed',
   );
+  // The simulator's own bill: every request it answered, or finished after its client (a killed worker) left.
+  const billing = harness.sim.billing();
   const report = {
     documents,
     kills,
@@ -101,9 +107,11 @@ try {
     stuck: violations.filter((violation) => violation.startsWith('not final')).length,
     duplicatePoints: duplicates[0]?.n ?? 0,
     ledgerRows: ledger[0]?.n ?? 0,
+    ledgerRowsEstimated: ledger[0]?.estimated ?? 0,
+    ledgerRowsOfKilledWorkers: ledger[0]?.reaped ?? 0,
     simulatorRequests: answered.length,
-    simulatorRequestsCompleted: answered.filter((request) => request.status === 200 && !request.aborted)
-      .length,
+    simulatorBilled: billing.length,
+    simulatorBilledAfterClientLeft: billing.filter((entry) => entry.clientGone).length,
     violations,
     seconds: Math.round((Date.now() - started) / 1000),
   };

@@ -168,8 +168,19 @@ describe('the ledger is the bill', { timeout: 600_000 }, () => {
           const billing = harness.sim.billing();
           const rows = await ledgerRows(harness.db);
           const charged = rows.filter((row) => row.input_tokens > 0);
-          // One row per request that reached the provider, none for requests that did not.
+          // One row per request that reached the provider, none for requests that did not: matched by id, the
+          // router sends its ledger row id as X-Client-Request-Id.
           expect(rows).toHaveLength(requests.length);
+          expect(new Set(rows.map((row) => row.id))).toEqual(
+            new Set(requests.map((request) => request.clientRequestId)),
+          );
+          const byId = new Map(rows.map((row) => [row.id, row]));
+          for (const entry of billing) {
+            expect(
+              byId.get(entry.clientRequestId ?? '')?.input_tokens,
+              'billed without usage',
+            ).toBeGreaterThan(0);
+          }
           // Every billed request has a row with usage; the others (error statuses) have none.
           expect(charged).toHaveLength(billing.length);
           for (const row of charged) {

@@ -197,7 +197,31 @@ class KillWorker implements Command {
   check = () => true;
   async run(_model: FaultModel, system: FaultSystem) {
     const alive = system.workers.filter((worker) => worker.exitCode === null && worker.signalCode === null);
-    const victim = pick(alive, this.index);
+    // Kill mid-call where there is work: slow the next model calls down, wait (briefly) for one to be in flight,
+    // and kill the worker whose call intent names it (ADR 016: its row must survive the kill).
+    const { sim } = system.harness;
+    sim.faults.add({ provider: 'ollama', route: 'embed', latencyMs: 1_500, times: 2 });
+    sim.faults.add({ provider: 'ollama', route: 'chat', latencyMs: 1_500, times: 2 });
+    const inFlight = await sim
+      .waitForRequest(
+        (request) =>
+          request.fault !== undefined && request.closedAt === undefined && request.route !== 'tags',
+        3_000,
+      )
+      .catch(() => undefined);
+    const holder = inFlight?.clientRequestId
+      ? (
+          await system.harness.db.pool
+            .query<{ holder: string }>('SELECT holder FROM llm_call_intents WHERE id = $1', [
+              inFlight.clientRequestId,
+            ])
+            .catch(() => ({ rows: [] as Array<{ holder: string }> }))
+        ).rows[0]?.holder
+      : undefined;
+    const calling = alive.find((worker) => holder?.endsWith(`:${worker.pid}`));
+    const victim = calling ?? pick(alive, this.index);
+    if (calling) count(system, 'kill -9 mid-call');
+    sim.faults.clear();
     if (victim) {
       const exited = once(victim, 'exit');
       victim.kill('SIGKILL');
@@ -342,11 +366,54 @@ export async function checkInvariants(
     if ((await pipeline.graph.counts({ documentId: id })).chunks > 0)
       violations.push(`${id}: graph of a deleted document`);
   }
+  violations.push(...(await checkLedger(system, deadline)));
   const { rows: budgets } = await pool.query<{ provider: string; over: boolean }>(
     `SELECT m.provider, (m.spent_usd + m.reserved_usd) > l.limit_usd AS over
        FROM llm_budget_months m JOIN llm_budget_limits l ON l.provider = m.provider WHERE l.limit_usd IS NOT NULL`,
   );
   for (const budget of budgets) if (budget.over) violations.push(`budget of ${budget.provider} exceeded`);
+  return violations;
+}
+
+/**
+ * The ledger is the bill (ADR 016): once the intents of killed workers are settled, every request the simulator
+ * received on a model route has exactly one ledger row (matched by the ledger id the router sends as
+ * X-Client-Request-Id), every request it billed has a row with usage, and the only rows without a request are
+ * `reaped` ones (a worker killed between its intent and the request leaving).
+ */
+export async function checkLedger(system: FaultSystem, deadline: number): Promise<string[]> {
+  const { pool } = system.harness.db;
+  const { sim } = system.harness;
+  let open = 0;
+  for (;;) {
+    await sim.idle();
+    const { rows } = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM llm_call_intents');
+    open = rows[0]?.n ?? 0;
+    if (open === 0 || Date.now() > deadline) break;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const violations: string[] = [];
+  if (open > 0) violations.push(`${open} call intents not settled`);
+  const { rows } = await pool.query<{ id: string; status: string; input_tokens: number }>(
+    'SELECT id, status, input_tokens FROM llm_ledger',
+  );
+  const byId = new Map(rows.map((row) => [row.id, row]));
+  const requests = sim.requests.filter((request) => request.route === 'chat' || request.route === 'embed');
+  const requested = new Set<string>();
+  for (const request of requests) {
+    const id = request.clientRequestId;
+    if (id === undefined || !byId.has(id))
+      violations.push(`simulator request ${request.id} has no ledger row`);
+    else requested.add(id);
+  }
+  for (const row of rows)
+    if (!requested.has(row.id) && row.status !== 'reaped')
+      violations.push(`ledger row ${row.id} (${row.status}) names no request the simulator received`);
+  for (const entry of sim.billing()) {
+    const row = byId.get(entry.clientRequestId ?? '');
+    if (row !== undefined && row.input_tokens === 0)
+      violations.push(`billed request ${entry.requestId} has a row without usage`);
+  }
   return violations;
 }
 

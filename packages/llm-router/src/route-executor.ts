@@ -384,6 +384,7 @@ async function dispatch<T>(
     const { value, usage: reported } = await operation.run(adapter, entry, {
       signal: attemptSignal,
       timeoutMs,
+      requestId: rowBase.id,
     });
     const latencyMs = Math.round(performance.now() - started);
     const usage: Usage = reported

@@ -91,34 +91,34 @@ export interface ReservationContext extends Attribution {
 /**
  * A durable record, written before a request leaves, that an attempt is about to reach a provider (ADR 016).
  * The attempt's ledger row (same `id`) settles it; if the holder dies first, the reaper writes that row as
- * `reaped` with this estimate (`usage_source = 'estimated'`).
+ * `reaped` with its estimate (`usage_source = 'estimated'`): the reservation's worst case (0 USD when free).
  */
-export interface CallIntent {
-  /** The ledger row id the attempt will be written under. */
-  id: string;
-  requestGroup: string;
-  attempt: number;
-  createdAt: Date;
-  provider: string;
-  model: string;
-  task: TaskType;
-  /** The estimate a dead holder's attempt is settled with: the reservation's worst case (0 USD when free). */
-  inputTokens: number;
-  outputTokens: number;
-  images: number;
-  costUsd: string;
-  priceVersion: string;
+export type CallIntent = Pick<
+  LedgerRow,
+  | 'id'
+  | 'requestGroup'
+  | 'attempt'
+  | 'createdAt'
+  | 'provider'
+  | 'model'
+  | 'task'
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'images'
+  | 'costUsd'
+  | 'priceVersion'
+  | 'documentId'
+  | 'stage'
+  | 'userId'
+  | 'queryHash'
+> & {
   /** What `reserve` returned for this attempt (its own reservation or a draw on a budget lease). */
   reservationId?: string | undefined;
   /** `<hostname>:<pid>` of the process making the call. */
   holder: string;
   /** After this long the reaper settles it even if its holder looks alive. */
   ttlMs: number;
-  documentId?: string | undefined;
-  stage?: string | undefined;
-  userId?: string | undefined;
-  queryHash?: string | undefined;
-}
+};
 
 /**
  * Budgets and the cost ledger, backed by Postgres.

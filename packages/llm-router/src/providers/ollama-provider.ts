@@ -6,15 +6,16 @@ import {
   failureFromStatus,
   isConnectionError,
 } from './http-failure.ts';
-import type {
-  AttemptContext,
-  ChatRequest,
-  ChatResponse,
-  EmbedRequest,
-  EmbedResponse,
-  ProviderAdapter,
-  ProviderFailure,
-  ProviderUsage,
+import {
+  type AttemptContext,
+  type ChatRequest,
+  type ChatResponse,
+  CLIENT_REQUEST_ID_HEADER,
+  type EmbedRequest,
+  type EmbedResponse,
+  type ProviderAdapter,
+  type ProviderFailure,
+  type ProviderUsage,
 } from './provider.ts';
 
 export interface OllamaProviderOptions {
@@ -53,14 +54,21 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
 
   // ollama-js only lets streamed calls be aborted (and only all at once), so each attempt gets a client whose
   // fetch carries that attempt's signal: cancellation then reaches the HTTP request on every route.
-  function clientFor(signal: AbortSignal): Ollama {
-    const attemptFetch: typeof fetch = (input, init) =>
-      baseFetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal });
+  function clientFor(signal: AbortSignal, requestId?: string): Ollama {
+    const attemptFetch: typeof fetch = (input, init) => {
+      const headers = new Headers(init?.headers);
+      if (requestId !== undefined) headers.set(CLIENT_REQUEST_ID_HEADER, requestId);
+      return baseFetch(input, {
+        ...init,
+        headers,
+        signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal,
+      });
+    };
     return new Ollama({ host: options.baseUrl, fetch: attemptFetch });
   }
 
   async function chat(request: ChatRequest, context: AttemptContext): Promise<ChatResponse> {
-    const client = clientFor(context.signal);
+    const client = clientFor(context.signal, context.requestId);
     const messages = request.messages.map((message) => ({
       role: message.role,
       content: message.content,
@@ -103,7 +111,10 @@ export function createOllamaProvider(options: OllamaProviderOptions): ProviderAd
   }
 
   async function embed(request: EmbedRequest, context: AttemptContext): Promise<EmbedResponse> {
-    const response = await clientFor(context.signal).embed({ model: request.model, input: request.input });
+    const response = await clientFor(context.signal, context.requestId).embed({
+      model: request.model,
+      input: request.input,
+    });
     if (!Array.isArray(response.embeddings) || response.embeddings.length !== request.input.length) {
       throw new BadResponseError(
         `expected ${request.input.length} embeddings, got ${response.embeddings?.length ?? 0}`,

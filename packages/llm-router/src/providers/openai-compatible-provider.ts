@@ -12,16 +12,17 @@ import {
   failureFromStatus,
   isConnectionError,
 } from './http-failure.ts';
-import type {
-  AttemptContext,
-  ChatMessage,
-  ChatRequest,
-  ChatResponse,
-  EmbedRequest,
-  EmbedResponse,
-  ProviderAdapter,
-  ProviderFailure,
-  ProviderUsage,
+import {
+  type AttemptContext,
+  type ChatMessage,
+  type ChatRequest,
+  type ChatResponse,
+  CLIENT_REQUEST_ID_HEADER,
+  type EmbedRequest,
+  type EmbedResponse,
+  type ProviderAdapter,
+  type ProviderFailure,
+  type ProviderUsage,
 } from './provider.ts';
 
 export interface OpenAiCompatibleProviderOptions {
@@ -63,6 +64,16 @@ function toUsage(usage: UsageShape | null | undefined): ProviderUsage | undefine
     // tokens evidently counted them apart, and they are billed all the same.
     outputTokens: reasoning > completion ? completion + reasoning : completion,
     reasoningTokens: reasoning,
+  };
+}
+
+function attemptOptions(context: AttemptContext) {
+  return {
+    signal: context.signal,
+    timeout: context.timeoutMs + 1_000,
+    ...(context.requestId === undefined
+      ? {}
+      : { headers: { [CLIENT_REQUEST_ID_HEADER]: context.requestId } }),
   };
 }
 
@@ -126,7 +137,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
       ...(request.json ? { response_format: { type: 'json_object' as const } } : {}),
     };
-    const requestOptions = { signal: context.signal, timeout: context.timeoutMs + 1_000 };
+    const requestOptions = attemptOptions(context);
     if (!stream) {
       const completion = await openai.chat.completions.create(body, requestOptions);
       const choice = completion.choices[0];
@@ -177,7 +188,7 @@ export function createOpenAiCompatibleProvider(options: OpenAiCompatibleProvider
         encoding_format: 'float',
         ...(request.dimensions === undefined ? {} : { dimensions: request.dimensions }),
       },
-      { signal: context.signal, timeout: context.timeoutMs + 1_000 },
+      attemptOptions(context),
     );
     const vectors: number[][] = new Array(request.input.length);
     for (const item of response.data) {

@@ -58,7 +58,15 @@ export interface EmbedResponse {
 export interface AttemptContext {
   signal: AbortSignal;
   timeoutMs: number;
+  /**
+   * The attempt's ledger row id, sent as `X-Client-Request-Id` (OpenAI's header for a caller-chosen request id),
+   * so that a provider-side log can be matched with the ledger row by row.
+   */
+  requestId?: string | undefined;
 }
+
+/** The header carrying {@link AttemptContext.requestId}. */
+export const CLIENT_REQUEST_ID_HEADER = 'X-Client-Request-Id';
 
 /** How the router treats a failed attempt. */
 export interface ProviderFailure {

@@ -144,7 +144,11 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
       const record = state.log.records.find((candidate) => candidate.id === entry.requestId);
       const cut =
         record?.fault !== undefined && ('dropMidStream' in record.fault || 'malformed' in record.fault);
-      return { ...entry, clientGone: record === undefined || record.aborted || cut };
+      return {
+        ...entry,
+        ...(record?.clientRequestId === undefined ? {} : { clientRequestId: record.clientRequestId }),
+        clientGone: record === undefined || record.aborted || cut,
+      };
     });
 
   const stats = (): SimStats => ({ ...state.log.stats(), pendingFaults: state.faults.list() });
@@ -190,9 +194,11 @@ export async function startProviderSimulator(options: SimulatorOptions = {}): Pr
     const parsed = parseJson(rawBody);
     const body = parsed.ok && isRecord(parsed.value) ? parsed.value : {};
     const stream = route === 'chat' && (protocol === 'ollama' ? body.stream !== false : body.stream === true);
+    const clientRequestId = req.headers['x-client-request-id'];
     const record = state.log.open({
       provider,
       route,
+      ...(typeof clientRequestId === 'string' ? { clientRequestId } : {}),
       ...(typeof body.model === 'string' ? { model: body.model } : {}),
       stream,
       body: parsed.ok ? parsed.value : undefined,

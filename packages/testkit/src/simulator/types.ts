@@ -132,6 +132,8 @@ export interface SimRequestRecord {
   fault?: FaultAction;
   /** Prompt tokens served from the simulated prompt cache (OpenAI chat routes). */
   cachedTokens?: number;
+  /** The client's `X-Client-Request-Id` header (the router sends its ledger row id), when present. */
+  clientRequestId?: string;
   /** Parsed JSON request body (`undefined` for GET or an unparsable body). */
   body: unknown;
 }
@@ -143,6 +145,8 @@ export interface SimRequestRecord {
 export interface SimBillingEntry {
   /** The request's record id. */
   requestId: number;
+  /** The client's `X-Client-Request-Id`, when it sent one. */
+  clientRequestId?: string;
   provider: string;
   route: SimRoute;
   model: string;
