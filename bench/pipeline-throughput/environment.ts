@@ -137,6 +137,8 @@ export async function createRound(sim: ChildServer, extraEnv: Record<string, str
     MIGRATE_ON_START: 'false',
     // Several workers on one host: the default fixed metrics port (9464) would collide.
     METRICS_PORT: '0',
+    // OCR on by default since 2026-11-30; OCR_ENGINE=off compares with the earlier, OCR-less runs.
+    ...(process.env.OCR_ENGINE ? { OCR_ENGINE: process.env.OCR_ENGINE } : {}),
     ...extraEnv,
   };
   const children: ChildProcess[] = [];
