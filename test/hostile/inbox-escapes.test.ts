@@ -216,6 +216,25 @@ describe('the watcher never reads outside its inbox', { timeout: 300_000 }, () =
     await expectSecretNowhere();
   });
 
+  it('applies the inbox checks to files in a knowledge-base sub-folder: links and hard links are filed under failed/<kb>/, unread', async () => {
+    const folder = path.join(inbox, 'finance');
+    await mkdir(folder);
+    const linked = path.join(folder, 'shadow.txt');
+    const hard = path.join(folder, 'hard.txt');
+    await symlink(path.join(outside, 'shadow.txt'), linked);
+    await link(path.join(outside, 'shadow.txt'), hard);
+    for (const [file, reason] of [
+      [linked, 'symlink'],
+      [hard, 'hard-link'],
+    ] as const) {
+      const moved = await movedOf(events, listeners, file);
+      expect(moved).toMatchObject({ outcome: 'failed', code: 'PATH_NOT_ALLOWED' });
+      expect(moved.to).toBe(path.join(inbox, 'failed', 'finance', path.basename(file)));
+      expect(await report(moved)).toMatchObject({ code: 'PATH_NOT_ALLOWED', reason });
+    }
+    await expectSecretNowhere();
+  });
+
   it('never reads through a sub-folder swapped for a link while the watcher looks at its file (property over swap timings)', async () => {
     await fc.assert(
       fc.asyncProperty(fc.integer({ min: 0, max: 400 }), async (delayMs) => {
