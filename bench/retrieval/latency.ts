@@ -9,10 +9,11 @@
  * Everything lives in a schema of its own, dropped at the end (also on Ctrl-C).
  *
  *   npm run bench:retrieval:latency [-- --sizes 10000,100000,1000000 --dims 384 --queries 200
- *     --engines exact,pgvector --ef-search 40,100,200 --scan-parallelism 1,2 --clusters 1000 --noise 0.5]
+ *     --engines exact,pgvector --ef-search 40,100,200 --scan-parallelism 1,2 --clusters 1000 --noise 0.5
+ *     --bases 10]  (--bases 1: no filtered rows)
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import type { EmbeddingSpace } from '@aegis/core';
+import type { EmbeddingSpace, VectorFilter } from '@aegis/core';
 import { createPostgresVectorStore, detectVectorMode } from '@aegis/stores';
 import { createTestDatabase } from '@aegis/testkit';
 import pg from 'pg';
@@ -36,6 +37,9 @@ const noise = Number(argument('noise', '0.5'));
 const efSearches = argument('ef-search', '100').split(',').map(Number);
 // Id ranges the exact scan reads at once (1 = the former single keyset scan); A/B on the same points.
 const scanParallelisms = argument('scan-parallelism', '2').split(',').map(Number);
+// Points spread over this many knowledge bases (by a hash, independent of the clusters); with more than one,
+// every setting is also timed with a filter on one base (1/bases of the points), as a team's key searches.
+const bases = Number(argument('bases', '10'));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -122,8 +126,8 @@ for (const engine of engines) {
                  SELECT x, i, sqrt(sum(x * x) OVER ()) AS n FROM unnest(${raw}) WITH ORDINALITY AS t(x, i)) s)`
             : `${raw}::public.vector`;
         await pool.query(
-          `INSERT INTO vector_points (collection, id, document_id, version, chunk_index, payload, ${column})
-           SELECT $1, gen_random_uuid(), 'doc-' || (g / 50), 1, g % 50,
+          `INSERT INTO vector_points (collection, id, document_id, version, chunk_index, knowledge_base, payload, ${column})
+           SELECT $1, gen_random_uuid(), 'doc-' || (g / 50), 1, g % 50, 'kb-' || abs(hashint4(g) % ${Math.max(1, bases)}),
                   jsonb_build_object('source', 'synthetic', 'text', 'synthetic point', 'headingPath', '[]'::jsonb,
                                      'embeddingModel', 'bench:synthetic'),
                   ${value}
@@ -138,16 +142,19 @@ for (const engine of engines) {
       const indexSeconds = (performance.now() - indexStarted) / 1000;
       await pool.query('ANALYZE vector_points');
       const vectors = Array.from({ length: queries }, queryVector);
+      const filters: Array<VectorFilter | undefined> =
+        bases > 1 ? [undefined, { knowledgeBases: ['kb-0'] }] : [undefined];
       // The exact top 10 of the first queries (pgvector only: the exact scan is exact by construction).
-      const truth: string[][] = [];
-      if (engine === 'pgvector') {
+      const truths = new Map<VectorFilter | undefined, string[][]>();
+      for (const filter of engine === 'pgvector' ? filters : []) {
         const type = `public.vector(${dims})`;
+        const truth: string[][] = [];
         for (const vector of vectors.slice(0, recallQueries)) {
           const client = await pool.connect();
           try {
             await client.query('BEGIN; SET LOCAL enable_indexscan = off');
             const exact = await client.query<{ id: string }>(
-              `SELECT id FROM vector_points WHERE collection = $1
+              `SELECT id FROM vector_points WHERE collection = $1 ${filter ? "AND knowledge_base = 'kb-0'" : ''}
                 ORDER BY (embedding::${type}) OPERATOR(public.<=>) $2::${type} LIMIT 10`,
               [collection, `[${vector.join(',')}]`],
             );
@@ -157,21 +164,25 @@ for (const engine of engines) {
             client.release();
           }
         }
+        truths.set(filter, truth);
       }
-      const settings =
+      const settings = (
         engine === 'pgvector'
           ? efSearches.map((efSearch) => ({ efSearch, scanParallelism: undefined }))
-          : scanParallelisms.map((scanParallelism) => ({ efSearch: undefined, scanParallelism }));
-      for (const { efSearch, scanParallelism } of settings) {
+          : scanParallelisms.map((scanParallelism) => ({ efSearch: undefined, scanParallelism }))
+      ).flatMap((setting) => filters.map((filter) => ({ ...setting, filter })));
+      for (const { efSearch, scanParallelism, filter } of settings) {
+        const truth = truths.get(filter) ?? [];
         const store = storeWith(efSearch, scanParallelism);
-        for (let warm = 0; warm < 3; warm += 1) await store.search(space, queryVector(), { limit: 10 });
+        for (let warm = 0; warm < 3; warm += 1)
+          await store.search(space, queryVector(), { limit: 10, filter });
         const load1Before = await load1();
         const timings: number[] = [];
         let hits = 0;
         let found = 0;
         for (const [index, vector] of vectors.entries()) {
           const started = performance.now();
-          const answer = await store.search(space, vector, { limit: 10 });
+          const answer = await store.search(space, vector, { limit: 10, filter });
           timings.push(performance.now() - started);
           hits += answer.length;
           const exact = truth[index];
@@ -186,6 +197,7 @@ for (const engine of engines) {
           queries,
           ...(efSearch === undefined ? {} : { efSearch }),
           ...(scanParallelism === undefined ? {} : { scanParallelism }),
+          ...(filter ? { filter: `knowledge base 1 of ${bases}` } : {}),
           p50Ms: Math.round(percentile(timings, 50) * 10) / 10,
           p99Ms: Math.round(percentile(timings, 99) * 10) / 10,
           meanHits: hits / queries,
