@@ -10,7 +10,9 @@
  *
  *   npm run bench:retrieval:latency [-- --sizes 10000,100000,1000000 --dims 384 --queries 200
  *     --engines exact,pgvector --ef-search 40,100,200 --scan-parallelism 1,2 --clusters 1000 --noise 0.5
- *     --bases 10]  (--bases 1: no filtered rows)
+ *     --bases 10 --quiet-load 3 --quiet-wait-minutes 90]  (--bases 1: no filtered rows)
+ * On a shared machine, `--quiet-load X` waits after the load and index build (which take long at 1M) until the
+ * 1-minute load average is under X (at most `--quiet-wait-minutes`) before the timed queries.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import type { EmbeddingSpace, VectorFilter } from '@aegis/core';
@@ -40,6 +42,8 @@ const scanParallelisms = argument('scan-parallelism', '2').split(',').map(Number
 // Points spread over this many knowledge bases (by a hash, independent of the clusters); with more than one,
 // every setting is also timed with a filter on one base (1/bases of the points), as a team's key searches.
 const bases = Number(argument('bases', '10'));
+const quietLoad = Number(argument('quiet-load', 'Infinity'));
+const quietWaitMinutes = Number(argument('quiet-wait-minutes', '60'));
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -48,6 +52,17 @@ function percentile(values: number[], p: number): number {
 
 async function load1(): Promise<number> {
   return Number((await readFile('/proc/loadavg', 'utf8')).split(' ')[0]);
+}
+
+/** Waits until the machine is quieter than `--quiet-load` (or the wait runs out), so the timings are its own. */
+async function waitForQuiet(): Promise<void> {
+  const deadline = Date.now() + quietWaitMinutes * 60_000;
+  let said = false;
+  while ((await load1()) >= quietLoad && Date.now() < deadline) {
+    if (!said) console.log(`waiting for the 1-minute load average to drop under ${quietLoad}`);
+    said = true;
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+  }
 }
 
 const results: Array<Record<string, unknown>> = [];
@@ -141,6 +156,7 @@ for (const engine of engines) {
       await storeWith(undefined).ensureSpace(space); // builds the HNSW index in pgvector mode
       const indexSeconds = (performance.now() - indexStarted) / 1000;
       await pool.query('ANALYZE vector_points');
+      await waitForQuiet();
       const vectors = Array.from({ length: queries }, queryVector);
       const filters: Array<VectorFilter | undefined> =
         bases > 1 ? [undefined, { knowledgeBases: ['kb-0'] }] : [undefined];

@@ -2,7 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { deliveryJobId, dispatchOnce, signPayload, verifySignature } from '@aegis/queue';
+import { deliveryJobId, dispatchOnce, signPayload, verifySignature, WEBHOOK_QUEUE } from '@aegis/queue';
+import { UnrecoverableError, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startWorker } from '../support/fault-model.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
@@ -255,6 +256,43 @@ describe('completion webhooks with a real receiver and real worker processes', {
     expect((await queue.queue.getJob(jobId))?.id).toBe(jobId);
     const jobs = await queue.queue.getJobs(['waiting', 'delayed', 'active', 'completed', 'failed']);
     expect(jobs.filter((job) => job.data.webhookId === webhook.id)).toHaveLength(1);
+    await store.remove(webhook.id);
+  });
+  it('closes as failed a round whose job BullMQ gave up without the worker recording its end', async () => {
+    const { store, queue } = h.runtime.webhooks;
+    const { webhook } = await store.create({ url: 'http://127.0.0.1:9/never', knowledgeBase: null });
+    const eventId = await failADocument();
+    const keys = (await store.dispatch(100)).filter((key) => key.webhookId === webhook.id);
+    await queue.enqueue(keys);
+    // A worker that dies on every try ends as BullMQ's own failure: here a processor that fails without a record.
+    const dying = new Worker(
+      WEBHOOK_QUEUE,
+      async () => {
+        throw new UnrecoverableError('job stalled more than allowable limit');
+      },
+      {
+        connection: h.runtime.redis.duplicate({ maxRetriesPerRequest: null }),
+        prefix: h.config.redis.queuePrefix,
+      },
+    );
+    const jobId = deliveryJobId({ eventId, webhookId: webhook.id, replay: 0 });
+    for (
+      let tries = 0;
+      (await queue.queue.getJob(jobId).then((job) => job?.getState())) !== 'failed';
+      tries += 1
+    ) {
+      if (tries > 600) throw new Error('the delivery job did not fail');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await dying.close();
+    expect((await deliveryOf(webhook.id, eventId))?.status).toBe('pending');
+    await dispatchOnce(store, queue, { recoverAfterMs: 0 });
+    const delivery = await deliveryOf(webhook.id, eventId);
+    expect(delivery?.status).toBe('failed');
+    // Replay starts a new round that a live worker could deliver.
+    expect(await store.replay(webhook.id, { eventId })).toEqual([
+      { eventId, webhookId: webhook.id, replay: 1 },
+    ]);
     await store.remove(webhook.id);
   });
 });

@@ -1,5 +1,9 @@
-import type { WebhookStore } from '@aegis/stores';
-import type { WebhookQueue } from './webhook-delivery.ts';
+import type { DeliveryKey, WebhookStore } from '@aegis/stores';
+import { deliveryJobId, type WebhookQueue } from './webhook-delivery.ts';
+
+/** What the delivery log says when BullMQ gave a delivery's job up without the worker recording its end. */
+export const GIVEN_UP_BY_QUEUE =
+  'the delivery job was given up by the queue (its worker stopped repeatedly); replay it to try again';
 
 export interface WebhookDispatcherOptions {
   store: WebhookStore;
@@ -29,8 +33,30 @@ export async function dispatchOnce(
     if (keys.length === 0) break;
   }
   if (options.recoverAfterMs !== undefined)
-    await queue.enqueue(await store.stalePending(options.recoverAfterMs, 500));
+    await recoverStale(store, queue, await store.stalePending(options.recoverAfterMs, 500));
   return total;
+}
+
+/**
+ * Pending deliveries nobody touched for a while: a job that is missing (a dispatcher died before its enqueue) is
+ * added again; a job BullMQ failed on its own (stalled limit after worker deaths) never recorded its end, so the
+ * round is closed as failed in the delivery log instead of staying `pending` for ever.
+ */
+async function recoverStale(store: WebhookStore, queue: WebhookQueue, keys: DeliveryKey[]): Promise<void> {
+  const missing: DeliveryKey[] = [];
+  for (const key of keys) {
+    const job = await queue.queue.getJob(deliveryJobId(key));
+    if (!job) missing.push(key);
+    else if ((await job.getState()) === 'failed')
+      await store.recordAttempt(key, {
+        outcome: 'failed',
+        responseCode: null,
+        durationMs: 0,
+        error: GIVEN_UP_BY_QUEUE,
+        final: true,
+      });
+  }
+  await queue.enqueue(missing);
 }
 
 /** Runs `dispatchOnce` every `intervalMs` (the recovery pass every 30th time) until the returned stop is called. */
