@@ -130,10 +130,16 @@ async function main(): Promise<void> {
     // "Ledger on" must have been real: every router call wrote one ledger row, and closing the routers settled
     // every reservation and released every budget lease.
     await env.closeRouters();
-    const ledger = await env.db.pool.query<{ rows: string; ok: string; open_reservations: string }>(
+    const ledger = await env.db.pool.query<{
+      rows: string;
+      ok: string;
+      open_reservations: string;
+      open_intents: string;
+    }>(
       `select (select count(*) from llm_ledger) as rows,
               (select count(*) from llm_ledger where status = 'ok') as ok,
-              (select count(*) from llm_budget_reservations) as open_reservations`,
+              (select count(*) from llm_budget_reservations) as open_reservations,
+              (select count(*) from llm_call_intents) as open_intents`,
     );
     const counts = ledger.rows[0];
     const ledgerCheck = {
@@ -141,13 +147,16 @@ async function main(): Promise<void> {
       ledgerRows: Number(counts?.rows),
       okRows: Number(counts?.ok),
       openReservations: Number(counts?.open_reservations),
+      // Every call wrote its intent before dispatch (ADR 016); its ledger row settled it.
+      openIntents: Number(counts?.open_intents),
       droppedRows: accounting.droppedRows(),
       passed: false,
     };
     ledgerCheck.passed =
       ledgerCheck.ledgerRows === routerCalls &&
       ledgerCheck.okRows === routerCalls &&
-      ledgerCheck.openReservations === 0;
+      ledgerCheck.openReservations === 0 &&
+      ledgerCheck.openIntents === 0;
     console.log(`\nledger check: ${JSON.stringify(ledgerCheck)}`);
 
     const goals = comparisons.map((result) => ({

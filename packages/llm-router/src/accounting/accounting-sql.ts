@@ -301,16 +301,21 @@ SELECT coalesce(m.provider, l.provider) AS provider,
 
 /**
  * Writes call intents (ADR 016), one statement for every intent queued meanwhile. Idempotent on the id.
+ * The intent must outlive the *worker* (kill -9), not a crash of Postgres itself, so its commit does not wait for
+ * the WAL flush (`synchronous_commit = off` for this transaction only, set in the same statement): once the
+ * statement returns the row is visible to every other session and survives the worker; only a Postgres crash
+ * within a fraction of a second could lose it.
  */
 export const INTENTS_SQL = `
+WITH no_flush_wait AS (SELECT set_config('synchronous_commit', 'off', true))
 INSERT INTO llm_call_intents (
   id, request_group, attempt, created_at, expires_at, holder, provider, model, task, input_tokens,
   output_tokens, images, cost_usd, price_version, reservation_id, reservation_kind, document_id, stage,
   user_id, query_hash)
-SELECT * FROM unnest(
+SELECT i.* FROM unnest(
   $1::uuid[], $2::uuid[], $3::smallint[], $4::timestamptz[], $5::timestamptz[], $6::text[], $7::text[],
   $8::text[], $9::text[], $10::int[], $11::int[], $12::int[], $13::numeric[], $14::text[], $15::uuid[],
-  $16::text[], $17::text[], $18::text[], $19::text[], $20::text[])
+  $16::text[], $17::text[], $18::text[], $19::text[], $20::text[]) AS i, no_flush_wait
 ON CONFLICT (id) DO NOTHING`;
 
 /** Holders of open intents whose name starts with this host's name, to check which are dead. $1 prefix. */
