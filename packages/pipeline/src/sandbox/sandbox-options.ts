@@ -25,6 +25,11 @@ export interface SandboxPoolOptions {
    * cold code. Each holds its resident memory while idle (~150 MiB fresh). Default 0.
    */
   warmProcesses?: number | undefined;
+  /**
+   * A warm process idle this long holding more than 64 MiB over its fresh footprint is replaced by a fresh one
+   * (its memory back to the OS). Default 60,000: documents a minute apart find it warm.
+   */
+  warmSwollenIdleMs?: number | undefined;
   /** Wall-clock limit of one whole task, ms (each step also has its own). Default 600,000. */
   taskTimeoutMs?: number | undefined;
   /** How long a new process may take to load its parsers, ms. Default 60,000. */
@@ -49,6 +54,7 @@ export interface ResolvedSandboxOptions {
   recycleRssMb: number;
   idleTimeoutMs: number;
   warmProcesses: number;
+  warmSwollenIdleMs: number;
   taskTimeoutMs: number;
   startTimeoutMs: number;
   watchdogIntervalMs: number;
@@ -65,6 +71,7 @@ export const DEFAULT_SANDBOX_OPTIONS = Object.freeze({
   maxTasksPerProcess: 50,
   idleTimeoutMs: 5_000,
   warmProcesses: 0,
+  warmSwollenIdleMs: 60_000,
   taskTimeoutMs: 600_000,
   startTimeoutMs: 60_000,
   watchdogIntervalMs: 25,
@@ -87,6 +94,7 @@ export function resolveSandboxOptions(options: SandboxPoolOptions): ResolvedSand
     maxTasksPerProcess: Math.max(1, Math.floor(positive(options.maxTasksPerProcess, d.maxTasksPerProcess))),
     recycleRssMb: Math.min(positive(options.recycleRssMb, memoryLimitMb / 2), memoryLimitMb),
     idleTimeoutMs: positive(options.idleTimeoutMs, d.idleTimeoutMs),
+    warmSwollenIdleMs: positive(options.warmSwollenIdleMs, d.warmSwollenIdleMs),
     warmProcesses: Math.min(
       Math.max(0, Math.floor(options.warmProcesses ?? d.warmProcesses)),
       Math.max(1, Math.floor(positive(options.size, d.size))),

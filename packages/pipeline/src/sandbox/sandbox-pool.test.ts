@@ -169,8 +169,13 @@ describe('createSandboxPool', () => {
     expect(pid).toBeGreaterThan(0);
   });
 
-  it('a warm process that kept memory from its tasks is replaced by a fresh one once idle', async () => {
-    const { pool, run, events } = testPool({ idleTimeoutMs: 50, warmProcesses: 1, recycleRssMb: 300 });
+  it('a warm process that kept memory from its tasks is replaced by a fresh one once idle long enough', async () => {
+    const { pool, run, events } = testPool({
+      idleTimeoutMs: 50,
+      warmProcesses: 1,
+      recycleRssMb: 300,
+      warmSwollenIdleMs: 300,
+    });
     const pid = (await run('pid')) as number;
     await run('retain', { mb: 100 });
     await expect

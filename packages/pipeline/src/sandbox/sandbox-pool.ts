@@ -41,11 +41,16 @@ interface Proc {
   rssBytes: number;
   /** Resident memory when it reported ready: what a fresh process holds. */
   freshRssBytes: number;
+  /** When it last became idle (performance.now()). */
+  idleSince: number;
   dataLimited: boolean;
 }
 
 const STDERR_TAIL_BYTES = 4_096;
-/** A warm process idle with more than this above its fresh footprint is replaced by a fresh one. */
+/**
+ * A warm process idle for `warmSwollenIdleMs` with more than this above its fresh footprint is replaced by a
+ * fresh one: its memory goes back to the OS (and its exit wakes documents waiting for memory).
+ */
 const WARM_SLACK_BYTES = 64 * 1024 * 1024;
 
 /** A busy process keeps its parent alive; an idle one (its handle, IPC channel and stderr pipe) must not. */
@@ -137,6 +142,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       rssBytes: 0,
       dataLimited: false,
       freshRssBytes: 0,
+      idleSince: 0,
     };
     counters.processesStarted++;
     procs.add(proc);
@@ -305,7 +311,9 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
       // Warm processes stay; idle ones above that number end. A warm one that kept memory from its tasks is
       // replaced by a fresh one, so idle memory still goes back to the OS and the next document gets the
       // whole room under the cap.
-      const swollen = proc.rssBytes > proc.freshRssBytes + WARM_SLACK_BYTES;
+      const swollen =
+        proc.rssBytes > proc.freshRssBytes + WARM_SLACK_BYTES &&
+        performance.now() - proc.idleSince >= Math.max(resolved.warmSwollenIdleMs, resolved.idleTimeoutMs);
       if (!keepWarm || procs.size > resolved.warmProcesses || swollen) {
         counters.processesRetired++;
         finishProc(proc, 'idle');
@@ -329,6 +337,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
     }
     // An idle process must not keep the parent alive, nor live forever (beyond the warm ones).
     holdParent(proc, false);
+    proc.idleSince = performance.now();
     armIdle(proc);
     dispatch();
   };

@@ -38,13 +38,35 @@ export function childPids(pid: number): number[] {
   return children;
 }
 
+/** Every process below `pid` (children, their children, ...): one scan of /proc. */
+export function descendantPids(pid: number): number[] {
+  const byParent = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(entry)]);
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  const found: number[] = [];
+  for (let queue = [...(byParent.get(pid) ?? [])]; queue.length > 0; ) {
+    const next = queue.shift() as number;
+    found.push(next);
+    queue = [...queue, ...(byParent.get(next) ?? [])];
+  }
+  return found;
+}
+
 /** Highest resident sets sampled since {@link ProcessTreeSampler.resetWindow}, bytes. */
 export interface WindowPeaks {
   /** The root process. */
   rootRssBytes: number;
   /** The largest single child. */
   childRssBytes: number;
-  /** The root and all its children together. */
+  /** The root and all its descendants together (a sandbox's OCR child included). */
   treeRssBytes: number;
 }
 
@@ -92,9 +114,11 @@ export function sampleProcessTree(rootPid: number, intervalMs = 20): ProcessTree
     let child = 0;
     for (const pid of live) {
       const rss = peaks.get(pid)?.lastRssBytes ?? 0;
-      tree += rss;
       child = Math.max(child, rss);
     }
+    // The tree counts grandchildren too (the OCR process a sandbox starts), read once, not kept as peaks.
+    for (const pid of descendantPids(rootPid))
+      tree += live.has(pid) ? (peaks.get(pid)?.lastRssBytes ?? 0) : (status(pid)?.rss ?? 0);
     window = {
       rootRssBytes: Math.max(window.rootRssBytes, root),
       childRssBytes: Math.max(window.childRssBytes, child),
