@@ -67,7 +67,8 @@ const ports: HostileRunPorts = {
       const status = record?.status as VersionStatus | undefined;
       if (status === 'completed' || status === 'failed' || status === 'cancelled') {
         // What the document was told, for outcomes that differ from the expected code.
-        if (status === 'failed') console.error(`  ${record?.errorCode}: ${record?.errorMessage?.slice(0, 300)}`);
+        if (status === 'failed')
+          console.error(`  ${record?.errorCode}: ${record?.errorMessage?.slice(0, 300)}`);
         return { status, errorCode: record?.errorCode ?? null };
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
