@@ -67,6 +67,7 @@ describe('runMigrations', () => {
       'llm_budget_limits',
       'llm_budget_months',
       'llm_budget_reservations',
+      'llm_call_intents',
       'llm_ledger',
       'pgmigrations',
       'stage_runs',
