@@ -1,3 +1,4 @@
+import { hasRole } from '@aegis/stores';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminSessions } from '../auth/admin-session.ts';
 import { html, raw, type SafeHtml } from './html.ts';
@@ -5,11 +6,11 @@ import { WEB_ASSETS, WEB_PREFIX } from './paths.ts';
 
 export type Section = 'documents' | 'upload' | 'search' | 'costs';
 
-const NAV: ReadonlyArray<{ section: Section; label: string; href: string }> = [
-  { section: 'documents', label: 'Documents', href: `${WEB_PREFIX}/documents` },
-  { section: 'upload', label: 'Upload', href: `${WEB_PREFIX}/upload` },
-  { section: 'search', label: 'Search', href: `${WEB_PREFIX}/search` },
-  { section: 'costs', label: 'Costs', href: `${WEB_PREFIX}/costs` },
+const NAV: ReadonlyArray<{ section: Section; label: string; href: string; role: 'read' | 'ingest' }> = [
+  { section: 'documents', label: 'Documents', href: `${WEB_PREFIX}/documents`, role: 'read' },
+  { section: 'upload', label: 'Upload', href: `${WEB_PREFIX}/upload`, role: 'ingest' },
+  { section: 'search', label: 'Search', href: `${WEB_PREFIX}/search`, role: 'read' },
+  { section: 'costs', label: 'Costs', href: `${WEB_PREFIX}/costs`, role: 'read' },
 ];
 
 /**
@@ -60,7 +61,9 @@ export function sendPage(
 <body>
 <header class="top">
   <a class="brand" href="${WEB_PREFIX}/documents">Aegis Ingest</a>
-  <nav>${NAV.map(
+  <nav>${NAV.filter(
+    (item) => request.principal?.kind === 'api-key' && hasRole(request.principal.roles, item.role),
+  ).map(
     (item) =>
       html`<a href="${item.href}"${item.section === page.section ? raw(' aria-current="page"') : ''}>${item.label}</a>`,
   )}</nav>
