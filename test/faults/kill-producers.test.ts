@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtemp, readdir, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../deploy/promql.ts';
 import { createPipelineHarness, type PipelineHarness } from '../support/pipeline-harness.ts';
 
-const PEPPER = 'kill-producers-pepper-0123456789abcdef';
+// Made at run time: a literal here would be a published secret (test/deploy/published-secrets.test.ts).
+const PEPPER = randomBytes(24).toString('hex');
 const FINAL = new Set(['completed', 'completed_with_warnings', 'failed', 'cancelled']);
 
 // Distinct bytes per surface and run: equal bytes would be one document (content identity), whatever the name.

@@ -12,7 +12,6 @@ import {
 import type { PipelineHarness } from '../support/pipeline-harness.ts';
 
 const ARTIFACTS = new URL('../../artifacts/web-ui/', import.meta.url);
-const _PEPPER = 'web-ui-browser-pepper-0123456789abcdef0123';
 /** Waits for the pipeline (real worker, simulated models) may be long on a loaded machine; nothing asserts time. */
 const PIPELINE_WAIT_MS = 240_000;
 const DONE: VersionStatus[] = ['completed', 'completed_with_warnings'];

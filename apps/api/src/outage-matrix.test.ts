@@ -24,7 +24,12 @@ const CODE: Record<Outage, string> = { postgres: 'DATABASE_UNAVAILABLE', redis: 
  * that enqueue or read queues.
  */
 const MUST_REFUSE: Record<Outage, (method: string, url: string) => boolean> = {
-  postgres: (_method, url) => url !== '/healthz' && url !== '/metrics' && !url.startsWith('/admin/login'),
+  // Public routes that read nothing: health, the login forms, the web UI's logout and static files.
+  postgres: (_method, url) =>
+    url !== '/healthz' &&
+    url !== '/metrics' &&
+    !url.startsWith('/admin/login') &&
+    !/^\/ui\/(login|logout|assets\/)/.test(url),
   redis: (method, url) =>
     (method === 'POST' && url === '/v1/documents') ||
     (method === 'GET' && url === '/v1/events') ||
