@@ -320,6 +320,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
           queue: webhookQueue,
           intervalMs: config.webhooks.dispatchIntervalMs,
           recoverAfterMs: Math.max(60_000, config.webhooks.timeoutMs * 3),
+          retentionDays: config.webhooks.eventRetentionDays,
           onError: (error) => {
             if (outageOf(error) === undefined) logger.warn({ err: error }, 'webhook dispatch failed');
           },

@@ -54,6 +54,8 @@ export interface AppConfig {
     backoffMs: number;
     timeoutMs: number;
     dispatchIntervalMs: number;
+    /** Completion events older than this are pruned once nothing of theirs is pending (EVENTS_RETENTION_DAYS). */
+    eventRetentionDays: number;
   };
   search: {
     /** Postgres text search configuration for keyword search. Default `english`. */
@@ -225,6 +227,7 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
       backoffMs: flat.WEBHOOK_BACKOFF_MS,
       timeoutMs: flat.WEBHOOK_TIMEOUT_MS,
       dispatchIntervalMs: flat.WEBHOOK_DISPATCH_INTERVAL_MS,
+      eventRetentionDays: flat.EVENTS_RETENTION_DAYS,
     },
     search: {
       textConfig: flat.SEARCH_TEXT_CONFIG,

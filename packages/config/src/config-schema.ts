@@ -218,6 +218,13 @@ export const configSchema = z.object({
     description: 'How often workers turn new completion events into webhook deliveries, in milliseconds.',
     schema: integer(50, 60_000),
   }),
+  EVENTS_RETENTION_DAYS: envVar({
+    group: 'Webhooks',
+    default: '30',
+    description:
+      'Completion events (and their delivery logs) older than this many days are deleted once no delivery of theirs is pending; SSE clients cannot resume from before it.',
+    schema: integer(1, 3_650),
+  }),
 
   // --- LLM routing
   LLM_ROUTING_MODE: envVar({

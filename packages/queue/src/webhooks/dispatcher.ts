@@ -12,6 +12,8 @@ export interface WebhookDispatcherOptions {
   intervalMs: number;
   /** Pending deliveries untouched this long get their job added again (a no-op when it exists), in ms. */
   recoverAfterMs: number;
+  /** Events older than this many days, nothing of theirs pending, are pruned by the recovery pass. */
+  retentionDays?: number | undefined;
   onError?: ((error: unknown) => void) | undefined;
 }
 
@@ -23,7 +25,7 @@ export interface WebhookDispatcherOptions {
 export async function dispatchOnce(
   store: WebhookStore,
   queue: WebhookQueue,
-  options: { batch?: number; recoverAfterMs?: number } = {},
+  options: { batch?: number; recoverAfterMs?: number; retentionDays?: number | undefined } = {},
 ): Promise<number> {
   let total = 0;
   for (;;) {
@@ -34,6 +36,8 @@ export async function dispatchOnce(
   }
   if (options.recoverAfterMs !== undefined)
     await recoverStale(store, queue, await store.stalePending(options.recoverAfterMs, 500));
+  // Bounded batches: a large backlog goes over several passes without one long lock.
+  if (options.retentionDays !== undefined) await store.pruneEvents(options.retentionDays, 1_000);
   return total;
 }
 
@@ -59,7 +63,10 @@ async function recoverStale(store: WebhookStore, queue: WebhookQueue, keys: Deli
   await queue.enqueue(missing);
 }
 
-/** Runs `dispatchOnce` every `intervalMs` (the recovery pass every 30th time) until the returned stop is called. */
+/**
+ * Runs `dispatchOnce` every `intervalMs` (the recovery and pruning pass every 30th time) until the returned stop is
+ * called.
+ */
 export function startWebhookDispatcher(options: WebhookDispatcherOptions): () => Promise<void> {
   let stopped = false;
   let tick = 0;
@@ -71,7 +78,7 @@ export function startWebhookDispatcher(options: WebhookDispatcherOptions): () =>
     running = dispatchOnce(
       options.store,
       options.queue,
-      recover ? { recoverAfterMs: options.recoverAfterMs } : {},
+      recover ? { recoverAfterMs: options.recoverAfterMs, retentionDays: options.retentionDays } : {},
     )
       .catch((error: unknown) => options.onError?.(error))
       .finally(() => {

@@ -96,4 +96,45 @@ describe('completion events (the outbox)', () => {
       { numRuns: 40 },
     );
   });
+
+  it('prunes old dispatched events with their deliveries, never one with a pending delivery or a recent one', async () => {
+    const repository = createPostgresDocumentRepository({ pool: db.pool });
+    const store = createWebhookStore(db.pool);
+    const { webhook } = await store.create({ url: 'http://127.0.0.1:9/prune', knowledgeBase: null });
+    await db.pool.query('DELETE FROM events'); // the property test's events: this test counts its own only
+    const ids: number[] = [];
+    for (let n = 0; n < 4; n += 1) {
+      const before = await store.lastEventId();
+      const { documentId, version } = await repository.register({
+        sha256: `ab${n}`.padStart(64, 'f'),
+        byteSize: 10,
+        kind: 'text',
+        mimeType: 'text/plain',
+        blobPath: `prune-${n}`,
+        displayName: `prune-${n}.txt`,
+        sourceKey: `upload:prune-${n}`,
+      });
+      await repository.setVersionStatus(documentId, version, 'failed', { errorCode: 'PARSE_FAILED' });
+      const [event] = await store.eventsAfter(before, 10);
+      if (!event) throw new Error('no event');
+      ids.push(event.id);
+    }
+    await store.dispatch(100);
+    const [oldDone, oldPending, recentDone, oldUndispatched] = ids as [number, number, number, number];
+    // Settle every delivery but one; age all events but one; one old event stays undispatched.
+    await db.pool.query("UPDATE webhook_deliveries SET status = 'failed' WHERE event_id <> $1", [oldPending]);
+    await db.pool.query("UPDATE events SET created_at = now() - interval '40 days' WHERE id <> $1", [
+      recentDone,
+    ]);
+    await db.pool.query('UPDATE events SET dispatched_at = NULL WHERE id = $1', [oldUndispatched]);
+    expect(await store.pruneEvents(30, 1_000)).toBe(1);
+    const { rows } = await db.pool.query<{ id: string }>(
+      'SELECT id FROM events WHERE id = ANY($1) ORDER BY id',
+      [ids],
+    );
+    expect(rows.map((row) => Number(row.id))).toEqual([oldPending, recentDone, oldUndispatched]);
+    const deliveries = await db.pool.query('SELECT 1 FROM webhook_deliveries WHERE event_id = $1', [oldDone]);
+    expect(deliveries.rowCount).toBe(0);
+    await store.remove(webhook.id);
+  });
 });

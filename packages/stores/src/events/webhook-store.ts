@@ -88,6 +88,11 @@ export interface WebhookStore {
   /** Pending deliveries untouched for `olderThanMs` (their job may have been lost): enqueue them again. */
   stalePending(olderThanMs: number, limit: number): Promise<DeliveryKey[]>;
   /**
+   * Deletes up to `limit` dispatched events older than `olderThanDays` none of whose deliveries is pending, with
+   * their deliveries and attempts (cascade). Returns how many events went.
+   */
+  pruneEvents(olderThanDays: number, limit: number): Promise<number>;
+  /**
    * Marks deliveries for another round (a replay): for one event, or every event from `fromEventId` on that the
    * webhook received or should have. Returns the keys to enqueue.
    */
@@ -294,6 +299,18 @@ export function createWebhookStore(pool: pg.Pool): WebhookStore {
         await client.query('UPDATE events SET dispatched_at = now() WHERE id = ANY ($1::bigint[])', [ids]);
         return rows.map(key);
       });
+    },
+
+    async pruneEvents(olderThanDays, limit) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM events WHERE id IN (
+           SELECT e.id FROM events e
+            WHERE e.created_at < now() - make_interval(days => $1::int) AND e.dispatched_at IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d WHERE d.event_id = e.id AND d.status = 'pending')
+            ORDER BY e.id LIMIT $2)`,
+        [olderThanDays, limit],
+      );
+      return rowCount ?? 0;
     },
 
     async stalePending(olderThanMs, limit) {
