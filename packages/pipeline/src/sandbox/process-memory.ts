@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { descendantPids } from '@aegis/core';
 
 /** Memory of one process as the kernel counts it, in bytes. */
 export interface ProcessMemory {
@@ -32,6 +33,17 @@ export function readProcessMemory(pid: number): ProcessMemory | undefined {
     else memory.dataBytes = bytes;
   }
   return memory;
+}
+
+/**
+ * Resident memory of every process below the given ones (children and their children: the OCR process a sandbox
+ * starts), bytes; 0 where there is no procfs.
+ */
+export function descendantsRssBytes(pids: ReadonlySet<number>): number {
+  let total = 0;
+  for (const pid of pids)
+    for (const below of descendantPids(pid)) total += readProcessMemory(below)?.rssBytes ?? 0;
+  return total;
 }
 
 /**

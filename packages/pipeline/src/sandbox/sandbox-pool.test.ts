@@ -187,6 +187,23 @@ describe('createSandboxPool', () => {
     expect(readProcessMemory(pid)).toBeUndefined();
   });
 
+  it("stats count the memory of a sandbox process's own children (the OCR engine)", async () => {
+    const { pool, run } = testPool();
+    const pid = (await run('pid')) as number;
+    const childPid = (await run('child', { mb: 64 })) as number;
+    const own = readProcessMemory(pid)?.rssBytes ?? 0;
+    const child = readProcessMemory(childPid)?.rssBytes ?? 0;
+    expect(child).toBeGreaterThan(64 * MIB);
+    expect(pool.stats().rssBytes).toBeGreaterThanOrEqual(own + child - 8 * MIB);
+    await pool.close();
+    // A plain child outlives its killed parent (the OCR child watches its parent; this one does not).
+    try {
+      process.kill(childPid, 'SIGKILL');
+    } catch {
+      // Gone already.
+    }
+  });
+
   it('a step timer restarts on each step; a step that never ends is killed (EXTRACTION_TIMEOUT)', async () => {
     const { pool, run } = testPool();
     await run('pid');

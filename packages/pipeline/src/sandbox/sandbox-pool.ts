@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { AegisError } from '@aegis/core';
-import { readProcessMemory } from './process-memory.ts';
+import { descendantsRssBytes, readProcessMemory } from './process-memory.ts';
 import { cancelled, classifyDeath, overMemoryLimit, overTimeLimit, rebuildError } from './sandbox-exit.ts';
 import {
   DEFAULT_SANDBOX_OPTIONS,
@@ -420,6 +420,9 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
         sample(proc);
         rssBytes += proc.rssBytes;
       }
+      // A process may have started a child of its own (the OCR engine, kept across pages): the worker holds
+      // that memory too, and the memory check must see it.
+      if (procs.size > 0) rssBytes += descendantsRssBytes(new Set([...procs].map((proc) => proc.pid)));
       return {
         ...counters,
         processesAlive: procs.size,

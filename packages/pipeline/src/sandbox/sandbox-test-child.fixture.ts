@@ -1,5 +1,6 @@
 // A sandbox process entry for the pool's own tests: operations that misbehave on purpose (allocate native or
 // heap memory, spin, crash), served by the same loop as the real entry (sandbox-child.ts).
+import { spawn } from 'node:child_process';
 import { AegisError, type ErrorCode } from '@aegis/core';
 import { serveSandbox } from './sandbox-serve.ts';
 
@@ -49,4 +50,18 @@ serveSandbox({
   },
   env: async () => Object.keys(process.env).sort(),
   pid: async () => process.pid,
+  /** Starts a child process holding `mb` (as the OCR engine's process is started), answers once it holds it. */
+  child: async (request: { mb: number }) => {
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `globalThis.b = Buffer.alloc(${request.mb} * 1048576, 1); process.stdout.write('ok'); setInterval(() => {}, 1000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
+    );
+    kept.push(child);
+    await new Promise((resolve) => child.stdout?.once('data', resolve));
+    return child.pid;
+  },
 });

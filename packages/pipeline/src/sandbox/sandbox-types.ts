@@ -21,7 +21,7 @@ export interface SandboxPoolStats {
   tasksRun: number;
   running: number;
   queued: number;
-  /** Resident memory of the live sandbox processes now, bytes (0 where /proc is missing). */
+  /** Resident memory of the live sandbox processes and their children (OCR) now, bytes (0 where /proc is missing). */
   rssBytes: number;
   /** Highest resident set any sandbox process of this pool reached, bytes. */
   peakRssBytes: number;

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { descendantPids } from '@aegis/core';
 
 /** Highest resident set seen for one process, bytes (the kernel's VmHWM at the last sample). */
 export interface ProcessPeak {
@@ -36,28 +37,6 @@ export function childPids(pid: number): number[] {
     }
   }
   return children;
-}
-
-/** Every process below `pid` (children, their children, ...): one scan of /proc. */
-export function descendantPids(pid: number): number[] {
-  const byParent = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      byParent.set(ppid, [...(byParent.get(ppid) ?? []), Number(entry)]);
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  const found: number[] = [];
-  for (let queue = [...(byParent.get(pid) ?? [])]; queue.length > 0; ) {
-    const next = queue.shift() as number;
-    found.push(next);
-    queue = [...queue, ...(byParent.get(next) ?? [])];
-  }
-  return found;
 }
 
 /** Highest resident sets sampled since {@link ProcessTreeSampler.resetWindow}, bytes. */
