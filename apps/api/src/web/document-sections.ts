@@ -106,23 +106,30 @@ ${offset > 0 && link(Math.max(0, offset - per), '← previous')} ${offset + per 
 }
 
 /**
- * Pages with their text. A page image is shown only where one exists without rendering: an image document
- * is its own page. PDF pages are not rendered on demand (ADR 017).
+ * Pages with their text beside the page's image: an image document is its own page; PDF pages are rendered on
+ * demand in the parsing sandbox (page-images.ts, ADR 017); other formats have no pages to show.
  */
 export function pagesSection(view: DocumentView, per: number): SafeHtml {
-  const isImage = view.record?.kind === 'image';
-  const imageUrl = `${documentPagePath(view.status.documentId)}/source${queryString({ version: view.version })}`;
+  const kind = view.record?.kind;
+  const versionQuery = queryString({ version: view.version });
+  const imageUrl = (pageNumber: number): string | undefined =>
+    kind === 'image'
+      ? `${documentPagePath(view.status.documentId)}/source${versionQuery}`
+      : kind === 'pdf'
+        ? `${documentPagePath(view.status.documentId)}/pages/${pageNumber}${versionQuery}`
+        : undefined;
   return html`<section id="pages"><h2>Pages (${view.pageCount})</h2>
-${!isImage && view.pageCount > 0 && html`<p class="muted">No page images: pages are not rendered for the web UI; the text is what extraction read.</p>`}
+${kind !== 'image' && kind !== 'pdf' && view.pageCount > 0 && html`<p class="muted">No page images for this format; the text is what extraction read.</p>`}
 ${pager(view, 'pages', view.pageOffset, view.pageCount, per)}
-${view.pages.map(
-  (page) => html`<article class="page" id="page-${page.pageNumber}">
+${view.pages.map((page) => {
+  const src = imageUrl(page.pageNumber);
+  return html`<article class="page" id="page-${page.pageNumber}">
 <h3>Page ${page.pageNumber}</h3>
-<div class="page-body">${isImage && html`<img class="page-image" src="${imageUrl}" alt="Page ${page.pageNumber}">`}
+<div class="page-body">${src !== undefined && html`<img class="page-image" src="${src}" alt="Page ${page.pageNumber}" loading="lazy">`}
 <div class="page-text">${page.paragraphs.map((paragraph) =>
     paragraph.headingLevel ? html`<p class="heading">${paragraph.text}</p>` : html`<p>${paragraph.text}</p>`,
-  )}</div></div></article>`,
-)}</section>`;
+  )}</div></div></article>`;
+})}</section>`;
 }
 
 export function chunksSection(view: DocumentView, per: number): SafeHtml {

@@ -9,6 +9,7 @@ import { documentPage } from './document-page.ts';
 import { documentsPage } from './documents-page.ts';
 import { html } from './html.ts';
 import { sendPage, WEB_CSP } from './layout.ts';
+import { pageImages } from './page-images.ts';
 import { safeWebNext, WEB_ASSETS, WEB_LOGIN_PATH, WEB_PREFIX } from './paths.ts';
 import { searchPage } from './search-page.ts';
 import { uploadPage } from './upload-page.ts';
@@ -93,6 +94,7 @@ export function webRoutes(context: ApiContext) {
     });
     await app.register(documentsPage(context));
     await app.register(documentPage(context));
+    await app.register(pageImages(context));
     await app.register(uploadPage(context));
     await app.register(searchPage(context));
     await app.register(costsPage(context));

@@ -1,3 +1,4 @@
+import { textPdf } from '@aegis/testkit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ApiHarness, createApiHarness, multipartFile } from '../test-support/api-harness.ts';
 
@@ -125,6 +126,35 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
     expect(image.rawPayload.equals(png)).toBe(true);
     expect((await page(`/ui/documents/${documentId}/source`, cookies)).statusCode).toBe(404);
     expect((await page(`/ui/documents/${documentId}/images/not-an-image`, cookies)).statusCode).toBe(404);
+  });
+
+  it("renders a PDF page as a PNG in the sandbox, only for pages that exist, only within the key's bases", async () => {
+    const admin = await h.key(['admin'], 'ui-pdf');
+    const upload = multipartFile('one-page.pdf', textPdf('Rendered page'), 'application/pdf', {
+      knowledgeBase: 'team-b',
+    });
+    const registered = await h.app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...upload.headers, 'x-api-key': admin },
+      payload: upload.payload,
+    });
+    expect(registered.statusCode, registered.body).toBe(202);
+    const pdfId = registered.json().documentId as string;
+    const cookies = await login(admin);
+    const image = await page(`/ui/documents/${pdfId}/pages/1`, cookies);
+    expect(image.statusCode, image.body).toBe(200);
+    expect(image.headers['content-type']).toBe('image/png');
+    expect(image.rawPayload.subarray(1, 4).toString('latin1')).toBe('PNG');
+    // Seen again: the same bytes from the cache.
+    expect((await page(`/ui/documents/${pdfId}/pages/1`, cookies)).rawPayload.equals(image.rawPayload)).toBe(
+      true,
+    );
+    expect((await page(`/ui/documents/${pdfId}/pages/2`, cookies)).statusCode).toBe(404);
+    expect((await page(`/ui/documents/${pdfId}/pages/0`, cookies)).statusCode).toBe(400);
+    expect((await page(`/ui/documents/${documentId}/pages/1`, cookies)).statusCode).toBe(404); // a text file
+    const scoped = await login(await h.key(['read'], 'ui-pdf-team-a', ['team-a']));
+    expect((await page(`/ui/documents/${pdfId}/pages/1`, scoped)).statusCode).toBe(404);
   });
 
   it('takes cookie-authenticated mutations only with the CSRF token of the session', async () => {

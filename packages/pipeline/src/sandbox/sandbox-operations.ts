@@ -3,6 +3,7 @@
 import type { ExtractedDocument, ExtractionLimits } from '../extract/extracted-document.ts';
 import { type ParseRequest, parseDocument } from '../extract/parse-document.ts';
 import { inspectPdf, type PdfInfo } from '../extract/pdf-extract.ts';
+import { type RenderedPage, type RenderPageRequest, renderPdfPage } from '../extract/pdf-page-image.ts';
 import { loadPdfjs } from '../extract/pdfjs.ts';
 import { analyseImage, type ImageAnalysis, type ImageAnalysisRequest } from '../images/analyse-image.ts';
 import type { SandboxTaskContext } from './sandbox-task-context.ts';
@@ -30,6 +31,8 @@ export interface SandboxOperations {
   'inspect-pdf': { request: InspectPdfRequest; result: PdfInfo };
   /** Decode, check and re-encode one image for the vision model (enrich-images). */
   'prepare-image': { request: ImageAnalysisRequest; result: ImageAnalysis };
+  /** One PDF page as a PNG for people (the web UI's page images). */
+  'render-page': { request: RenderPageRequest; result: RenderedPage };
 }
 
 export type SandboxOperation = keyof SandboxOperations;
@@ -48,6 +51,7 @@ export const SANDBOX_OPERATIONS: Handlers = {
   extract: (request, context) => parseDocument(request, context),
   'inspect-pdf': (request) => inspectPdf(request.data, request.limits),
   'prepare-image': (request) => analyseImage(request),
+  'render-page': (request) => renderPdfPage(request),
 };
 
 /**
