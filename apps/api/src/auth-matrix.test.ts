@@ -45,6 +45,7 @@ const EXPECTED: ReadonlyArray<{ method: string | RegExp; url: string | RegExp; a
   { method: 'GET', url: '/ui/documents/:id', access: 'read' },
   { method: 'GET', url: '/ui/documents/:id/images/:imageId', access: 'read' },
   { method: 'GET', url: '/ui/documents/:id/source', access: 'read' },
+  { method: 'GET', url: '/ui/documents/:id/pages/:page', access: 'read' },
   { method: 'GET', url: '/ui/upload', access: 'ingest' },
   { method: 'GET', url: '/ui/search', access: 'read' },
   { method: 'GET', url: '/ui/costs', access: 'read' },

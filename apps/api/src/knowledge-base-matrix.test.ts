@@ -172,6 +172,7 @@ describe('knowledge base isolation over every route and key scope', { timeout: 1
               ? hookA
               : docs.a,
         )
+        .replace(':page', '1')
         .replace(/:(\w+)/g, 'x')
         .replace('*', 'main.js');
       const query =
