@@ -1,3 +1,4 @@
+import { formatUsd } from '@aegis/client';
 import { hasRole } from '@aegis/stores';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { AdminSessions } from '../auth/admin-session.ts';
@@ -95,11 +96,13 @@ export function formatDuration(ms: number | null): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-/** An exact USD decimal shown with 6 decimals (the exact value in the title). */
+/**
+ * An exact USD decimal shown as the CLI shows it (cents from $1, four decimals below, enough digits for
+ * fractions of a cent), the exact value in the title.
+ */
 export function money(usd: string | null | undefined): SafeHtml {
   const value = usd ?? '0';
-  const shown = Number(value).toFixed(6);
-  return html`<span class="money" title="${value}">$${shown}</span>`;
+  return html`<span class="money" title="${value}">${formatUsd(value)}</span>`;
 }
 
 export function formatBytes(bytes: number): string {
