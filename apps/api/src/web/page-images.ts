@@ -1,6 +1,7 @@
 import { AegisError } from '@aegis/core';
 import { defaultSandbox } from '@aegis/pipeline';
 import type { FastifyInstance } from 'fastify';
+import { LRUCache } from 'lru-cache';
 import type { ApiContext } from '../app-context.ts';
 import { documentInScope } from '../auth/knowledge-base-scope.ts';
 import { WEB_PREFIX } from './paths.ts';
@@ -12,44 +13,33 @@ const CACHE_MAX_BYTES = 32 * 1024 * 1024;
 /** A rendering that takes longer is given up (a heavy page must not hold a sandbox process for long). */
 const RENDER_TIMEOUT_MS = 20_000;
 
-/** Insertion-ordered Map as an LRU bounded by the total size of its values. */
-function createByteLru(maxBytes: number) {
-  const entries = new Map<string, Uint8Array>();
-  let bytes = 0;
-  return {
-    get(key: string): Uint8Array | undefined {
-      const value = entries.get(key);
-      if (value) {
-        entries.delete(key);
-        entries.set(key, value);
-      }
-      return value;
-    },
-    set(key: string, value: Uint8Array): void {
-      if (value.byteLength > maxBytes) return;
-      const old = entries.get(key);
-      if (old) bytes -= old.byteLength;
-      entries.delete(key);
-      entries.set(key, value);
-      bytes += value.byteLength;
-      for (const [oldest, evicted] of entries) {
-        if (bytes <= maxBytes) break;
-        entries.delete(oldest);
-        bytes -= evicted.byteLength;
-      }
-    },
-  };
-}
-
 /**
  * GET /ui/documents/:id/pages/:page: a PDF page rendered on demand in the parsing sandbox (the same hardened
  * pdf.js, memory cap and time limit as extraction), so the document page shows each page beside its text.
- * Rendered pages are cached per document version in memory; the browser may keep them privately.
+ * Rendered pages are cached in memory by the bytes' hash and page; the browser may keep them privately.
  */
 export function pageImages(context: ApiContext) {
   const { runtime } = context;
-  const cache = createByteLru(CACHE_MAX_BYTES);
-  const pending = new Map<string, Promise<Uint8Array>>();
+  // Bounded by bytes; concurrent views of one page share one rendering (`fetch`).
+  const cache = new LRUCache<string, Uint8Array, { blobPath: string; pageNumber: number }>({
+    maxSize: CACHE_MAX_BYTES,
+    sizeCalculation: (png) => png.byteLength,
+    fetchMethod: async (_key, _stale, { context: source }) => {
+      const data = await runtime.pipeline.blobs.get(source.blobPath);
+      const { extractionLimits } = runtime.pipeline.options;
+      const rendered = await (runtime.pipeline.sandbox ?? defaultSandbox()).run(
+        'render-page',
+        {
+          data,
+          pageNumber: source.pageNumber,
+          maxSide: PAGE_IMAGE_MAX_SIDE,
+          limits: { maxImagePixels: extractionLimits.maxImagePixels, pageTimeoutMs: RENDER_TIMEOUT_MS },
+        },
+        { stepTimeoutMs: RENDER_TIMEOUT_MS },
+      );
+      return rendered.png;
+    },
+  });
 
   return async function plugin(app: FastifyInstance): Promise<void> {
     app.get<{ Params: { id: string; page: number }; Querystring: { version?: number } }>(
@@ -84,33 +74,8 @@ export function pageImages(context: ApiContext) {
         if (source?.kind !== 'pdf') throw new AegisError('NOT_FOUND', 'Only PDF pages are rendered.');
         // Keyed by the bytes' hash: equal bytes render equally, whichever document or version holds them.
         const key = `${source.sha256}:${page}`;
-        let png = cache.get(key);
-        if (!png) {
-          let rendering = pending.get(key);
-          if (!rendering) {
-            rendering = (async () => {
-              const data = await runtime.pipeline.blobs.get(source.blob_path);
-              const { extractionLimits } = runtime.pipeline.options;
-              const rendered = await (runtime.pipeline.sandbox ?? defaultSandbox()).run(
-                'render-page',
-                {
-                  data,
-                  pageNumber: page,
-                  maxSide: PAGE_IMAGE_MAX_SIDE,
-                  limits: {
-                    maxImagePixels: extractionLimits.maxImagePixels,
-                    pageTimeoutMs: RENDER_TIMEOUT_MS,
-                  },
-                },
-                { stepTimeoutMs: RENDER_TIMEOUT_MS },
-              );
-              cache.set(key, rendered.png);
-              return rendered.png;
-            })().finally(() => pending.delete(key));
-            pending.set(key, rendering);
-          }
-          png = await rendering;
-        }
+        const png = await cache.fetch(key, { context: { blobPath: source.blob_path, pageNumber: page } });
+        if (!png) throw new AegisError('NOT_FOUND', `No image of page ${page}.`);
         return reply
           .type('image/png')
           .header('cache-control', 'private, max-age=3600')
