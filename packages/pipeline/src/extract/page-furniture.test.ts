@@ -46,4 +46,40 @@ describe('markFurniture', () => {
     expect(role(3, 'tiny note')).toBeUndefined();
     expect(role(1, 'A readable line')).toBeUndefined();
   });
+
+  it('a running foot without its number (set in the head on that page) is furniture beside the numbered ones', () => {
+    const url = 'http://www.free-culture.cc/freecontent/';
+    const doc: ExtractedPage[] = [1, 2, 3].map((n) => ({
+      pageNumber: n,
+      width: 600,
+      height: 800,
+      paragraphs: [
+        ...(n % 2 === 0 ? [block(`${n} FREE CULTURE`, 40, 8)] : []),
+        block(`Body text of page ${n} that says something different each time.`, 300),
+        n % 2 === 0 ? block(url, 762, 7) : block(`${n} ${url}`, 752, 8),
+      ],
+      images: [],
+    }));
+    markFurniture(doc);
+    for (const page of doc) expect(page.paragraphs.at(-1)?.role).toBe('furniture');
+    for (const page of doc)
+      expect(page.paragraphs.find((p) => p.text.startsWith('Body'))?.role).toBeUndefined();
+  });
+
+  it('the same words without a number but set larger (a title) are not taken for the numbered running line', () => {
+    const doc: ExtractedPage[] = [1, 2, 3].map((n) => ({
+      pageNumber: n,
+      width: 600,
+      height: 800,
+      paragraphs: [
+        block(n === 1 ? 'Deep Learning' : `${n} Deep Learning`, 40, n === 1 ? 18 : 8),
+        block(`Body text of page ${n} that says something different each time.`, 300),
+      ],
+      images: [],
+    }));
+    markFurniture(doc);
+    expect(doc[0]?.paragraphs[0]?.role).toBeUndefined();
+    expect(doc[1]?.paragraphs[0]?.role).toBe('furniture');
+    expect(doc[2]?.paragraphs[0]?.role).toBe('furniture');
+  });
 });

@@ -111,6 +111,12 @@ function sameSize(a: Paragraph, b: Paragraph): boolean {
   return Math.abs(a.fontSize - b.fontSize) <= 0.1 * Math.max(a.fontSize, b.fontSize);
 }
 
+/** True when a is set clearly larger than b. */
+function setLarger(a: Paragraph, b: Paragraph): boolean {
+  if (a.fontSize === undefined || b.fontSize === undefined) return false;
+  return a.fontSize > b.fontSize && !sameSize(a, b);
+}
+
 function zoneOf(y0: number, y1: number, height: number): Zone {
   if (y1 <= height * MARGIN_ZONE * 1.5 && y0 <= height * MARGIN_ZONE) return 'top';
   if (y0 >= height * (1 - MARGIN_ZONE * 1.5) && y1 >= height * (1 - MARGIN_ZONE)) return 'bottom';
@@ -167,16 +173,21 @@ export function markFurniture(pages: readonly ExtractedPage[]): number {
       // Same text at about the same height on other pages: a running head or foot in the margins, a stamp
       // anywhere when it is on most pages. The same style too: a running head with the title of the paper is
       // not the title on page 1.
-      const samePlace = group.filter(
-        (o) => Math.abs(o.y - c.y) <= SAME_PLACE && sameSize(o.paragraph, c.paragraph),
-      );
+      const nearby = group.filter((o) => Math.abs(o.y - c.y) <= SAME_PLACE);
+      const samePlace = nearby.filter((o) => sameSize(o.paragraph, c.paragraph));
       // Where the texts differ only in their numbers, those numbers must be page numbers: "4.3 The Public
       // Domain" and "5.2 The Public Domain" at the top of two pages are section headings, not a running head.
       const exact = samePlace.filter((o) => normalised(o.paragraph.text) === normalised(c.paragraph.text));
       const tracking = pageTracking(samePlace);
-      const repeats = new Set(
-        (exact.length >= 2 ? exact : tracking.has(c) ? [...tracking] : []).map((o) => o.page.pageNumber),
-      );
+      // The same line without any number, where the others carry their page's number: the page number sits
+      // elsewhere on this page (a running foot "12 http://…" on odd pages, bare "http://…" on even ones). The
+      // numbered block may be set larger (its number is), but a bigger one is a title, not the running line.
+      const numberedAround =
+        edgeNumbers(c.paragraph.text).length === 0
+          ? pageTracking(nearby.filter((o) => !setLarger(c.paragraph, o.paragraph)))
+          : new Set<Candidate>();
+      const along = tracking.has(c) ? [...tracking] : numberedAround.size >= 2 ? [...numberedAround, c] : [];
+      const repeats = new Set((exact.length >= 2 ? exact : along).map((o) => o.page.pageNumber));
       const inMargin = c.zone !== 'body' && repeats.size >= 2;
       const stamped = repeats.size >= 3 && repeats.size >= WATERMARK_SHARE * pagesWithText;
       if (inMargin || stamped) furniture.add(c.paragraph);
