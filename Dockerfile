@@ -24,6 +24,11 @@ RUN --mount=type=cache,target=/root/.npm \
 # --- runtime
 FROM ${NODE_IMAGE} AS runtime
 WORKDIR /app
+# Native Tesseract for OCR (OCR_TESSERACT_COMMAND): a third of the memory of the bundled tesseract.js per page.
+# The model comes from the @tesseract.js-data packages either way; the Debian eng data it pulls in is unused.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tesseract-ocr \
+ && rm -rf /var/lib/apt/lists/*
 # Code and dependencies stay owned by root and read-only for the process; only the data folders are writable.
 COPY --from=deps /app ./
 COPY . .

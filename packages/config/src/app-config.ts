@@ -161,6 +161,8 @@ export interface AppConfig {
       languageDir: string | undefined;
       pageTimeoutMs: number;
       dpi: number;
+      /** The native Tesseract command; empty: always the bundled tesseract.js. */
+      command: string;
       taskBudgetMs: number;
     };
     /** The parsing sandbox: processes per worker and the limits of each (MiB, ms). */
@@ -326,6 +328,7 @@ export function toAppConfig(flat: FlatConfig): AppConfig {
         languageDir: flat.OCR_LANGUAGE_DIR,
         pageTimeoutMs: flat.OCR_PAGE_TIMEOUT_MS,
         dpi: flat.OCR_DPI,
+        command: flat.OCR_TESSERACT_COMMAND === 'none' ? '' : flat.OCR_TESSERACT_COMMAND,
         // Half the task limit: OCR never pushes a page range over it.
         taskBudgetMs: Math.floor(flat.SANDBOX_TASK_TIMEOUT_MS / 2),
       },

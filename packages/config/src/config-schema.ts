@@ -522,6 +522,13 @@ export const configSchema = z.object({
       'Time limit for the OCR of one page, in milliseconds (at most 90% of EXTRACT_PAGE_TIMEOUT_MS is used); a page over it keeps its text layer, with a warning.',
     schema: integer(1_000, MS_PER_DAY),
   }),
+  OCR_TESSERACT_COMMAND: envVar({
+    group: 'Pipeline workers',
+    default: 'tesseract',
+    description:
+      'The native Tesseract binary (path or name; Debian package tesseract-ocr), used with OCR_ENGINE=tesseract where installed: a third of the memory of the bundled tesseract.js, which reads where it is missing or with none.',
+    schema: text(/^[\w./+-]+$/, 'must be a command name or path, or none'),
+  }),
   OCR_DPI: envVar({
     group: 'Pipeline workers',
     default: '200',

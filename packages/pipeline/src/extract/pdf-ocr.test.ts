@@ -1,11 +1,14 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { closeDefaultSandbox } from '../sandbox/default-sandbox.ts';
 import { buildScannedPdf } from '../test-support/scan-pdf.ts';
 import { extractDocument } from './extract-document.ts';
 import type { ExtractedPage } from './extracted-document.ts';
-import { DEFAULT_OCR_SETTINGS } from './pdf-ocr.ts';
+import { DEFAULT_OCR_SETTINGS, type OcrSettings } from './pdf-ocr.ts';
 import { ocrNeed } from './pdf-page-ocr.ts';
+import { findTesseract } from './tesseract-native.ts';
 
 afterAll(() => closeDefaultSandbox());
 
@@ -30,30 +33,75 @@ function wordAccuracy(expected: readonly string[], text: string): number {
   return hit / Math.max(1, expected.length);
 }
 
-describe('OCR of pages without a text layer (tesseract.js, offline, in the sandbox)', () => {
-  it('reads a scanned page: source ocr, word boxes on the page, word accuracy >= 0.95', async () => {
-    const { data, pageWords } = await buildScannedPdf({ pages: 1, lines: 12, seed: 5 });
-    const off = await extractDocument({ data }, {});
-    expect(off.pages[0]?.paragraphs).toEqual([]);
-    const doc = await extractDocument(
-      { data },
-      { limits: SLOW_MACHINE, ocr: { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 100_000 } },
-    );
-    const page = doc.pages[0] as ExtractedPage;
-    expect(page.paragraphs.length).toBeGreaterThan(0);
-    for (const p of page.paragraphs) {
-      expect(p.source).toBe('ocr');
-      for (const w of p.words ?? []) {
-        expect(w.bbox[0]).toBeGreaterThanOrEqual(0);
-        expect(w.bbox[2]).toBeLessThanOrEqual(page.width + 1);
-        expect(w.bbox[3]).toBeLessThanOrEqual(page.height + 1);
-        expect(w.confidence).toBeGreaterThanOrEqual(0);
-      }
-    }
-    const text = page.paragraphs.map((p) => p.text).join(' ');
-    expect(wordAccuracy(pageWords[0] ?? [], text)).toBeGreaterThanOrEqual(0.95);
-  }, 120_000);
+/**
+ * Both local engines: the native binary (installed by .ci/run and the image) and the bundled tesseract.js. The
+ * native one is called through a wrapper that logs each call, so the test knows which engine read the page.
+ */
+const nativeBinary = findTesseract('tesseract');
+const scratch = mkdtempSync(join(tmpdir(), 'aegis-ocr-test-'));
+const CALLS = join(scratch, 'calls.log');
+const WRAPPER = join(scratch, 'tesseract-logged');
+writeFileSync(WRAPPER, `#!/bin/sh\necho called >> '${CALLS}'\nexec '${nativeBinary}' "$@"\n`, {
+  mode: 0o755,
+});
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+const ENGINES: Array<{ name: string; settings: OcrSettings; missing?: string }> = [
+  {
+    name: 'native tesseract',
+    settings: { ...DEFAULT_OCR_SETTINGS, command: WRAPPER },
+    ...(nativeBinary === undefined ? { missing: 'no tesseract binary (apt-get install tesseract-ocr)' } : {}),
+  },
+  { name: 'tesseract.js', settings: { ...DEFAULT_OCR_SETTINGS, command: '' } },
+];
 
+describe.each(ENGINES)(
+  'OCR of pages without a text layer with $name, in the sandbox',
+  ({ settings, missing }) => {
+    it.skipIf(missing !== undefined)(
+      'reads a scanned page: source ocr, word boxes on the page, word accuracy >= 0.95',
+      async () => {
+        const { data, pageWords } = await buildScannedPdf({ pages: 1, lines: 12, seed: 5 });
+        const off = await extractDocument({ data }, {});
+        expect(off.pages[0]?.paragraphs).toEqual([]);
+        const doc = await extractDocument(
+          { data },
+          { limits: SLOW_MACHINE, ocr: { ...settings, pageTimeoutMs: 100_000 } },
+        );
+        const page = doc.pages[0] as ExtractedPage;
+        expect(page.paragraphs.length).toBeGreaterThan(0);
+        for (const p of page.paragraphs) {
+          expect(p.source).toBe('ocr');
+          for (const w of p.words ?? []) {
+            expect(w.bbox[0]).toBeGreaterThanOrEqual(0);
+            expect(w.bbox[2]).toBeLessThanOrEqual(page.width + 1);
+            expect(w.bbox[3]).toBeLessThanOrEqual(page.height + 1);
+            expect(w.confidence).toBeGreaterThanOrEqual(0);
+          }
+        }
+        const text = page.paragraphs.map((p) => p.text).join(' ');
+        expect(wordAccuracy(pageWords[0] ?? [], text)).toBeGreaterThanOrEqual(0.95);
+        // A box for (nearly) every printed word.
+        const boxes = page.paragraphs.flatMap((p) => p.words ?? []);
+        expect(boxes.length).toBeGreaterThanOrEqual((pageWords[0]?.length ?? 0) * 0.9);
+        if (settings.command !== '') expect(readFileSync(CALLS, 'utf8').trim().split('\n').length).toBe(1);
+      },
+      120_000,
+    );
+
+    it.skipIf(missing !== undefined)(
+      'a page over its OCR time limit keeps its text layer and says so',
+      async () => {
+        const { data } = await buildScannedPdf({ pages: 1, lines: 20, seed: 7 });
+        const doc = await extractDocument({ data }, { ocr: { ...settings, pageTimeoutMs: 1 } });
+        expect(doc.pages[0]?.paragraphs).toEqual([]);
+        expect(doc.warnings).toEqual([expect.stringContaining('Page 1: OCR failed')]);
+      },
+      60_000,
+    );
+  },
+);
+
+describe('OCR engines and the corpus', () => {
   it('with the vision engine, adds the rendered page as an image for the vision model instead', async () => {
     const { data } = await buildScannedPdf({ pages: 1, lines: 3, seed: 6 });
     const doc = await extractDocument(
@@ -67,13 +115,6 @@ describe('OCR of pages without a text layer (tesseract.js, offline, in the sandb
     // Transcribed by the vision model with the transcription prompt, not described as a figure.
     expect(rendered?.purpose).toBe('page-text');
     expect(Buffer.from(rendered?.data?.subarray(1, 4) ?? []).toString()).toBe('PNG');
-  }, 60_000);
-
-  it('a page over its OCR time limit keeps its text layer and says so', async () => {
-    const { data } = await buildScannedPdf({ pages: 1, lines: 20, seed: 7 });
-    const doc = await extractDocument({ data }, { ocr: { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 1 } });
-    expect(doc.pages[0]?.paragraphs).toEqual([]);
-    expect(doc.warnings).toEqual([expect.stringContaining('Page 1: OCR failed')]);
   }, 60_000);
 
   it.skipIf(!hasCorpus)(

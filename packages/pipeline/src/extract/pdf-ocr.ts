@@ -1,12 +1,14 @@
 // OCR of PDF pages without usable text, from the parsing sandbox: pdf.js renders the page onto a
-// @napi-rs/canvas canvas (the Node canvas pdf.js itself uses) in the sandbox process, tesseract.js
-// (WebAssembly, traineddata from the @tesseract.js-data packages, nothing fetched) reads it in a child of that
-// process, kept warm across pages; a page over its time limit kills the child, and the page keeps what its text
-// layer had, with a warning.
+// @napi-rs/canvas canvas (the Node canvas pdf.js itself uses) in the sandbox process, and Tesseract reads it in
+// a child of that process: the native binary when installed (tesseract-native.ts: a process per page, a third of
+// the memory), else tesseract.js (WebAssembly, kept warm across pages). Both use the traineddata of the
+// @tesseract.js-data packages; nothing is fetched. A page over its time limit kills the child, and the page keeps
+// what its text layer had, with a warning.
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { BoundingBox, OcrWord, Paragraph } from './extracted-document.ts';
 import type { PdfPageProxy } from './pdfjs.ts';
+import { findTesseract, type OcrBlock, recogniseNative, unpackedTessdata } from './tesseract-native.ts';
 
 /** How pages without usable text are read. */
 export interface OcrSettings {
@@ -18,6 +20,11 @@ export interface OcrSettings {
   pageTimeoutMs: number;
   /** Rendering resolution, dots per inch. Default 200. */
   dpi: number;
+  /**
+   * The native Tesseract binary (a path, or a name looked up in PATH and /usr/local/bin, /usr/bin, /bin); where
+   * it is not installed, or this is empty, the bundled tesseract.js reads instead. Default `tesseract`.
+   */
+  command?: string | undefined;
   /** A folder with `<code>.traineddata.gz` for every language; default: each language's npm data package. */
   languageDir?: string | undefined;
   /**
@@ -32,22 +39,13 @@ export const DEFAULT_OCR_SETTINGS: Readonly<OcrSettings> = Object.freeze({
   languages: ['eng'],
   pageTimeoutMs: 20_000,
   dpi: 200,
+  command: 'tesseract',
 });
 
 /** The rendered page is capped at this many pixels on its long side, whatever the DPI and page size say. */
 const MAX_RENDER_SIDE = 4_000;
 
-interface TesseractWord {
-  text: string;
-  confidence: number;
-  bbox: { x0: number; y0: number; x1: number; y1: number };
-}
-interface TesseractParagraph {
-  lines: Array<{ words: TesseractWord[] }>;
-}
-type ChildReply =
-  | { ok: true; blocks: Array<{ paragraphs: TesseractParagraph[] }> }
-  | { ok: false; error: string };
+type ChildReply = { ok: true; blocks: OcrBlock[] } | { ok: false; error: string };
 
 /** The folder holding `<code>.traineddata.gz`: `languageDir` when set, else the `@tesseract.js-data/<code>` package's. */
 function languageDir(code: string, configured: string | undefined): string {
@@ -101,22 +99,36 @@ export async function closeRecogniser(): Promise<void> {
   current?.process.kill('SIGKILL');
 }
 
-async function recognise(png: Buffer, settings: OcrSettings): Promise<ChildReply> {
+async function recognise(
+  png: Buffer,
+  scale: number,
+  settings: OcrSettings,
+  signal: AbortSignal,
+): Promise<OcrBlock[]> {
   const dirs = new Set(settings.languages.map((code) => languageDir(code, settings.languageDir)));
-  // tesseract.js reads every language from one folder.
+  // Both engines read every language from one folder.
   if (dirs.size !== 1)
     throw new Error('OCR languages in several folders: set OCR_LANGUAGE_DIR to one folder holding them all');
+  const dir = [...dirs][0] as string;
+  const binary = findTesseract(settings.command);
+  if (binary !== undefined) {
+    const tessdataDir = unpackedTessdata(dir, settings.languages);
+    const dpi = Math.round(scale * 72);
+    return recogniseNative({ binary, png, languages: settings.languages, tessdataDir, dpi, signal });
+  }
   const { process: proc, ready } = ocrChild();
   await ready;
-  return new Promise<ChildReply>((resolve, reject) => {
+  const reply = await new Promise<ChildReply>((resolve, reject) => {
     const onExit = (code: number | null): void => reject(new Error(`the OCR process exited (code ${code})`));
     proc.once('exit', onExit);
-    proc.once('message', (reply: ChildReply) => {
+    proc.once('message', (message: ChildReply) => {
       proc.off('exit', onExit);
-      resolve(reply);
+      resolve(message);
     });
-    proc.send({ png: new Uint8Array(png), languages: settings.languages.join('+'), langPath: [...dirs][0] });
+    proc.send({ png: new Uint8Array(png), languages: settings.languages.join('+'), langPath: dir });
   });
+  if (!reply.ok) throw new Error(reply.error);
+  return reply.blocks;
 }
 
 /** Renders a page to PNG at `dpi` (long side capped), returning the scale from PDF points to pixels. */
@@ -136,17 +148,20 @@ export async function renderPage(page: PdfPageProxy, dpi: number): Promise<{ png
 /** Recognises a rendered page: Tesseract's paragraphs as blocks with word boxes in PDF points. */
 export async function recognisePage(png: Buffer, scale: number, settings: OcrSettings): Promise<Paragraph[]> {
   let timer: NodeJS.Timeout | undefined;
+  const stop = new AbortController();
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`OCR took longer than ${settings.pageTimeoutMs} ms`)),
-      settings.pageTimeoutMs,
-    );
+    timer = setTimeout(() => {
+      stop.abort();
+      reject(new Error(`OCR took longer than ${settings.pageTimeoutMs} ms`));
+    }, settings.pageTimeoutMs);
   });
   try {
-    const reply = await Promise.race([recognise(png, settings), timeout]);
-    if (!reply.ok) throw new Error(reply.error);
+    const recognition = recognise(png, scale, settings, stop.signal);
+    // Lost to the timeout, it still rejects (its process killed): that is expected, not an unhandled error.
+    recognition.catch(() => undefined);
+    const blocks = await Promise.race([recognition, timeout]);
     const paragraphs: Paragraph[] = [];
-    for (const block of reply.blocks) {
+    for (const block of blocks) {
       for (const paragraph of block.paragraphs) {
         const words: OcrWord[] = paragraph.lines.flatMap((line) =>
           line.words
@@ -185,6 +200,7 @@ export async function recognisePage(png: Buffer, scale: number, settings: OcrSet
     throw error;
   } finally {
     clearTimeout(timer);
+    stop.abort();
   }
 }
 
