@@ -73,7 +73,7 @@ describe('Cypher lint of the Neo4j graph store', () => {
 
   it('sends only linted statements, with every parameter bound and integers as Neo4j integers', async () => {
     const sent: SentStatement[] = [];
-    const store = createNeo4jGraphStore({
+    const store = await createNeo4jGraphStore({
       uri: 'neo4j://unused',
       user: 'neo4j',
       password: 'unused',

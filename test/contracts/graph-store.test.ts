@@ -28,7 +28,7 @@ if (neo4jSkip !== undefined) console.warn(`skipping GraphStore contract for neo4
 describeGraphStoreContract(
   'neo4j',
   async () => ({
-    store: createNeo4jGraphStore({
+    store: await createNeo4jGraphStore({
       uri: neo4jUri ?? '',
       user: process.env.NEO4J_USER ?? 'neo4j',
       password: process.env.NEO4J_PASSWORD ?? '',

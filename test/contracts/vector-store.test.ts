@@ -63,7 +63,7 @@ describeVectorStoreContract(
     const apiKey = process.env.QDRANT_API_KEY || undefined;
     const admin = new QdrantClient({ url, ...(apiKey ? { apiKey } : {}), checkCompatibility: false });
     return {
-      store: createQdrantVectorStore({ url, apiKey, collection, batchSize: 64 }),
+      store: await createQdrantVectorStore({ url, apiKey, collection, batchSize: 64 }),
       async cleanup() {
         const { collections } = await admin.getCollections();
         for (const { name } of collections)

@@ -144,7 +144,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   routerRedis.on('error', () => {}); // the main connection reports the outage
   const { router } = await createRouterFromConfig(config, { pool, redis: routerRedis, registry, logger });
   await waitFor('Postgres (router)', () => router.start());
-  const { vectors, graph } = storesFromConfig(config, pool);
+  const { vectors, graph } = await storesFromConfig(config, pool);
   await waitFor('the graph store', () => graph.ensureSchema());
   // Which vector engine serves search, how many points it holds and what a query costs (exact scan vs HNSW).
   vectors.engine().then(

@@ -8,15 +8,18 @@ import {
 } from '@aegis/stores';
 import type pg from 'pg';
 
-/** VECTOR_STORE / GRAPH_STORE pick the adapters; Postgres (lite) needs nothing but the pool. */
-export function storesFromConfig(
+/**
+ * VECTOR_STORE / GRAPH_STORE pick the adapters; Postgres (lite) needs nothing but the pool. Async because the
+ * Qdrant and Neo4j factories import their clients only when chosen (about 50 MiB resident a lite process saves).
+ */
+export async function storesFromConfig(
   config: AppConfig,
   pool: pg.Pool,
-): { vectors: VectorStore; graph: GraphStore } {
+): Promise<{ vectors: VectorStore; graph: GraphStore }> {
   const { qdrant } = config.vectorStore;
   const vectors =
     config.vectorStore.kind === 'qdrant'
-      ? createQdrantVectorStore({
+      ? await createQdrantVectorStore({
           url: qdrant.url as string,
           apiKey: qdrant.apiKey,
           collection: qdrant.collection,
@@ -29,7 +32,7 @@ export function storesFromConfig(
   const { neo4j } = config.graphStore;
   const graph =
     config.graphStore.kind === 'neo4j'
-      ? createNeo4jGraphStore({
+      ? await createNeo4jGraphStore({
           uri: neo4j.uri as string,
           user: neo4j.user,
           password: neo4j.password ?? '',

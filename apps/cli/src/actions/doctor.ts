@@ -91,7 +91,7 @@ async function diagnoseLocally(): Promise<{ diagnosis: Diagnosis; heading: strin
     connectionTimeoutMs: 3_000,
   });
   pool.on('error', () => {});
-  const { vectors, graph } = worker.storesFromConfig(config, pool);
+  const { vectors, graph } = await worker.storesFromConfig(config, pool);
   try {
     let router: Awaited<ReturnType<typeof createRouterFromConfig>>['router'];
     try {

@@ -26,7 +26,7 @@ function recordingDriver() {
 describe('Neo4j graph writes', () => {
   it('writes a big document in bounded transactions split at chunk boundaries, not one per document', async () => {
     const { driver, transactions } = recordingDriver();
-    const store = createNeo4jGraphStore({
+    const store = await createNeo4jGraphStore({
       uri: 'bolt://unused',
       user: 'u',
       password: 'p',

@@ -1,6 +1,6 @@
 import type { GraphEntity, GraphStore } from '@aegis/core';
 import { AegisError, isAegisError } from '@aegis/core';
-import neo4j, { type Driver, type ManagedTransaction } from 'neo4j-driver';
+import type { Driver, ManagedTransaction } from 'neo4j-driver';
 import { partitionGraphBatch, prepareGraphBatch } from './graph-batch.ts';
 import { MAX_DESCRIPTION_LENGTH } from './merge-descriptions.ts';
 import {
@@ -56,8 +56,11 @@ interface VersionSelection {
  * Writes are `UNWIND $rows ... MERGE` batches inside `session.executeWrite` (retried by the driver on
  * transient errors, so every statement is idempotent). Statements live in neo4j-cypher.ts.
  * Integers are sent as Neo4j integers (JavaScript numbers would be stored as floats, and LIMIT refuses them).
+ * Async because the driver is imported only when such a store is created: a process on the Postgres graph store
+ * never loads it (about 26 MiB resident).
  */
-export function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): GraphStore {
+export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Promise<GraphStore> {
+  const { default: neo4j } = await import('neo4j-driver');
   const database = options.database ?? 'neo4j';
   const batchSize = options.batchSize ?? 500;
   const driver: Neo4jDriverLike =

@@ -89,12 +89,13 @@ function points(count: number): VectorPoint[] {
 
 const base = { url: 'http://qdrant.invalid:6333', collection: 'docs' };
 const S4: EmbeddingSpace = { provider: 'sim', model: 'm', dimensions: 4, normalisation: 'l2' };
-const COLLECTION = createQdrantVectorStore(base).collectionOf(S4);
+const COLLECTION = (await createQdrantVectorStore(base)).collectionOf(S4);
 
 describe('createQdrantVectorStore', () => {
   it('creates a missing collection with cosine distance and both payload indexes', async () => {
     const { client, calls } = fakeClient({ exists: false });
-    await createQdrantVectorStore({ ...base, client }).ensureSpace(S4);
+    const store = await createQdrantVectorStore({ ...base, client });
+    await store.ensureSpace(S4);
     expect(calls.find((call) => call.method === 'createCollection')?.args).toEqual([
       COLLECTION,
       {
@@ -119,7 +120,8 @@ describe('createQdrantVectorStore', () => {
       size: 4,
       indexed: ['documentId', 'version', 'knowledgeBase', 'kind', 'createdAt', 'pageStart', 'pageEnd'],
     });
-    await createQdrantVectorStore({ ...base, client }).ensureSpace(S4);
+    const store = await createQdrantVectorStore({ ...base, client });
+    await store.ensureSpace(S4);
     expect(calls.map((call) => call.method)).toEqual(['collectionExists', 'getCollection']);
   });
 
@@ -131,14 +133,14 @@ describe('createQdrantVectorStore', () => {
         throw Object.assign(new Error('Conflict'), { status: 409 });
       },
     });
-    await expect(createQdrantVectorStore({ ...base, client }).ensureSpace(S4)).resolves.toBeUndefined();
+    const store = await createQdrantVectorStore({ ...base, client });
+    await expect(store.ensureSpace(S4)).resolves.toBeUndefined();
   });
 
   it('fails with VECTOR_DIM_MISMATCH on an existing collection of another size', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 1024 });
-    await expect(
-      createQdrantVectorStore({ ...base, client }).ensureSpace({ ...S4, dimensions: 768 }),
-    ).rejects.toMatchObject({
+    const store = await createQdrantVectorStore({ ...base, client });
+    await expect(store.ensureSpace({ ...S4, dimensions: 768 })).rejects.toMatchObject({
       code: 'VECTOR_DIM_MISMATCH',
       details: { expected: 1024, actual: 768 },
     });
@@ -147,7 +149,7 @@ describe('createQdrantVectorStore', () => {
 
   it('upserts in batches with wait only on the last one', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 4 });
-    const store = createQdrantVectorStore({ ...base, client, batchSize: 128 });
+    const store = await createQdrantVectorStore({ ...base, client, batchSize: 128 });
     await store.upsert(S4, points(300));
     const upserts = calls.filter((call) => call.method === 'upsert').map((call) => call.args[1]);
     expect(upserts.map((args) => (args as { wait: boolean }).wait)).toEqual([false, false, true]);
@@ -171,15 +173,15 @@ describe('createQdrantVectorStore', () => {
     ).toEqual([false]);
   });
 
-  it('refuses a batch size outside 64..256', () => {
-    expect(() => createQdrantVectorStore({ ...base, batchSize: 32 })).toThrow(
+  it('refuses a batch size outside 64..256', async () => {
+    await expect(createQdrantVectorStore({ ...base, batchSize: 32 })).rejects.toThrow(
       expect.objectContaining({ code: 'VALIDATION_FAILED' }),
     );
   });
 
   it('deletes, counts and searches by payload filter', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 4 });
-    const store = createQdrantVectorStore({ ...base, client });
+    const store = await createQdrantVectorStore({ ...base, client });
     await store.deleteOtherVersions('d', 3);
     expect(calls.find((call) => call.method === 'delete')?.args[1]).toEqual({
       wait: true,
@@ -240,7 +242,7 @@ describe('createQdrantVectorStore', () => {
 
   it('translates every filter to payload conditions, indexes filtered metadata, and searches keywords by BM25', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 4 });
-    const store = createQdrantVectorStore({ ...base, client });
+    const store = await createQdrantVectorStore({ ...base, client });
     await store.keywordSearch(S4, 'The compilers compiled', {
       limit: 5,
       filter: {
@@ -295,7 +297,7 @@ describe('createQdrantVectorStore', () => {
 
   it('treats a missing collection as empty for reads and deletes', async () => {
     const { client, calls } = fakeClient({ exists: false });
-    const store = createQdrantVectorStore({ ...base, client });
+    const store = await createQdrantVectorStore({ ...base, client });
     expect(await store.collections()).toEqual([]);
     expect(await store.count()).toBe(0);
     expect(await store.search(S4, [1, 0, 0, 0], { limit: 3 })).toEqual([]);
@@ -313,7 +315,8 @@ describe('createQdrantVectorStore', () => {
         },
       },
     );
-    await expect(createQdrantVectorStore({ ...base, client: bad.client }).count()).rejects.toMatchObject({
+    const badStore = await createQdrantVectorStore({ ...base, client: bad.client });
+    await expect(badStore.count()).rejects.toMatchObject({
       code: 'VALIDATION_FAILED',
     });
     const down = fakeClient(
@@ -324,7 +327,8 @@ describe('createQdrantVectorStore', () => {
         },
       },
     );
-    await expect(createQdrantVectorStore({ ...base, client: down.client }).count()).rejects.toMatchObject({
+    const downStore = await createQdrantVectorStore({ ...base, client: down.client });
+    await expect(downStore.count()).rejects.toMatchObject({
       code: 'STORE_UNAVAILABLE',
     });
   });

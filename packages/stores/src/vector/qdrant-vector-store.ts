@@ -7,7 +7,7 @@ import type {
   VectorStore,
 } from '@aegis/core';
 import { AegisError, collectionNameFor, isAegisError } from '@aegis/core';
-import { QdrantClient, type Schemas } from '@qdrant/js-client-rest';
+import type { QdrantClient, Schemas } from '@qdrant/js-client-rest';
 import { documentSparseVector, querySparseVector } from './bm25-sparse.ts';
 import { assertMetadataField } from './vector-filter-sql.ts';
 import {
@@ -69,6 +69,17 @@ export const TEXT_VECTOR = 'text';
 
 const STORE = 'qdrant vector store';
 
+async function createQdrantClient(options: QdrantVectorStoreOptions): Promise<QdrantApi> {
+  const { QdrantClient } = await import('@qdrant/js-client-rest');
+  return new QdrantClient({
+    url: options.url,
+    ...(options.apiKey ? { apiKey: options.apiKey } : {}),
+    timeout: options.timeoutMs ?? 60_000,
+    // The check is a fire-and-forget request that only console.warns; readiness is checked by callers.
+    checkCompatibility: false,
+  });
+}
+
 /**
  * VectorStore on Qdrant. One collection per embedding space (`<prefix>__<space>`), each with a named dense
  * vector (cosine) and a sparse text vector, the ChunkPayload as the point payload. Upserts are split into
@@ -76,8 +87,10 @@ const STORE = 'qdrant vector store';
  * write-ahead log) and the last one with `wait: true`, so the call returns when its writes are searchable
  * without paying a round trip of indexing per batch. Deletes and counts go by payload filter
  * (`documentId`, `version`) over every collection of the prefix, counts with `exact: true`.
+ * Async because the REST client is imported only when such a store is created: a process on the Postgres vector
+ * store never loads it and its undici (about 24 MiB resident).
  */
-export function createQdrantVectorStore(options: QdrantVectorStoreOptions): VectorStore {
+export async function createQdrantVectorStore(options: QdrantVectorStoreOptions): Promise<VectorStore> {
   const base = options.collection;
   const batchSize = options.batchSize ?? 128;
   if (!Number.isInteger(batchSize) || batchSize < 64 || batchSize > 256) {
@@ -89,15 +102,7 @@ export function createQdrantVectorStore(options: QdrantVectorStoreOptions): Vect
       },
     );
   }
-  const client: QdrantApi =
-    options.client ??
-    new QdrantClient({
-      url: options.url,
-      ...(options.apiKey ? { apiKey: options.apiKey } : {}),
-      timeout: options.timeoutMs ?? 60_000,
-      // The check is a fire-and-forget request that only console.warns; readiness is checked by callers.
-      checkCompatibility: false,
-    });
+  const client = options.client ?? (await createQdrantClient(options));
   // A collection's vector size never changes, so one lookup per collection and process is enough.
   const knownDimensions = new Map<string, number>();
   const indexedMetadata = new Set<string>();
