@@ -36,12 +36,14 @@ RUN mkdir -p /data/blobs /inbox \
  && chown node:node /data/blobs /inbox \
  && node -e "if (Number(process.versions.node.split('.')[0]) < 24) process.exit(1)"
 # MALLOC_ARENA_MAX=2: fewer glibc arenas, less fragmentation from pdf.js/sharp threads (-65 MiB peak RSS in
-# bench/worker-rss). API_HOST: inside a container the API must listen on every interface; the host decides what
+# bench/worker-rss). --max-semi-space-size=16: V8's young generation no longer sized from the host's memory (the
+# sandboxes set it too; see packages/pipeline/src/sandbox/node-flags.ts). API_HOST: inside a container the API must listen on every interface; the host decides what
 # is published (compose publishes it on 127.0.0.1 unless told otherwise).
 ENV BLOB_DIR=/data/blobs \
     INBOX_DIR=/inbox \
     API_HOST=0.0.0.0 \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    NODE_OPTIONS=--max-semi-space-size=16
 VOLUME ["/data/blobs"]
 EXPOSE 8080 9464
 USER node

@@ -187,10 +187,13 @@ export function startProducerRuntime(round: Round): Promise<WorkerRuntime> {
   });
 }
 
-/** `node apps/worker/src/main.ts` with the round's env, as a user starts a worker. Its stderr is kept for errors. */
+/**
+ * `node apps/worker/src/main.ts` with the round's env and the memory settings `npm run worker` and the image use
+ * (MALLOC_ARENA_MAX=2, 16 MiB semi-spaces), as a user starts a worker. Its stderr is kept for errors.
+ */
 export function spawnWorker(round: Round, extraEnv: Record<string, string> = {}): ChildProcess {
-  const child = spawn(process.execPath, [WORKER_MAIN], {
-    env: { ...process.env, ...round.env, ...extraEnv },
+  const child = spawn(process.execPath, ['--max-semi-space-size=16', WORKER_MAIN], {
+    env: { MALLOC_ARENA_MAX: '2', ...process.env, ...round.env, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   round.children.push(child);

@@ -95,6 +95,11 @@ interface RssRun {
   peakRssMB: number;
   /** The worker and its parsing sandboxes together, the highest sum sampled (what the host must give it). */
   peakTreeRssMiB: number;
+  /**
+   * The same tree's proportional set sizes together, highest sum sampled: pages shared by several processes (the
+   * Node binary, libraries) counted once, as the host's memory holds them; summed RSS counts them per process.
+   */
+  peakTreePssMiB: number;
   /** The largest single sandbox process sampled. */
   peakSandboxRssMiB: number;
   /** Highest VmRSS sample while each stage was running (stages overlap only at hand-off moments). */
@@ -230,6 +235,7 @@ async function measure(sim: ChildServer, pdf: Uint8Array, pagesPerRange: number)
         peakRssMiB,
         peakRssMB: Math.round((peak.hwmKiB * 1024) / 1e6),
         peakTreeRssMiB: Math.round(treePeaks.treeRssBytes / MIB),
+        peakTreePssMiB: Math.round(treePeaks.treePssBytes / MIB),
         peakSandboxRssMiB: Math.round(treePeaks.childRssBytes / MIB),
         peakRssByStageMiB: peakByStage,
         stageSeconds: Object.fromEntries(stages.rows.map((row) => [row.stage, (row.ms ?? 0) / 1000])),
@@ -273,7 +279,7 @@ try {
     const result = await measure(sim, built.data, size);
     runs.push(result);
     console.error(
-      `pages per range ${size}${Object.keys(extraEnv).length > 0 ? ` ${JSON.stringify(extraEnv)}` : ''}: ${result.status}, peak ${result.peakRssMiB} MiB, ${result.seconds} s`,
+      `pages per range ${size}${Object.keys(extraEnv).length > 0 ? ` ${JSON.stringify(extraEnv)}` : ''}: ${result.status}, worker peak ${result.peakRssMiB} MiB, tree ${result.peakTreeRssMiB} MiB RSS / ${result.peakTreePssMiB} MiB PSS, ${result.seconds} s`,
     );
   }
 } finally {

@@ -6,6 +6,7 @@
 // what its text layer had, with a warning.
 import { type ChildProcess, fork } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { SEMI_SPACE_FLAG } from '../sandbox/node-flags.ts';
 import type { BoundingBox, OcrWord, Paragraph } from './extracted-document.ts';
 import type { PdfPageProxy } from './pdfjs.ts';
 import { findTesseract, type OcrBlock, recogniseNative, unpackedTessdata } from './tesseract-native.ts';
@@ -75,6 +76,7 @@ let child: { process: ChildProcess; ready: Promise<void> } | undefined;
 function ocrChild(): { process: ChildProcess; ready: Promise<void> } {
   if (child !== undefined && child.process.exitCode === null && !child.process.killed) return child;
   const proc = fork(new URL('./ocr-child.ts', import.meta.url), [], {
+    execArgv: [SEMI_SPACE_FLAG],
     serialization: 'advanced',
     env: {},
     stdio: ['ignore', 'ignore', 'ignore', 'ipc'],

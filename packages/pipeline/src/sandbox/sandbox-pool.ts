@@ -1,5 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { AegisError } from '@aegis/core';
+import { SEMI_SPACE_FLAG } from './node-flags.ts';
 import { descendantsRssBytes, readProcessMemory } from './process-memory.ts';
 import { cancelled, classifyDeath, overMemoryLimit, overTimeLimit, rebuildError } from './sandbox-exit.ts';
 import {
@@ -120,7 +121,7 @@ export function createSandboxPool(options: SandboxPoolOptions = {}): SandboxPool
   const start = (): void => {
     const started = performance.now();
     const child = fork(resolved.entry, [resolved.compileCacheDir ?? ''], {
-      execArgv: [`--max-old-space-size=${resolved.heapLimitMb}`],
+      execArgv: [`--max-old-space-size=${resolved.heapLimitMb}`, SEMI_SPACE_FLAG],
       // No secrets reach a parser: the process gets only what it needs.
       env: { ...resolved.env, MALLOC_ARENA_MAX: '2' },
       serialization: 'advanced',

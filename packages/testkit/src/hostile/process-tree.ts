@@ -22,6 +22,20 @@ function status(pid: number): { rss: number; hwm: number } | undefined {
   }
 }
 
+/**
+ * Proportional set size, bytes: resident pages, with each page shared by n processes counted 1/n. Summed over a
+ * tree, it is the memory the tree really holds (the Node binary and libraries mapped by every process count once),
+ * where summed RSS counts those pages once per process.
+ */
+function pss(pid: number): number {
+  try {
+    const text = readFileSync(`/proc/${pid}/smaps_rollup`, 'latin1');
+    return Number(/^Pss:\s+(\d+) kB$/m.exec(text)?.[1] ?? 0) * 1024;
+  } catch {
+    return 0;
+  }
+}
+
 /** Pids whose parent is `pid` (a scan of /proc: this kernel has no /proc/<pid>/task/<tid>/children). */
 export function childPids(pid: number): number[] {
   const children: number[] = [];
@@ -47,6 +61,8 @@ export interface WindowPeaks {
   childRssBytes: number;
   /** The root and all its descendants together (a sandbox's OCR child included). */
   treeRssBytes: number;
+  /** The same tree's proportional set sizes together: shared pages counted once (see `pss`). */
+  treePssBytes: number;
 }
 
 /** Samples a process and its children until stopped; see {@link ProcessPeak}. */
@@ -82,7 +98,8 @@ export function sampleProcessTree(rootPid: number, intervalMs = 20): ProcessTree
     }
     peaks.set(pid, known);
   };
-  let window: WindowPeaks = { rootRssBytes: 0, childRssBytes: 0, treeRssBytes: 0 };
+  const empty = (): WindowPeaks => ({ rootRssBytes: 0, childRssBytes: 0, treeRssBytes: 0, treePssBytes: 0 });
+  let window = empty();
   const sample = (): void => {
     record(rootPid);
     const live = new Set(childPids(rootPid));
@@ -95,13 +112,17 @@ export function sampleProcessTree(rootPid: number, intervalMs = 20): ProcessTree
       const rss = peaks.get(pid)?.lastRssBytes ?? 0;
       child = Math.max(child, rss);
     }
+    let treePss = pss(rootPid);
     // The tree counts grandchildren too (the OCR process a sandbox starts), read once, not kept as peaks.
-    for (const pid of descendantPids(rootPid))
+    for (const pid of descendantPids(rootPid)) {
       tree += live.has(pid) ? (peaks.get(pid)?.lastRssBytes ?? 0) : (status(pid)?.rss ?? 0);
+      treePss += pss(pid);
+    }
     window = {
       rootRssBytes: Math.max(window.rootRssBytes, root),
       childRssBytes: Math.max(window.childRssBytes, child),
       treeRssBytes: Math.max(window.treeRssBytes, tree),
+      treePssBytes: Math.max(window.treePssBytes, treePss),
     };
   };
   const timer = setInterval(sample, intervalMs);
@@ -109,7 +130,7 @@ export function sampleProcessTree(rootPid: number, intervalMs = 20): ProcessTree
   sample();
   return {
     resetWindow: () => {
-      window = { rootRssBytes: 0, childRssBytes: 0, treeRssBytes: 0 };
+      window = empty();
     },
     window: () => ({ ...window }),
     root: () => peaks.get(rootPid) ?? { pid: rootPid, peakRssBytes: 0, lastRssBytes: 0, alive: false },
