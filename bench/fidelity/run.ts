@@ -13,7 +13,8 @@
  * `ours-text-inline` (the same extraction and structure pass in this process, like `pdfjs-raw`: the
  * like-for-like ratio), `ours-text` (text-only extraction in the parsing sandbox, warm: layout, tables, forms, junk gate, and the
  * document-wide structure pass; OCR off), `structure` (that pass alone), `chunk` (chunking the result).
- * OCR: pages with a known text layer are rendered at OCR_DPI, read by Tesseract and compared with the layer.
+ * OCR: pages with a known text layer are rendered at OCR_DPI, read by Tesseract (the native binary where installed,
+ * else tesseract.js, as the extract stage does) and compared with the layer, line-end hyphenation joined on both sides.
  *
  * Run: `npm run bench:fidelity` (or `npx node bench/fidelity/run.ts [--dir folder] [--reps 3] [--book-pages 120]`).
  */
@@ -37,6 +38,7 @@ import {
   renderPage,
 } from '../../packages/pipeline/src/extract/pdf-ocr.ts';
 import { loadPdfjs, openPdf } from '../../packages/pipeline/src/extract/pdfjs.ts';
+import { findTesseract } from '../../packages/pipeline/src/extract/tesseract-native.ts';
 import { createSandboxPool } from '../../packages/pipeline/src/sandbox/index.ts';
 import { buildBookPdf } from '../../packages/pipeline/src/test-support/book-pdf.ts';
 import { buildPaperPdf } from '../../packages/pipeline/src/test-support/paper-pdf.ts';
@@ -205,32 +207,54 @@ await sandbox.close();
 await coldSandbox.close();
 
 // OCR word accuracy on pages with a known text layer: render the page, OCR it, compare with its text layer.
+// Words hyphenated at a line end are joined on both sides: the layer has "com-" and "pile" as two items, OCR
+// paragraphs have "compile" where Tesseract saw the hyphen, and neither is a misread word.
+const dehyphenate = (text: string): string => text.replace(/(\p{Ll})-\s+(\p{Ll})/gu, '$1$2');
 const ocrPages: Array<{ name: string; page: number }> = [
   { name: 'tracemonkey.pdf', page: 1 },
   { name: 'tracemonkey.pdf', page: 3 },
   { name: `generated-book-${book.truth.pageCount}p.pdf`, page: 2 },
   { name: 'generated-paper.pdf', page: 1 },
 ];
-const ocrResults: Array<{ name: string; page: number; accuracy: number; ms: number; words: number }> = [];
-for (const { name, page: pageNumber } of ocrPages) {
-  const input = inputs.find((i) => i.name === name);
-  if (input === undefined) continue;
-  const doc = await openPdf(pdfjs, input.data, { maxImagePixels: 40_000_000, timeoutMs: 60_000 });
-  const page = await doc.getPage(pageNumber);
-  const layer = (await page.getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ');
-  const [paragraphs, ms] = await time(async () => {
-    const { png, scale } = await renderPage(page, DEFAULT_OCR_SETTINGS.dpi);
-    return recognisePage(png, scale, { ...DEFAULT_OCR_SETTINGS, pageTimeoutMs: 120_000 });
-  });
-  const expected = words(layer);
-  ocrResults.push({
-    name,
-    page: pageNumber,
-    accuracy: Number(recall(expected, words(paragraphs.map((p) => p.text).join('\n'))).toFixed(4)),
-    ms: Math.round(ms),
-    words: expected.length,
-  });
-  await doc.destroy();
+// Both local engines, each page rendered once per engine (the time includes rendering, as in the extract stage).
+const ocrEngines: Array<{ engine: string; command: string }> = [
+  ...(findTesseract(DEFAULT_OCR_SETTINGS.command) === undefined
+    ? []
+    : [{ engine: 'tesseract (native)', command: DEFAULT_OCR_SETTINGS.command ?? 'tesseract' }]),
+  { engine: 'tesseract.js', command: '' },
+];
+const ocrResults: Array<{
+  engine: string;
+  name: string;
+  page: number;
+  accuracy: number;
+  ms: number;
+  words: number;
+}> = [];
+for (const { engine, command } of ocrEngines) {
+  for (const { name, page: pageNumber } of ocrPages) {
+    const input = inputs.find((i) => i.name === name);
+    if (input === undefined) continue;
+    const doc = await openPdf(pdfjs, input.data, { maxImagePixels: 40_000_000, timeoutMs: 60_000 });
+    const page = await doc.getPage(pageNumber);
+    const layer = (await page.getTextContent()).items.map((i) => ('str' in i ? i.str : '')).join(' ');
+    const [paragraphs, ms] = await time(async () => {
+      const { png, scale } = await renderPage(page, DEFAULT_OCR_SETTINGS.dpi);
+      return recognisePage(png, scale, { ...DEFAULT_OCR_SETTINGS, command, pageTimeoutMs: 120_000 });
+    });
+    const expected = words(dehyphenate(layer));
+    ocrResults.push({
+      engine,
+      name,
+      page: pageNumber,
+      accuracy: Number(
+        recall(expected, words(dehyphenate(paragraphs.map((p) => p.text).join('\n')))).toFixed(4),
+      ),
+      ms: Math.round(ms),
+      words: expected.length,
+    });
+    await doc.destroy();
+  }
 }
 await closeRecogniser();
 
