@@ -81,7 +81,8 @@ function finalStageEnvKeys(dockerfile: string): string[] {
     if (!match) return [];
     const body = match[1] ?? '';
     if (!body.includes('=')) return [body.split(/\s+/)[0] ?? ''];
-    return [...body.matchAll(/([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1] ?? '');
+    // Keys start the body or follow a space: "NODE_OPTIONS=--max-semi-space-size=16" is one key.
+    return [...body.matchAll(/(?:^|\s)([A-Za-z_][A-Za-z0-9_]*)=/g)].map((m) => m[1] ?? '');
   });
 }
 
@@ -89,7 +90,7 @@ const dockerfile = readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8');
 const compose = loadCompose();
 const known = envKeys();
 /** Variables read by the runtime under the app, not by our config: allowed in the image, never in the schema. */
-const RUNTIME_ENV = ['MALLOC_ARENA_MAX'];
+const RUNTIME_ENV = ['MALLOC_ARENA_MAX', 'NODE_OPTIONS'];
 
 describe('docker-compose.yml', () => {
   it('sets only variables the config schema knows, for every app service', () => {
