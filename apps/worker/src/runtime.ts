@@ -3,7 +3,7 @@ import type { AppConfig } from '@aegis/config';
 import { isAegisError, isStage, outageOf, type Stage } from '@aegis/core';
 import { createRouterFromConfig, type Logger, VISION_PROMPT } from '@aegis/llm-router';
 import { counter, type SecretMasker } from '@aegis/observability';
-import { createSandboxPool, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
+import { createSandboxPool, ocrEngineInUse, type PipelineDeps, type PipelineOptions } from '@aegis/pipeline';
 import {
   assertNoEviction,
   type CapacityReporter,
@@ -72,6 +72,17 @@ export interface WorkerRuntime {
   metricsPort: number | undefined;
   /** Graceful: stops taking jobs, waits for active ones, flushes the ledger, closes connections. */
   close(): Promise<void>;
+}
+
+/** Says which OCR engine this host's extract workers use: the native binary needs a system package. */
+function logOcrEngine(config: AppConfig, logger: Logger): void {
+  const ocr = ocrEngineInUse(config.pipeline.ocr);
+  if (ocr.engine === 'tesseract.js' && config.pipeline.ocr.command !== '')
+    logger.warn(
+      { ocr: ocr.engine, command: config.pipeline.ocr.command },
+      'OCR uses the bundled tesseract.js: no native tesseract here (apt-get install tesseract-ocr, or OCR_TESSERACT_COMMAND); it needs about three times the memory per OCR page',
+    );
+  else logger.info({ ocr: ocr.engine, binary: ocr.binary }, 'OCR engine');
 }
 
 export function pipelineOptions(config: AppConfig): PipelineOptions {
@@ -329,6 +340,7 @@ export async function startWorkerRuntime(options: WorkerRuntimeOptions): Promise
   const metricsServer =
     options.metricsServer === true ? await startWorkerMetricsServer(config, registry, logger) : undefined;
   logger.info({ workerId, stages, prefix }, 'worker runtime started');
+  if (stages.includes('extract')) logOcrEngine(config, logger);
 
   return {
     config,

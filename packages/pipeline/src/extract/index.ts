@@ -17,3 +17,4 @@ export { createKindSniffer } from './kind-sniffer.ts';
 export { DEFAULT_EXTRACTION_LIMITS, resolveLimits } from './limits.ts';
 export type { DocumentParser, ParseRequest } from './parse-document.ts';
 export type { PageRange, PdfInfo } from './pdf-extract.ts';
+export { ocrEngineInUse } from './tesseract-native.ts';

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { findTesseract, parseTesseractTsv, recogniseNative, unpackedTessdata } from './tesseract-native.ts';
+import {
+  findTesseract,
+  ocrEngineInUse,
+  parseTesseractTsv,
+  recogniseNative,
+  unpackedTessdata,
+} from './tesseract-native.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'aegis-tesseract-native-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -103,6 +109,23 @@ describe('findTesseract', () => {
     const notExecutable = join(scratch, 'not-executable');
     writeFileSync(notExecutable, 'data', { mode: 0o644 });
     expect(findTesseract(notExecutable)).toBeUndefined();
+  });
+});
+
+describe('ocrEngineInUse', () => {
+  it('names the engine that will read: the native binary where found, tesseract.js where not, or the setting', () => {
+    const script = join(scratch, 'engine-tesseract');
+    writeFileSync(script, '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+    expect(ocrEngineInUse({ engine: 'tesseract', command: script })).toEqual({
+      engine: 'tesseract (native)',
+      binary: script,
+    });
+    expect(ocrEngineInUse({ engine: 'tesseract', command: 'aegis-no-such-ocr-binary' })).toEqual({
+      engine: 'tesseract.js',
+    });
+    expect(ocrEngineInUse({ engine: 'tesseract', command: '' })).toEqual({ engine: 'tesseract.js' });
+    expect(ocrEngineInUse({ engine: 'vision', command: script })).toEqual({ engine: 'vision' });
+    expect(ocrEngineInUse({ engine: 'off' })).toEqual({ engine: 'off' });
   });
 });
 

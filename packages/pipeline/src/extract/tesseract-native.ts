@@ -60,6 +60,16 @@ export function findTesseract(command: string | undefined): string | undefined {
   return found;
 }
 
+/** Which engine reads pages without usable text on this host, for the worker's start-up log. */
+export function ocrEngineInUse(ocr: {
+  engine: 'tesseract' | 'vision' | 'off';
+  command?: string | undefined;
+}): { engine: 'tesseract (native)' | 'tesseract.js' | 'vision' | 'off'; binary?: string } {
+  if (ocr.engine !== 'tesseract') return { engine: ocr.engine };
+  const binary = findTesseract(ocr.command);
+  return binary === undefined ? { engine: 'tesseract.js' } : { engine: 'tesseract (native)', binary };
+}
+
 /**
  * A folder holding `<code>.traineddata` for every language, unpacked from the `.traineddata.gz` files in
  * `gzipDir`. The folder is named after the sources' paths, sizes and times, so new data gets a new folder, and
