@@ -47,4 +47,4 @@ export type {
   VectorSearchOptions,
   VectorStore,
 } from './ports/index.ts';
-export { descendantPids } from './process-tree.ts';
+export { childPids, descendantPids } from './process-tree.ts';

@@ -41,8 +41,7 @@ export function readProcessMemory(pid: number): ProcessMemory | undefined {
  */
 export function descendantsRssBytes(pids: ReadonlySet<number>): number {
   let total = 0;
-  for (const pid of pids)
-    for (const below of descendantPids(pid)) total += readProcessMemory(below)?.rssBytes ?? 0;
+  for (const below of descendantPids(...pids)) total += readProcessMemory(below)?.rssBytes ?? 0;
   return total;
 }
 

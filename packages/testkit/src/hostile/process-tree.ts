@@ -1,5 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { descendantPids } from '@aegis/core';
+import { readFileSync } from 'node:fs';
+import { childPids, descendantPids } from '@aegis/core';
 
 /** Highest resident set seen for one process, bytes (the kernel's VmHWM at the last sample). */
 export interface ProcessPeak {
@@ -36,23 +36,6 @@ function pss(pid: number): number {
   }
 }
 
-/** Pids whose parent is `pid` (a scan of /proc: this kernel has no /proc/<pid>/task/<tid>/children). */
-export function childPids(pid: number): number[] {
-  const children: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-      // Field 4 is the parent pid; the name in parentheses may contain spaces, so parse after its end.
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid) children.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return children;
-}
-
 /** Highest resident sets sampled since {@link ProcessTreeSampler.resetWindow}, bytes. */
 export interface WindowPeaks {
   /** The root process. */
@@ -64,6 +47,8 @@ export interface WindowPeaks {
   /** The same tree's proportional set sizes together: shared pages counted once (see `pss`). */
   treePssBytes: number;
 }
+
+export { childPids };
 
 /** Samples a process and its children until stopped; see {@link ProcessPeak}. */
 export interface ProcessTreeSampler {
