@@ -26,6 +26,17 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
   const page = (url: string, cookies: Record<string, string>) =>
     h.app.inject({ url, cookies, headers: { accept: 'text/html' } });
   const csrfOf = (body: string) => /<meta name="csrf-token" content="([^"]+)">/.exec(body)?.[1] ?? '';
+  /** Uploads one file through the JSON API with `key`; returns the new document's id. */
+  async function upload(key: string, file: ReturnType<typeof multipartFile>): Promise<string> {
+    const response = await h.app.inject({
+      method: 'POST',
+      url: '/v1/documents',
+      headers: { ...file.headers, 'x-api-key': key },
+      payload: file.payload,
+    });
+    expect(response.statusCode, response.body).toBe(202);
+    return response.json().documentId as string;
+  }
 
   beforeAll(async () => {
     h = await createApiHarness();
@@ -34,19 +45,15 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
       [HOSTILE, 'team-a'],
       ['other.txt', 'team-b'],
     ] as const) {
-      const upload = multipartFile(name, new TextEncoder().encode(`Notes of ${base}.`), 'text/plain', {
-        knowledgeBase: base,
-        metadata: JSON.stringify({ note: '<b>bold</b>' }),
-      });
-      const response = await h.app.inject({
-        method: 'POST',
-        url: '/v1/documents',
-        headers: { ...upload.headers, 'x-api-key': admin },
-        payload: upload.payload,
-      });
-      expect(response.statusCode, response.body).toBe(202);
-      if (base === 'team-a') documentId = response.json().documentId;
-      else foreignId = response.json().documentId;
+      const id = await upload(
+        admin,
+        multipartFile(name, new TextEncoder().encode(`Notes of ${base}.`), 'text/plain', {
+          knowledgeBase: base,
+          metadata: JSON.stringify({ note: '<b>bold</b>' }),
+        }),
+      );
+      if (base === 'team-a') documentId = id;
+      else foreignId = id;
     }
   });
   afterAll(async () => {
@@ -111,16 +118,9 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
       'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
       'base64',
     );
-    const upload = multipartFile('scan.png', png, 'image/png');
-    const registered = await h.app.inject({
-      method: 'POST',
-      url: '/v1/documents',
-      headers: { ...upload.headers, 'x-api-key': admin },
-      payload: upload.payload,
-    });
-    expect(registered.statusCode, registered.body).toBe(202);
+    const scanId = await upload(admin, multipartFile('scan.png', png, 'image/png'));
     const cookies = await login(admin);
-    const image = await page(`/ui/documents/${registered.json().documentId}/source`, cookies);
+    const image = await page(`/ui/documents/${scanId}/source`, cookies);
     expect(image.statusCode).toBe(200);
     expect(image.headers['content-type']).toBe('image/png');
     expect(image.rawPayload.equals(png)).toBe(true);
@@ -130,17 +130,10 @@ describe('documents web UI (server-rendered pages)', { timeout: 120_000 }, () =>
 
   it("renders a PDF page as a PNG in the sandbox, only for pages that exist, only within the key's bases", async () => {
     const admin = await h.key(['admin'], 'ui-pdf');
-    const upload = multipartFile('one-page.pdf', textPdf('Rendered page'), 'application/pdf', {
-      knowledgeBase: 'team-b',
-    });
-    const registered = await h.app.inject({
-      method: 'POST',
-      url: '/v1/documents',
-      headers: { ...upload.headers, 'x-api-key': admin },
-      payload: upload.payload,
-    });
-    expect(registered.statusCode, registered.body).toBe(202);
-    const pdfId = registered.json().documentId as string;
+    const pdfId = await upload(
+      admin,
+      multipartFile('one-page.pdf', textPdf('Rendered page'), 'application/pdf', { knowledgeBase: 'team-b' }),
+    );
     const cookies = await login(admin);
     const image = await page(`/ui/documents/${pdfId}/pages/1`, cookies);
     expect(image.statusCode, image.body).toBe(200);
