@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +138,16 @@ describe('unpackedTessdata', () => {
     expect(unpackedTessdata(gzipDir, ['eng'])).toBe(dir);
     const unpacked = readFileSync(join(dir, 'eng.traineddata'));
     expect(unpacked.equals(gunzipSync(readFileSync(join(gzipDir, 'eng.traineddata.gz'))))).toBe(true);
+  });
+
+  it('a corrupt archive is an error and leaves no half-written file', () => {
+    const dir = mkdtempSync(join(scratch, 'corrupt-'));
+    writeFileSync(join(dir, 'zzz.traineddata.gz'), 'not gzip at all');
+    expect(() => unpackedTessdata(dir, ['zzz'])).toThrow();
+    const leftovers = readdirSync(join(tmpdir(), 'aegis-tessdata'), { recursive: true }).filter((name) =>
+      String(name).includes('zzz.traineddata'),
+    );
+    expect(leftovers).toEqual([]);
   });
 
   it('a language without data is an error naming the file', () => {

@@ -12,6 +12,7 @@ import {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
@@ -88,8 +89,14 @@ export function unpackedTessdata(gzipDir: string, languages: readonly string[]):
     const target = join(dir, `${code}.traineddata`);
     if (existsSync(target)) return;
     const partial = `${target}.${process.pid}.partial`;
-    writeFileSync(partial, gunzipSync(readFileSync(sources[i] as string)));
-    renameSync(partial, target);
+    try {
+      writeFileSync(partial, gunzipSync(readFileSync(sources[i] as string)));
+      renameSync(partial, target);
+    } catch (error) {
+      // A corrupt archive or a full disk: no half file is left to be mistaken for data later.
+      rmSync(partial, { force: true });
+      throw error;
+    }
   });
   return dir;
 }
