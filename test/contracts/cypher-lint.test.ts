@@ -106,12 +106,12 @@ describe('Cypher lint of the Neo4j graph store', () => {
     await store.counts();
     await store.counts({ documentId, version: 1 });
     await store.deleteVersion(documentId, 1);
-    await store.deleteOtherVersions(documentId, 2);
+    await store.deleteOlderVersions(documentId, 2);
     await store.deleteDocument(documentId);
     await store.close();
 
     const known = new Set(ALL_CYPHER_STATEMENTS);
-    const integerParameters = new Set(['version', 'exceptVersion', 'batchSize', 'maxLength']);
+    const integerParameters = new Set(['version', 'beforeVersion', 'batchSize', 'maxLength']);
     for (const { statement, parameters } of sent) {
       expect(known.has(statement), `not in ALL_CYPHER_STATEMENTS: ${statement}`).toBe(true);
       for (const [, name = ''] of statement.matchAll(/\$([A-Za-z_][A-Za-z0-9_]*)/g)) {

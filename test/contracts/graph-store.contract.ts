@@ -206,7 +206,7 @@ export function describeGraphStoreContract(
       );
     });
 
-    it('deleteOtherVersions keeps only the given version', async () => {
+    it('deleteOlderVersions keeps only the given version', async () => {
       const { store, baseline, g } = await open();
       const doc = g.document();
       const e1 = g.entity('One', 'CONCEPT', 'v1');
@@ -215,7 +215,7 @@ export function describeGraphStoreContract(
       await writeVersion(store, g, doc, 1, [e1, e3]);
       await writeVersion(store, g, doc, 2, [e2, e3]);
       await writeVersion(store, g, doc, 3, [e3, e1]);
-      await store.deleteOtherVersions(doc, 3);
+      await store.deleteOlderVersions(doc, 3);
       expect(await store.counts({ documentId: doc, version: 1 })).toEqual(zero);
       expect(await store.counts({ documentId: doc, version: 2 })).toEqual(zero);
       expect(await store.counts({ documentId: doc })).toEqual({

@@ -248,7 +248,7 @@ export function describeVectorStoreContract(
       expect(await store.count({ documentId: b })).toBe(1);
     });
 
-    it('deleteOtherVersions keeps only the given version', async () => {
+    it('deleteOlderVersions removes the older versions only: the given one and newer ones stay', async () => {
       const store = await open();
       await store.ensureSpace(S4);
       const [a, b] = [uniqueDocument(), uniqueDocument()];
@@ -256,11 +256,13 @@ export function describeVectorStoreContract(
         point(a, 1, 0, [1, 0, 0, 0]),
         point(a, 2, 0, [0, 1, 0, 0]),
         point(a, 3, 0, [0, 0, 1, 0]),
+        point(a, 4, 0, [1, 1, 0, 0]),
         point(b, 1, 0, [0, 0, 0, 1]),
       ]);
-      await store.deleteOtherVersions(a, 3);
-      expect(await store.count({ documentId: a })).toBe(1);
+      await store.deleteOlderVersions(a, 3);
+      expect(await store.count({ documentId: a })).toBe(2);
       expect(await store.count({ documentId: a, version: 3 })).toBe(1);
+      expect(await store.count({ documentId: a, version: 4 })).toBe(1);
       expect(await store.count({ documentId: b })).toBe(1);
     });
 

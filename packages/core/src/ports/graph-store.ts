@@ -67,7 +67,8 @@ export interface GraphStore {
   /** Entities mentioned by the given chunks (for search results). */
   entitiesOfChunks(chunkIds: readonly string[]): Promise<Map<string, GraphEntity[]>>;
   deleteVersion(documentId: string, version: number): Promise<void>;
-  deleteOtherVersions(documentId: string, keepVersion: number): Promise<void>;
+  /** Removes the document's versions older than `version`; newer ones (maybe active already) are kept. */
+  deleteOlderVersions(documentId: string, version: number): Promise<void>;
   deleteDocument(documentId: string): Promise<void>;
   counts(filter?: { documentId?: string; version?: number }): Promise<GraphCounts>;
   close(): Promise<void>;

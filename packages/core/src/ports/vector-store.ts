@@ -139,8 +139,11 @@ export interface VectorStore {
    * described more images, say) produced fewer chunks, and the tail must not linger as orphans.
    */
   deleteChunksFrom(documentId: string, version: number, fromChunkIndex: number): Promise<void>;
-  /** Removes every point of every version of the document except `keepVersion` (old versions after a replace). */
-  deleteOtherVersions(documentId: string, keepVersion: number): Promise<void>;
+  /**
+   * Removes every point of the document's versions older than `version` (old versions after a replace). Newer
+   * versions are never touched: one may have completed meanwhile, and its points are the active ones.
+   */
+  deleteOlderVersions(documentId: string, version: number): Promise<void>;
   deleteDocument(documentId: string): Promise<void>;
   /** Points over every collection matching the filter. */
   count(filter?: VectorFilter): Promise<number>;

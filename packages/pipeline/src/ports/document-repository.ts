@@ -219,8 +219,11 @@ export interface DocumentRepository {
     documentId: string,
     version: number,
   ): Promise<{ status: 'completed' | 'completed_with_warnings' | 'superseded'; superseded: number[] }>;
-  /** Deletes the page, image, chunk and progress rows of other versions (after a replace). */
-  deleteArtifactsExcept(documentId: string, keepVersion: number): Promise<void>;
+  /**
+   * Deletes the page, image, chunk and progress rows of versions older than `version` (after a replace); newer
+   * versions, which may have completed meanwhile, are kept.
+   */
+  deleteArtifactsBefore(documentId: string, version: number): Promise<void>;
   /** Deletes the page, image, chunk and progress rows of one version (cancel). */
   deleteArtifacts(documentId: string, version: number): Promise<void>;
   isCancelling(documentId: string, version: number): Promise<boolean>;

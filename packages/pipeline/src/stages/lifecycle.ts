@@ -36,9 +36,11 @@ export async function finalizeVersion(
     deps.logger.info({ documentId, version }, 'a newer version completed first; this one is superseded');
     return status;
   }
-  await deps.vectors.deleteOtherVersions(documentId, version);
-  await deps.graph.deleteOtherVersions(documentId, version);
-  await deps.repository.deleteArtifactsExcept(documentId, version);
+  // Only OLDER versions: a newer one may have been activated since this one was (two versions finishing close
+  // together), and its outputs are then the document's.
+  await deps.vectors.deleteOlderVersions(documentId, version);
+  await deps.graph.deleteOlderVersions(documentId, version);
+  await deps.repository.deleteArtifactsBefore(documentId, version);
   if (superseded.length > 0) deps.logger.info({ documentId, version, superseded }, 'replaced older versions');
   return status;
 }

@@ -4,14 +4,14 @@
  * are sent as lists of maps and expanded with UNWIND so a batch is one round trip.
  *
  * Version selection in deletes and counts uses two nullable parameters instead of three statement
- * variants: `$version` (only that version) and `$exceptVersion` (every version but that one).
+ * variants: `$version` (only that version) and `$beforeVersion` (every version older than that one).
  */
 
 import { DESCRIPTION_SEPARATOR } from './merge-descriptions.ts';
 
 /** `true` for the rows of the selected versions; `v` is the version expression (e.g. `c.version`). */
 function versionSelected(v: string): string {
-  return `($version IS NULL OR ${v} = $version) AND ($exceptVersion IS NULL OR ${v} <> $exceptVersion)`;
+  return `($version IS NULL OR ${v} = $version) AND ($beforeVersion IS NULL OR ${v} < $beforeVersion)`;
 }
 
 /** Uniqueness constraints (each also creates the index MERGE needs) and lookup indexes; all idempotent. */

@@ -43,11 +43,11 @@ export interface Neo4jGraphStoreOptions {
 
 const STORE = 'neo4j graph store';
 
-/** Which versions of a document a delete touches: `$version` only, all but `$exceptVersion`, or all. */
+/** Which versions of a document a delete touches: `$version` only, those older than `$beforeVersion`, or all. */
 interface VersionSelection {
   documentId: string;
   version: number | null;
-  exceptVersion: number | null;
+  beforeVersion: number | null;
 }
 
 /**
@@ -96,7 +96,7 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
     const parameters = {
       documentId: selection.documentId,
       version: selection.version === null ? null : neo4j.int(selection.version),
-      exceptVersion: selection.exceptVersion === null ? null : neo4j.int(selection.exceptVersion),
+      beforeVersion: selection.beforeVersion === null ? null : neo4j.int(selection.beforeVersion),
       batchSize: neo4j.int(batchSize),
     };
     const keys = await read(operation, async (tx) => {
@@ -199,15 +199,15 @@ export async function createNeo4jGraphStore(options: Neo4jGraphStoreOptions): Pr
     },
 
     deleteVersion(documentId, version) {
-      return deleteVersions('deleteVersion', { documentId, version, exceptVersion: null });
+      return deleteVersions('deleteVersion', { documentId, version, beforeVersion: null });
     },
 
-    deleteOtherVersions(documentId, keepVersion) {
-      return deleteVersions('deleteOtherVersions', { documentId, version: null, exceptVersion: keepVersion });
+    deleteOlderVersions(documentId, olderThan) {
+      return deleteVersions('deleteOlderVersions', { documentId, version: null, beforeVersion: olderThan });
     },
 
     deleteDocument(documentId) {
-      return deleteVersions('deleteDocument', { documentId, version: null, exceptVersion: null });
+      return deleteVersions('deleteDocument', { documentId, version: null, beforeVersion: null });
     },
 
     counts(filter) {

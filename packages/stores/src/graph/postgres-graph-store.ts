@@ -19,7 +19,7 @@ const SWEEP_ATTEMPTS = 3;
 
 /** SQL for "the selected versions of $1": `$2` only that version, `$3` every version but that one. */
 const VERSION_SELECTED =
-  'document_id = $1 AND ($2::int IS NULL OR version = $2) AND ($3::int IS NULL OR version <> $3)';
+  'document_id = $1 AND ($2::int IS NULL OR version = $2) AND ($3::int IS NULL OR version < $3)';
 
 /**
  * The lite GraphStore: the Neo4j model in the graph_* tables (lite-graph-store migration). NEXT_CHUNK is
@@ -55,9 +55,9 @@ export function createPostgresGraphStore(options: PostgresGraphStoreOptions): Gr
     operation: string,
     documentId: string,
     version: number | null,
-    exceptVersion: number | null,
+    beforeVersion: number | null,
   ): Promise<void> {
-    const selection = [documentId, version, exceptVersion];
+    const selection = [documentId, version, beforeVersion];
     const keys = await transaction(operation, async (client) => {
       const mentioned = await client.query<{ entity_key: string }>(
         `SELECT DISTINCT entity_key FROM graph_mentions WHERE ${VERSION_SELECTED}`,
@@ -232,8 +232,8 @@ export function createPostgresGraphStore(options: PostgresGraphStoreOptions): Gr
       return deleteVersions('deleteVersion', documentId, version, null);
     },
 
-    deleteOtherVersions(documentId, keepVersion) {
-      return deleteVersions('deleteOtherVersions', documentId, null, keepVersion);
+    deleteOlderVersions(documentId, version) {
+      return deleteVersions('deleteOlderVersions', documentId, null, version);
     },
 
     deleteDocument(documentId) {

@@ -6,7 +6,7 @@ import { inTransaction } from './sql-helpers.ts';
 /** The artifact half of the repository: what the stages produce and reuse (pages, images, chunks, progress). */
 export type ArtifactQueries = Pick<
   DocumentRepository,
-  | 'deleteArtifactsExcept'
+  | 'deleteArtifactsBefore'
   | 'deleteArtifacts'
   | 'savePages'
   | 'pageNumbersDone'
@@ -24,8 +24,8 @@ export type ArtifactQueries = Pick<
 /** Page, image, chunk, embedding-batch and graph-extraction rows of document versions, in Postgres. */
 export function createPostgresArtifactQueries(pool: pg.Pool): ArtifactQueries {
   return {
-    async deleteArtifactsExcept(documentId, keepVersion) {
-      await deleteArtifacts(pool, documentId, 'version <> $2', keepVersion);
+    async deleteArtifactsBefore(documentId, version) {
+      await deleteArtifacts(pool, documentId, 'version < $2', version);
     },
 
     async deleteArtifacts(documentId, version) {

@@ -248,9 +248,9 @@ export function createPostgresVectorStore(options: PostgresVectorStoreOptions): 
       );
     },
 
-    deleteOtherVersions(documentId, keepVersion) {
-      return run('deleteOtherVersions', () =>
-        deleteWhere('document_id = $2 AND version <> $3', [documentId, keepVersion]),
+    deleteOlderVersions(documentId, version) {
+      return run('deleteOlderVersions', () =>
+        deleteWhere('document_id = $2 AND version < $3', [documentId, version]),
       );
     },
 

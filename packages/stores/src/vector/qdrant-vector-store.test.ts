@@ -182,12 +182,14 @@ describe('createQdrantVectorStore', () => {
   it('deletes, counts and searches by payload filter', async () => {
     const { client, calls } = fakeClient({ exists: true, size: 4 });
     const store = await createQdrantVectorStore({ ...base, client });
-    await store.deleteOtherVersions('d', 3);
+    await store.deleteOlderVersions('d', 3);
     expect(calls.find((call) => call.method === 'delete')?.args[1]).toEqual({
       wait: true,
       filter: {
-        must: [{ key: 'documentId', match: { value: 'd' } }],
-        must_not: [{ key: 'version', match: { value: 3 } }],
+        must: [
+          { key: 'documentId', match: { value: 'd' } },
+          { key: 'version', range: { lt: 3 } },
+        ],
       },
     });
     expect(await store.count({ documentId: 'd', version: 2 })).toBe(7);

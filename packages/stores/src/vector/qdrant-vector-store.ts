@@ -238,9 +238,9 @@ export async function createQdrantVectorStore(options: QdrantVectorStoreOptions)
       );
     },
 
-    deleteOtherVersions(documentId, keepVersion) {
-      return run('deleteOtherVersions', () =>
-        deleteWhere({ must: [matchDocument(documentId)], must_not: [matchVersion(keepVersion)] }),
+    deleteOlderVersions(documentId, version) {
+      return run('deleteOlderVersions', () =>
+        deleteWhere({ must: [matchDocument(documentId), { key: 'version', range: { lt: version } }] }),
       );
     },
 
